@@ -1,0 +1,44 @@
+package io.sluice.http;
+
+import java.time.Duration;
+
+/** A deadline passed; {@link #phase()} names which one. Immutable. */
+public final class RequestTimeoutException extends SluiceHttpException {
+
+    /** The bounded phases of an exchange. */
+    public enum Phase {
+        /** Waiting for a pool slot (the pool's connectionTimeout). */
+        ACQUIRE,
+        /** Opening the TCP/TLS connection. */
+        CONNECT,
+        /** From sending the request to the response headers (the seed's 30 s). */
+        HEADERS,
+        /** The longest gap between two body bytes of a response. */
+        BODY_IDLE,
+        /** The optional overall deadline of the whole exchange. */
+        TOTAL
+    }
+
+    private final Phase phase;
+    private final Duration limit;
+
+    public RequestTimeoutException(String route, Phase phase, Duration limit, Throwable cause) {
+        super(route, phase.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ') + " timeout after "
+                + limit.toMillis() + " ms", cause);
+        this.phase = phase;
+        this.limit = limit;
+    }
+
+    public Phase phase() {
+        return phase;
+    }
+
+    public Duration limit() {
+        return limit;
+    }
+
+    @Override
+    public boolean retryable() {
+        return phase == Phase.ACQUIRE || phase == Phase.CONNECT;
+    }
+}

@@ -1,0 +1,29 @@
+package io.sluice.http;
+
+/** The TLS handshake failed; {@link #reason()} says why. Immutable. */
+public final class TlsFailedException extends SluiceHttpException {
+
+    /** Why a handshake failed. */
+    public enum Reason {
+        /** The peer's certificate chain is not trusted. */
+        UNTRUSTED,
+        /** The certificate does not cover the host name. */
+        HOSTNAME_MISMATCH,
+        /** The peer did not speak TLS, or no common version/cipher/ALPN protocol. */
+        PROTOCOL,
+        /** The client certificate was refused, or anything else. */
+        OTHER
+    }
+
+    private final Reason reason;
+
+    public TlsFailedException(String route, Reason reason, String message, Throwable cause) {
+        super(route, "TLS handshake failed (" + reason.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ') + "): "
+                + message, cause);
+        this.reason = reason;
+    }
+
+    public Reason reason() {
+        return reason;
+    }
+}

@@ -1,0 +1,51 @@
+package io.sluice.pool;
+
+import java.util.concurrent.CompletionStage;
+
+/**
+ * The pool's service-provider interface: how to open, check and close one kind of
+ * connection. It is the Java counterpart of bb8's {@code ManageConnection}.
+ *
+ * <p><b>Thread-safety:</b> implementations must be thread-safe; the pool calls every
+ * method from arbitrary threads (callers' threads, its maintenance thread, the threads
+ * that complete connect and validate stages), possibly concurrently for different
+ * connections. {@link #hasBroken} and {@link #capacity} are called on the acquire and
+ * release paths and must not block or perform I/O.
+ *
+ * <p><b>Ownership:</b> a connection returned by {@link #connect()} belongs to the pool
+ * until the pool calls {@link #close}; the pool calls {@code close} exactly once per
+ * connection it received. A connection that completes after the pool gave up on it
+ * (connect timeout, pool closed) is closed by the pool as well.
+ *
+ * @param <C> the connection type
+ */
+public interface ConnectionManager<C> {
+
+    /** Opens one connection. The stage fails with the cause when the connection cannot be made. */
+    CompletionStage<C> connect();
+
+    /**
+     * A cheap liveness round trip on the connection itself (an HTTP/2 PING, a WebSocket
+     * ping, a channel check). The pool bounds it with
+     * {@link PoolConfig#validationTimeout()} and calls it only for connections idle longer
+     * than {@link PoolConfig#validationBypassWindow()}.
+     */
+    CompletionStage<Void> validate(C connection);
+
+    /**
+     * Synchronous and without I/O: whether the connection can no longer be used (closed by
+     * the peer, GOAWAY received, protocol error seen).
+     */
+    boolean hasBroken(C connection);
+
+    /**
+     * How many leases the connection takes at once right now: 1 for HTTP/1.1 and
+     * WebSocket, the negotiated stream limit for HTTP/2. It may change while the
+     * connection lives; call {@link Pool#connectionChanged(Object)} when it does so that
+     * waiters are served at once.
+     */
+    int capacity(C connection);
+
+    /** Closes the connection and releases its resources. Must not throw. */
+    void close(C connection);
+}

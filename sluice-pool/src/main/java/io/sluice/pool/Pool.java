@@ -1,0 +1,1097 @@
+package io.sluice.pool;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.ReentrantLock;
+import org.HdrHistogram.Histogram;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A generic asynchronous connection pool whose entries may be multiplexed: a connection
+ * of capacity N serves up to N leases at once (HTTP/2 streams); a connection of capacity
+ * 1 is exclusive (HTTP/1.1, WebSocket).
+ *
+ * <h2>Semantics</h2>
+ * <ul>
+ *   <li>{@link #acquire()} returns an already completed future when a slot is free, after
+ *   one CAS on the chosen entry; otherwise the caller waits in a FIFO queue.</li>
+ *   <li>Fairness: while anyone waits, new callers queue behind them instead of barging.</li>
+ *   <li>One drain loop, guarded by a work-in-progress counter, matches the oldest waiter
+ *   with free capacity; every enqueue, release, finished connect, capacity change and
+ *   resize runs it, so no wake-up is lost. Futures are completed after the loop, and a
+ *   thread that is already completing a waiter hands further completions to the
+ *   completion executor, so a release never runs an unbounded chain of other callers'
+ *   continuations.</li>
+ *   <li>A new connection is opened only when waiting demand exceeds what connections
+ *   already being opened will supply (pending connects × their expected capacity), and
+ *   never beyond {@code maxConnections} counting those still connecting or draining.</li>
+ *   <li>Validation on checkout runs only for connections idle longer than the bypass
+ *   window; a connection that fails it is closed and the acquire moves on.</li>
+ *   <li>Connect attempts are retried {@code maxRetries} times with exponential backoff and
+ *   jitter; when all fail and nothing else can serve the waiters, they fail with
+ *   {@link ConnectFailedException} carrying the cause.</li>
+ * </ul>
+ *
+ * <p><b>Thread-safety:</b> every public method is thread-safe. The entry array is
+ * copy-on-write under {@link #listLock} (changed only when connections open or close);
+ * each entry's state is one atomic word; counters are atomics or {@link LongAdder}s.
+ * No user code (futures' continuations, manager calls) runs while {@link #listLock} is
+ * held.
+ *
+ * <p><b>Ownership:</b> the pool owns every connection its manager opened for it and
+ * closes each exactly once; it owns the scheduler only if it created it.
+ *
+ * @param <C> the connection type
+ */
+public final class Pool<C> implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Pool.class);
+    private static final VarHandle WIP;
+    private static final ThreadLocal<int[]> COMPLETING = ThreadLocal.withInitial(() -> new int[1]);
+
+    static {
+        try {
+            WIP = MethodHandles.lookup().findVarHandle(Pool.class, "wip", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final String name;
+    private final ConnectionManager<C> manager;
+    private final PoolConfig config;
+    private final Ticker ticker;
+    private final ScheduledExecutorService scheduler;
+    private final boolean ownsScheduler;
+    private final Executor completionExecutor;
+    private final LeakTracker leakTracker;
+    private final long bypassNanos;
+    private final long connectionTimeoutNanos;
+
+    private final ReentrantLock listLock = new ReentrantLock();
+    @SuppressWarnings("unchecked")
+    private volatile PoolEntry<C>[] entries = new PoolEntry[0];
+    /** Where the next scan starts; a plain int because a stale hint only costs a longer scan (benign race). */
+    private int scanHint;
+    private final AtomicLong entryIds = new AtomicLong();
+
+    /** Entries that are not CLOSED: connecting, open and draining; the maxConnections bound applies to it. */
+    private final AtomicInteger allocated = new AtomicInteger();
+    private final AtomicInteger connecting = new AtomicInteger();
+    private volatile int maxConnections;
+    /** Capacity of the most recently opened connection: what a connect in progress is expected to supply. */
+    private volatile int expectedCapacity = 1;
+
+    private final ConcurrentLinkedQueue<Waiter<C>> waiters = new ConcurrentLinkedQueue<>();
+    /** Waiters in state PENDING; decremented by whoever moves one out of PENDING. */
+    private final AtomicInteger pending = new AtomicInteger();
+    private volatile int wip;
+    private volatile boolean closed;
+    private final ScheduledFuture<?> housekeeping;
+
+    private final LongAdder created = new LongAdder();
+    private final EnumMap<CloseReason, LongAdder> closedBy = new EnumMap<>(CloseReason.class);
+    private final LongAdder failedConnects = new LongAdder();
+    private final LongAdder slowAcquisitions = new LongAdder();
+    private final LongAdder misses = new LongAdder();
+    private final LongAdder timeouts = new LongAdder();
+    private final LongAdder exhausted = new LongAdder();
+    private final LongAdder cancelled = new LongAdder();
+    private final AcquireWaitRecorder waits = new AcquireWaitRecorder();
+
+    private Pool(Builder<C> b) {
+        this.name = b.name;
+        this.manager = b.manager;
+        this.config = b.config;
+        this.ticker = b.ticker;
+        this.ownsScheduler = b.scheduler == null;
+        this.scheduler = ownsScheduler ? PoolScheduler.newScheduler(name) : b.scheduler;
+        this.completionExecutor = b.completionExecutor;
+        this.maxConnections = config.maxConnections();
+        this.bypassNanos = config.validationBypassWindow().toNanos();
+        this.connectionTimeoutNanos = config.connectionTimeout().toNanos();
+        this.leakTracker = config.leakDetectionThreshold().isZero() ? null
+                : new LeakTracker(name, config.leakDetectionThreshold(), scheduler);
+        for (CloseReason r : CloseReason.values()) {
+            closedBy.put(r, new LongAdder());
+        }
+        long every = config.housekeepingInterval().toNanos();
+        this.housekeeping = b.housekeeping
+                ? scheduler.scheduleWithFixedDelay(this::housekeepingSafely, every, every, TimeUnit.NANOSECONDS)
+                : null;
+        replenish();
+    }
+
+    /** Starts building a pool over {@code manager}. */
+    public static <C> Builder<C> builder(ConnectionManager<C> manager) {
+        return new Builder<>(manager);
+    }
+
+    /** The pool's name, used in errors, logs and metric labels. */
+    public String name() {
+        return name;
+    }
+
+    /** The configuration the pool was built with; {@link #maxConnections()} may differ after a resize. */
+    public PoolConfig config() {
+        return config;
+    }
+
+    /** The current limit on connections open or connecting. */
+    public int maxConnections() {
+        return maxConnections;
+    }
+
+    /** Whether {@link #close()} was called. */
+    public boolean isClosed() {
+        return closed;
+    }
+
+    // ------------------------------------------------------------------ acquire
+
+    /**
+     * Acquires a slot. The future is already complete when a slot was free; otherwise it
+     * completes when a slot frees up or a connection opens, or fails with a
+     * {@link PoolException}: {@link PoolTimeoutException} after connectionTimeout,
+     * {@link PoolExhaustedException} at once when maxPending callers wait already,
+     * {@link ConnectFailedException}, or {@link PoolClosedException}. Cancelling the
+     * future while it waits gives up the place in the queue; nothing leaks if a slot was
+     * being delivered at the same moment.
+     */
+    public CompletableFuture<Lease<C>> acquire() {
+        if (closed) {
+            return CompletableFuture.failedFuture(new PoolClosedException(name));
+        }
+        if (pending.get() == 0) {
+            PoolEntry<C> e = findSlot(true);
+            if (e != null) {
+                if (!PoolEntry.validating(e.word())) {
+                    waits.recordImmediate();
+                    return CompletableFuture.completedFuture(newLease(e));
+                }
+                Waiter<C> w = new Waiter<>(this, System.nanoTime(), Waiter.FULFILLED);
+                validateThenDeliver(w, e);
+                return w;
+            }
+        }
+        return enqueue(new Waiter<>(this, System.nanoTime(), Waiter.PENDING));
+    }
+
+    /**
+     * Takes a free slot without waiting, or answers null: when no slot is free, when
+     * callers are waiting (they come first), or when the only free connections are due
+     * for validation. Throws {@link PoolClosedException} when the pool is closed.
+     */
+    public Lease<C> tryAcquire() {
+        if (closed) {
+            throw new PoolClosedException(name);
+        }
+        if (pending.get() != 0) {
+            return null;
+        }
+        PoolEntry<C> e = findSlot(false);
+        if (e == null) {
+            return null;
+        }
+        waits.recordImmediate();
+        return newLease(e);
+    }
+
+    private Lease<C> newLease(PoolEntry<C> e) {
+        boolean fresh = e.takeFresh();
+        if (fresh) {
+            misses.increment();
+        }
+        if (leakTracker == null) {
+            return new PooledLease<>(this, e, fresh, null);
+        }
+        PooledLease<C> lease = new PooledLease<>(this, e, fresh, leakTracker.newRecord());
+        leakTracker.track(lease, this);
+        return lease;
+    }
+
+    /**
+     * Scans the entries from the hint for a free slot and takes it. An idle entry past the
+     * bypass window is taken together with its VALIDATING mark when {@code mayValidate},
+     * and skipped otherwise. Entries the manager reports broken are retired on the way.
+     */
+    private PoolEntry<C> findSlot(boolean mayValidate) {
+        PoolEntry<C>[] es = entries;
+        int n = es.length;
+        if (n == 0) {
+            return null;
+        }
+        int start = scanHint;
+        if (start >= n) {
+            start = 0;
+        }
+        long now = 0;
+        boolean haveNow = false;
+        for (int i = 0; i < n; i++) {
+            int idx = start + i;
+            if (idx >= n) {
+                idx -= n;
+            }
+            PoolEntry<C> e = es[idx];
+            long w = e.word();
+            if (PoolEntry.state(w) != PoolEntry.OPEN || PoolEntry.validating(w)) {
+                continue;
+            }
+            C c = e.connection;
+            if (manager.hasBroken(c)) {
+                retire(e, CloseReason.BROKEN);
+                continue;
+            }
+            if (PoolEntry.leases(w) == 0 && bypassNanos > 0) {
+                if (!haveNow) {
+                    now = ticker.nanoTime();
+                    haveNow = true;
+                }
+                if (now - e.lastUsedNanos > bypassNanos) {
+                    if (mayValidate && e.tryAcquireForValidation()) {
+                        scanHint = idx;
+                        return e;
+                    }
+                    continue;
+                }
+            }
+            if (e.tryAcquire(capacityOf(c))) {
+                scanHint = idx;
+                return e;
+            }
+        }
+        return null;
+    }
+
+    private int capacityOf(C c) {
+        try {
+            return manager.capacity(c);
+        } catch (RuntimeException ex) {
+            LOG.warn("pool '{}': capacity() threw; treating the connection as full", name, ex);
+            return 0;
+        }
+    }
+
+    private CompletableFuture<Lease<C>> enqueue(Waiter<C> w) {
+        if (pending.incrementAndGet() > config.maxPending()) {
+            pending.decrementAndGet();
+            exhausted.increment();
+            return CompletableFuture.failedFuture(
+                    new PoolExhaustedException(name, config.maxPending(), maxConnections));
+        }
+        waiters.offer(w);
+        long remaining = connectionTimeoutNanos - (System.nanoTime() - w.startNanos);
+        w.timer = scheduler.schedule(() -> timeOut(w), Math.max(0, remaining), TimeUnit.NANOSECONDS);
+        if (!w.isPending()) {
+            w.cancelTimer(); // served before the timer was set
+        }
+        if (closed && w.tryCancel()) {
+            waiterGaveUp(w, true);
+            w.fail(new PoolClosedException(name));
+        }
+        drain();
+        return w;
+    }
+
+    private void timeOut(Waiter<C> w) {
+        if (!w.tryCancel()) {
+            return;
+        }
+        pending.decrementAndGet();
+        timeouts.increment();
+        long waited = System.nanoTime() - w.startNanos;
+        w.fail(new PoolTimeoutException(name, Duration.ofNanos(waited), describeForTimeout()));
+        waiters.remove(w);
+        drain();
+    }
+
+    private String describeForTimeout() {
+        PoolEntry<C>[] es = entries;
+        int open = 0;
+        int leases = 0;
+        for (PoolEntry<C> e : es) {
+            long w = e.word();
+            int s = PoolEntry.state(w);
+            if (s == PoolEntry.OPEN || s == PoolEntry.DRAINING) {
+                open++;
+                leases += PoolEntry.leases(w);
+            }
+        }
+        return "waiting for a free slot; maxConnections=" + maxConnections + ", open=" + open
+                + ", connecting=" + connecting.get() + ", leasesOut=" + leases + ", waiting=" + pending.get();
+    }
+
+    /** Called by a waiter that left PENDING on its caller's behalf (cancel, external completion) or at close. */
+    void waiterGaveUp(Waiter<C> w, boolean byClose) {
+        pending.decrementAndGet();
+        if (!byClose) {
+            cancelled.increment();
+        }
+        w.cancelTimer();
+        waiters.remove(w);
+        drain();
+    }
+
+    // ------------------------------------------------------------------ drain loop
+
+    /** A slot chosen for a waiter inside the drain loop and handed over after it. */
+    private record Handoff<C>(Waiter<C> waiter, PoolEntry<C> entry) {
+    }
+
+    /**
+     * Matches waiters with free slots in FIFO order and starts connects for unmet demand.
+     * Only one thread runs the loop at a time; others just bump {@link #wip} so the
+     * running thread goes round once more.
+     */
+    void drain() {
+        if ((int) WIP.getAndAdd(this, 1) != 0) {
+            return;
+        }
+        List<Handoff<C>> handoffs = null;
+        int missed = 1;
+        for (;;) {
+            for (;;) {
+                Waiter<C> w = waiters.peek();
+                if (w == null) {
+                    break;
+                }
+                if (!w.isPending()) {
+                    waiters.remove(w);
+                    continue;
+                }
+                PoolEntry<C> e = closed ? null : findSlot(true);
+                if (e == null) {
+                    break;
+                }
+                if (!w.tryFulfill()) {
+                    // Cancelled or timed out between peek and here: give the slot back and go on.
+                    returnSlot(e);
+                    continue;
+                }
+                waiters.remove(w);
+                pending.decrementAndGet();
+                w.cancelTimer();
+                if (handoffs == null) {
+                    handoffs = new ArrayList<>(4);
+                }
+                handoffs.add(new Handoff<>(w, e));
+            }
+            if (!closed) {
+                connectForDemand();
+            }
+            missed = (int) WIP.getAndAdd(this, -missed) - missed;
+            if (missed == 0) {
+                break;
+            }
+        }
+        if (handoffs != null) {
+            complete(handoffs);
+        }
+    }
+
+    /**
+     * Completes chosen waiters. A thread already completing a waiter (i.e. running some
+     * caller's continuation that released a lease) hands the work to the completion
+     * executor, which bounds how much foreign work one release can run.
+     */
+    private void complete(List<Handoff<C>> handoffs) {
+        int[] depth = COMPLETING.get();
+        if (depth[0] > 0) {
+            completionExecutor.execute(() -> complete(handoffs));
+            return;
+        }
+        depth[0]++;
+        try {
+            for (Handoff<C> h : handoffs) {
+                if (PoolEntry.validating(h.entry().word())) {
+                    validateThenDeliver(h.waiter(), h.entry());
+                } else {
+                    deliver(h.waiter(), h.entry());
+                }
+            }
+        } finally {
+            depth[0]--;
+        }
+    }
+
+    private void deliver(Waiter<C> w, PoolEntry<C> e) {
+        slowAcquisitions.increment();
+        waits.recordWait(System.nanoTime() - w.startNanos);
+        Lease<C> lease = newLease(e);
+        if (!w.deliver(lease)) {
+            // The caller cancelled after the slot was chosen: take the slot back.
+            lease.close();
+        }
+    }
+
+    /** Gives back a slot taken inside the drain loop, without re-entering it. */
+    private void returnSlot(PoolEntry<C> e) {
+        long n = e.release();
+        if (PoolEntry.state(n) == PoolEntry.DRAINING && PoolEntry.leases(n) == 0 && e.drainedToClosed()) {
+            remove(e);
+        }
+    }
+
+    // ------------------------------------------------------------------ validation
+
+    private void validateThenDeliver(Waiter<C> w, PoolEntry<C> e) {
+        CompletionStage<Void> probe;
+        try {
+            probe = manager.validate(e.connection);
+        } catch (RuntimeException ex) {
+            probe = CompletableFuture.failedFuture(ex);
+        }
+        within(probe, config.validationTimeout(), "validation").whenComplete((ok, err) -> {
+            if (err == null) {
+                e.lastUsedNanos = ticker.nanoTime();
+                e.clearValidating();
+                deliver(w, e);
+                drain(); // a multiplexed entry may serve other waiters now
+                return;
+            }
+            LOG.debug("pool '{}': validation of {} failed; closing it and moving on", name, e, err);
+            e.reason(CloseReason.VALIDATION_FAILED);
+            if (e.openToDraining()) {
+                closePhysically(e);
+            }
+            returnSlot(e);
+            if (w.tryRequeue()) {
+                if (closed) {
+                    w.tryCancel();
+                    w.fail(new PoolClosedException(name));
+                } else {
+                    pending.incrementAndGet();
+                    waiters.offer(w);
+                    long remaining = connectionTimeoutNanos - (System.nanoTime() - w.startNanos);
+                    w.timer = scheduler.schedule(() -> timeOut(w), Math.max(0, remaining), TimeUnit.NANOSECONDS);
+                }
+            }
+            drain();
+        });
+    }
+
+    /** The stage, failed with a {@link TimeoutException} if it does not complete in time. */
+    private <T> CompletableFuture<T> within(CompletionStage<T> stage, Duration timeout, String what) {
+        CompletableFuture<T> out = new CompletableFuture<>();
+        ScheduledFuture<?> t = scheduler.schedule(
+                () -> out.completeExceptionally(new TimeoutException(what + " exceeded " + timeout.toMillis() + " ms")),
+                timeout.toNanos(), TimeUnit.NANOSECONDS);
+        stage.whenComplete((v, err) -> {
+            t.cancel(false);
+            if (err != null) {
+                out.completeExceptionally(err);
+            } else {
+                out.complete(v);
+            }
+        });
+        return out;
+    }
+
+    // ------------------------------------------------------------------ connect
+
+    /** Opens connections while waiting demand exceeds what connects in progress will supply. */
+    private void connectForDemand() {
+        int demand = pending.get();
+        if (demand == 0) {
+            return;
+        }
+        int per = Math.max(1, expectedCapacity);
+        long supply = (long) connecting.get() * per;
+        while (demand > supply && reserve()) {
+            startConnect(true);
+            supply += per;
+        }
+    }
+
+    /** Counts one more allocated entry if that stays within maxConnections. */
+    private boolean reserve() {
+        for (;;) {
+            int a = allocated.get();
+            if (a >= maxConnections) {
+                return false;
+            }
+            if (allocated.compareAndSet(a, a + 1)) {
+                return true;
+            }
+        }
+    }
+
+    private void startConnect(boolean onDemand) {
+        PoolEntry<C> e = new PoolEntry<>(entryIds.incrementAndGet());
+        connecting.incrementAndGet();
+        add(e);
+        attemptConnect(e, 1, onDemand);
+    }
+
+    private void attemptConnect(PoolEntry<C> e, int attempt, boolean onDemand) {
+        if (closed) {
+            giveUpConnect(e, null, attempt - 1);
+            return;
+        }
+        CompletionStage<C> stage;
+        try {
+            stage = manager.connect();
+        } catch (RuntimeException ex) {
+            stage = CompletableFuture.failedFuture(ex);
+        }
+        AtomicInteger settled = new AtomicInteger();
+        ScheduledFuture<?> timer = scheduler.schedule(() -> {
+            if (settled.compareAndSet(0, 1)) {
+                onConnectFailed(e, attempt, onDemand,
+                        new TimeoutException("connect exceeded " + config.connectionTimeout().toMillis() + " ms"));
+            }
+        }, connectionTimeoutNanos, TimeUnit.NANOSECONDS);
+        stage.whenComplete((c, err) -> {
+            if (!settled.compareAndSet(0, 1)) {
+                if (c != null) {
+                    safeClose(c); // arrived after the attempt timed out
+                }
+                return;
+            }
+            timer.cancel(false);
+            if (err != null || c == null) {
+                onConnectFailed(e, attempt, onDemand, err != null ? err : new IllegalStateException("connect() completed with null"));
+            } else {
+                onConnected(e, c, onDemand);
+            }
+        });
+    }
+
+    private void onConnectFailed(PoolEntry<C> e, int attempt, boolean onDemand, Throwable cause) {
+        failedConnects.increment();
+        Throwable unwrapped = unwrap(cause);
+        if (attempt <= config.maxRetries() && !closed) {
+            long base = config.connectBackoff().toNanos() << Math.min(attempt - 1, 20);
+            long capped = Math.min(base, config.maxConnectBackoff().toNanos());
+            long delay = capped / 2 + ThreadLocalRandom.current().nextLong(capped / 2 + 1);
+            LOG.debug("pool '{}': connect attempt {} failed ({}); retrying in {} ms", name, attempt, unwrapped,
+                    TimeUnit.NANOSECONDS.toMillis(delay));
+            scheduler.schedule(() -> attemptConnect(e, attempt + 1, onDemand), delay, TimeUnit.NANOSECONDS);
+            return;
+        }
+        LOG.warn("pool '{}': connect failed after {} attempts: {}", name, attempt, unwrapped.toString());
+        giveUpConnect(e, unwrapped, attempt);
+    }
+
+    private void giveUpConnect(PoolEntry<C> e, Throwable cause, int attempts) {
+        if (e.connectingToClosed()) {
+            connecting.decrementAndGet();
+            removeFromList(e);
+            allocated.decrementAndGet();
+        }
+        if (cause != null && connecting.get() == 0 && !hasOpenEntry()) {
+            // Nothing open and nothing else on the way: the waiters would only time out.
+            failAllWaiters(new ConnectFailedException(name, attempts, cause));
+        }
+        drain();
+    }
+
+    private boolean hasOpenEntry() {
+        for (PoolEntry<C> e : entries) {
+            if (e.state() == PoolEntry.OPEN) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void onConnected(PoolEntry<C> e, C c, boolean onDemand) {
+        long now = ticker.nanoTime();
+        long lifetime = config.maxLifetime().toNanos();
+        long jitter = (long) (lifetime * config.lifetimeJitter() * ThreadLocalRandom.current().nextDouble());
+        e.connection = c;
+        e.deadlineNanos = now + lifetime - jitter;
+        e.lastUsedNanos = now;
+        int cap = capacityOf(c);
+        if (cap > 0) {
+            expectedCapacity = cap;
+        }
+        if (onDemand) {
+            e.markFresh();
+        }
+        if (closed || !e.connectingToOpen()) {
+            connecting.decrementAndGet();
+            if (e.connectingToClosed()) {
+                removeFromList(e);
+                allocated.decrementAndGet();
+            }
+            safeClose(c);
+            return;
+        }
+        connecting.decrementAndGet();
+        created.increment();
+        if (closed) {
+            retire(e, CloseReason.POOL_CLOSED);
+        }
+        drain();
+    }
+
+    // ------------------------------------------------------------------ release
+
+    /** Returns a lease's slot; called once per lease by {@link PooledLease}. */
+    void release(PoolEntry<C> e, boolean invalidate) {
+        C c = e.connection;
+        if (invalidate) {
+            e.reason(CloseReason.INVALIDATED);
+            e.openToDraining();
+            closePhysically(e);
+        } else if (brokenSafely(c)) {
+            e.reason(CloseReason.BROKEN);
+            e.openToDraining();
+        }
+        e.lastUsedNanos = ticker.nanoTime();
+        long n = e.release();
+        if (PoolEntry.state(n) == PoolEntry.DRAINING && PoolEntry.leases(n) == 0 && e.drainedToClosed()) {
+            remove(e);
+            drain();
+        } else if (pending.get() > 0) {
+            drain();
+        }
+    }
+
+    void leaseEndedTwice(PooledLease<C> lease, boolean invalidate) {
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("pool '{}': lease {} twice; the second call is ignored: {}", name,
+                    invalidate ? "invalidated after it ended" : "closed", lease,
+                    new Throwable("second close here"));
+        }
+    }
+
+    private boolean brokenSafely(C c) {
+        try {
+            return manager.hasBroken(c);
+        } catch (RuntimeException ex) {
+            LOG.warn("pool '{}': hasBroken() threw; treating the connection as broken", name, ex);
+            return true;
+        }
+    }
+
+    /**
+     * Tells the pool that a connection's capacity or health changed (an HTTP/2 SETTINGS
+     * frame, a GOAWAY, the peer closing it). The pool retires it if it is broken, and
+     * serves waiters if it has room now.
+     */
+    public void connectionChanged(C connection) {
+        for (PoolEntry<C> e : entries) {
+            if (e.connection == connection) {
+                if (e.state() == PoolEntry.OPEN && brokenSafely(connection)) {
+                    retire(e, CloseReason.BROKEN);
+                }
+                break;
+            }
+        }
+        drain();
+    }
+
+    /** OPEN→DRAINING with the reason; closes at once when no lease is out. */
+    private void retire(PoolEntry<C> e, CloseReason reason) {
+        e.reason(reason);
+        if (e.openToDraining() && e.leases() == 0 && e.drainedToClosed()) {
+            remove(e);
+        }
+    }
+
+    // ------------------------------------------------------------------ entry list
+
+    private void add(PoolEntry<C> e) {
+        listLock.lock();
+        try {
+            PoolEntry<C>[] es = entries;
+            PoolEntry<C>[] n = Arrays.copyOf(es, es.length + 1);
+            n[es.length] = e;
+            entries = n;
+        } finally {
+            listLock.unlock();
+        }
+    }
+
+    private void removeFromList(PoolEntry<C> e) {
+        listLock.lock();
+        try {
+            PoolEntry<C>[] es = entries;
+            for (int i = 0; i < es.length; i++) {
+                if (es[i] == e) {
+                    PoolEntry<C>[] n = Arrays.copyOf(es, es.length - 1);
+                    System.arraycopy(es, i + 1, n, i, es.length - i - 1);
+                    entries = n;
+                    return;
+                }
+            }
+        } finally {
+            listLock.unlock();
+        }
+    }
+
+    /** Takes a CLOSED entry out of the pool: list, count, connection, statistics. Called once per entry. */
+    private void remove(PoolEntry<C> e) {
+        removeFromList(e);
+        allocated.decrementAndGet();
+        CloseReason reason = e.reason() == null ? CloseReason.BROKEN : e.reason();
+        closedBy.get(reason).increment();
+        closePhysically(e);
+        if (!closed) {
+            replenish();
+        }
+    }
+
+    private void closePhysically(PoolEntry<C> e) {
+        C c = e.connection;
+        if (c != null && e.claimPhysicalClose()) {
+            safeClose(c);
+        }
+    }
+
+    private void safeClose(C c) {
+        try {
+            manager.close(c);
+        } catch (RuntimeException ex) {
+            LOG.warn("pool '{}': close() threw", name, ex);
+        }
+    }
+
+    // ------------------------------------------------------------------ housekeeping
+
+    private void housekeepingSafely() {
+        try {
+            runHousekeeping();
+        } catch (RuntimeException ex) {
+            LOG.error("pool '{}': housekeeping failed", name, ex);
+        }
+    }
+
+    /**
+     * One round of maintenance: retires broken and expired connections (an expired
+     * multiplexed connection drains), evicts connections idle past idleTimeout while more
+     * than minIdle are idle, and opens connections until minIdle are idle or connecting.
+     * Runs every housekeepingInterval; tests with a manual ticker call it directly.
+     */
+    void runHousekeeping() {
+        if (closed) {
+            return;
+        }
+        long now = ticker.nanoTime();
+        long idleNanos = config.idleTimeout().toNanos();
+        List<PoolEntry<C>> expiredIdle = new ArrayList<>();
+        int idle = 0;
+        for (PoolEntry<C> e : entries) {
+            long w = e.word();
+            if (PoolEntry.state(w) != PoolEntry.OPEN) {
+                continue;
+            }
+            if (brokenSafely(e.connection)) {
+                retire(e, CloseReason.BROKEN);
+            } else if (now - e.deadlineNanos >= 0) {
+                retire(e, CloseReason.LIFETIME);
+            } else if (PoolEntry.leases(w) == 0 && !PoolEntry.validating(w)) {
+                idle++;
+                if (now - e.lastUsedNanos >= idleNanos) {
+                    expiredIdle.add(e);
+                }
+            }
+        }
+        expiredIdle.sort((a, b) -> Long.compare(a.lastUsedNanos, b.lastUsedNanos));
+        for (PoolEntry<C> e : expiredIdle) {
+            if (idle <= config.minIdle()) {
+                break;
+            }
+            e.reason(CloseReason.IDLE);
+            if (e.idleToClosed()) {
+                remove(e);
+                idle--;
+            }
+        }
+        replenish();
+        drain();
+    }
+
+    /** Opens connections until minIdle are idle or on their way, within maxConnections. */
+    private void replenish() {
+        if (closed) {
+            return;
+        }
+        int target = Math.min(config.minIdle(), maxConnections);
+        int idleOrComing = connecting.get();
+        for (PoolEntry<C> e : entries) {
+            long w = e.word();
+            if (PoolEntry.state(w) == PoolEntry.OPEN && PoolEntry.leases(w) == 0) {
+                idleOrComing++;
+            }
+        }
+        while (idleOrComing < target && reserve()) {
+            startConnect(false);
+            idleOrComing++;
+        }
+    }
+
+    /**
+     * A future that completes when minIdle connections are open (or, if connects fail,
+     * when no connect is in progress any more). Useful to wait for the pre-warm.
+     */
+    public CompletableFuture<Void> warmUp() {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        Runnable[] check = new Runnable[1];
+        check[0] = () -> {
+            PoolStats s = stats();
+            if (closed || s.open() >= Math.min(config.minIdle(), maxConnections) || s.connecting() == 0) {
+                done.complete(null);
+            } else {
+                scheduler.schedule(check[0], 5, TimeUnit.MILLISECONDS);
+            }
+        };
+        check[0].run();
+        return done;
+    }
+
+    // ------------------------------------------------------------------ resize, evict, close
+
+    /**
+     * Changes the limit on connections open or connecting. Growing serves waiters at once;
+     * shrinking marks surplus connections draining (idle ones first), so they take no new
+     * leases and close on their last release. Draining connections count against the new
+     * limit until they close.
+     */
+    public void setMaxConnections(int n) {
+        if (n < 1) {
+            throw new IllegalArgumentException("maxConnections must be at least 1, was " + n);
+        }
+        int old = maxConnections;
+        maxConnections = n;
+        if (n < old) {
+            shrinkTo(n);
+        }
+        LOG.debug("pool '{}': maxConnections {} -> {}", name, old, n);
+        drain();
+    }
+
+    private void shrinkTo(int n) {
+        List<PoolEntry<C>> open = new ArrayList<>();
+        int live = connecting.get();
+        for (PoolEntry<C> e : entries) {
+            if (e.state() == PoolEntry.OPEN) {
+                open.add(e);
+                live++;
+            }
+        }
+        int surplus = live - n;
+        if (surplus <= 0) {
+            return;
+        }
+        open.sort((a, b) -> Integer.compare(a.leases(), b.leases()));
+        for (PoolEntry<C> e : open) {
+            if (surplus == 0) {
+                break;
+            }
+            e.reason(CloseReason.SHRINK);
+            if (e.openToDraining()) {
+                surplus--;
+                if (e.leases() == 0 && e.drainedToClosed()) {
+                    remove(e);
+                }
+            }
+        }
+    }
+
+    /** Closes every idle connection now (e.g. when its route turned unhealthy); leased ones are untouched. */
+    public int closeIdleConnections() {
+        int n = 0;
+        for (PoolEntry<C> e : entries) {
+            e.reason(CloseReason.EVICTED);
+            if (e.state() == PoolEntry.OPEN && e.idleToClosed()) {
+                remove(e);
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /**
+     * Closes the pool: waiters fail with {@link PoolClosedException}, background work
+     * stops, idle connections close at once, leased ones drain and close on release, and
+     * connects in progress are closed when they complete. Idempotent.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (housekeeping != null) {
+            housekeeping.cancel(false);
+        }
+        failAllWaiters(new PoolClosedException(name));
+        for (PoolEntry<C> e : entries) {
+            e.reason(CloseReason.POOL_CLOSED);
+            if (e.openToDraining()) {
+                closePhysically(e);
+                if (e.leases() == 0 && e.drainedToClosed()) {
+                    remove(e);
+                }
+            }
+        }
+        if (ownsScheduler) {
+            scheduler.shutdown();
+        }
+    }
+
+    private void failAllWaiters(PoolException error) {
+        Waiter<C> w;
+        List<Waiter<C>> failed = new ArrayList<>();
+        while ((w = waiters.poll()) != null) {
+            if (w.tryCancel()) {
+                pending.decrementAndGet();
+                w.cancelTimer();
+                failed.add(w);
+            }
+        }
+        for (Waiter<C> f : failed) {
+            f.fail(error);
+        }
+    }
+
+    // ------------------------------------------------------------------ stats
+
+    /** A snapshot of the accounting and counters; exact when taken at a quiescent point. */
+    public PoolStats stats() {
+        int open = 0;
+        int idle = 0;
+        int inUse = 0;
+        int draining = 0;
+        int leases = 0;
+        int capacity = 0;
+        for (PoolEntry<C> e : entries) {
+            long w = e.word();
+            int s = PoolEntry.state(w);
+            int l = PoolEntry.leases(w);
+            if (s == PoolEntry.OPEN) {
+                open++;
+                leases += l;
+                capacity += Math.max(0, capacityOf(e.connection));
+                if (l == 0) {
+                    idle++;
+                } else {
+                    inUse++;
+                }
+            } else if (s == PoolEntry.DRAINING) {
+                open++;
+                draining++;
+                leases += l;
+            }
+        }
+        Map<CloseReason, Long> byReason = new EnumMap<>(CloseReason.class);
+        long closedTotal = 0;
+        for (Map.Entry<CloseReason, LongAdder> r : closedBy.entrySet()) {
+            long v = r.getValue().sum();
+            byReason.put(r.getKey(), v);
+            closedTotal += v;
+        }
+        Histogram h = waits.snapshot();
+        long immediate = waits.immediateCount();
+        long acquisitions = immediate + slowAcquisitions.sum();
+        long missCount = misses.sum();
+        long count = h.getTotalCount();
+        return new PoolStats(name, maxConnections, open, connecting.get(), idle, inUse, draining, leases, capacity,
+                pending.get(), created.sum(), closedTotal, Map.copyOf(byReason), failedConnects.sum(), acquisitions,
+                acquisitions - missCount, missCount, timeouts.sum(), exhausted.sum(), cancelled.sum(),
+                count == 0 ? 0 : h.getValueAtPercentile(50), count == 0 ? 0 : h.getValueAtPercentile(99),
+                count == 0 ? 0 : h.getMaxValue(), acquisitions == 0 ? 0 : (double) waits.totalWaitNanos() / acquisitions,
+                waits.totalWaitNanos());
+    }
+
+    /** A histogram of every acquire's wait in nanoseconds (immediate acquires count as 0). */
+    public Histogram acquireWaitHistogram() {
+        return waits.snapshot();
+    }
+
+    private static Throwable unwrap(Throwable t) {
+        while ((t instanceof java.util.concurrent.CompletionException
+                || t instanceof java.util.concurrent.ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
+    }
+
+    @Override
+    public String toString() {
+        return "Pool[" + name + ", max=" + maxConnections + ", entries=" + entries.length + ", waiting="
+                + pending.get() + (closed ? ", closed" : "") + "]";
+    }
+
+    /**
+     * Builds a {@link Pool}; the pool starts (pre-warming minIdle connections) when built.
+     *
+     * <p><b>Thread-safety:</b> not thread-safe; confine to one thread.
+     */
+    public static final class Builder<C> {
+        private final ConnectionManager<C> manager;
+        private String name = "pool";
+        private PoolConfig config = PoolConfig.defaults();
+        private Ticker ticker = Ticker.coarse();
+        private ScheduledExecutorService scheduler;
+        private Executor completionExecutor = ForkJoinPool.commonPool();
+        private boolean housekeeping = true;
+
+        private Builder(ConnectionManager<C> manager) {
+            this.manager = Objects.requireNonNull(manager, "manager");
+        }
+
+        /** The name used in errors, logs and metric labels. */
+        public Builder<C> name(String name) {
+            this.name = Objects.requireNonNull(name, "name");
+            return this;
+        }
+
+        public Builder<C> config(PoolConfig config) {
+            this.config = Objects.requireNonNull(config, "config");
+            return this;
+        }
+
+        /** The clock for lifetimes and idle times; defaults to {@link Ticker#coarse()}. */
+        public Builder<C> ticker(Ticker ticker) {
+            this.ticker = Objects.requireNonNull(ticker, "ticker");
+            return this;
+        }
+
+        /** Runs timers and housekeeping; the pool does not shut down a scheduler it was given. */
+        public Builder<C> scheduler(ScheduledExecutorService scheduler) {
+            this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+            return this;
+        }
+
+        /** Runs waiter completions that would otherwise nest inside another completion. */
+        public Builder<C> completionExecutor(Executor executor) {
+            this.completionExecutor = Objects.requireNonNull(executor, "executor");
+            return this;
+        }
+
+        /** Turns the periodic housekeeping off (tests drive {@code runHousekeeping()} themselves). */
+        public Builder<C> periodicHousekeeping(boolean on) {
+            this.housekeeping = on;
+            return this;
+        }
+
+        public Pool<C> build() {
+            return new Pool<>(this);
+        }
+    }
+}

@@ -1,0 +1,188 @@
+package io.sluice.pool;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Immutable pool settings. The defaults are the seed specification's values
+ * (maxConnections 100, minIdle 10, maxLifetime 300 s, idleTimeout 90 s,
+ * connectionTimeout 10 s, maxRetries 3) plus the settings the seed leaves implicit.
+ *
+ * <p>An invalid combination is rejected by {@link Builder#build()} with a message that
+ * names the field and the value.
+ *
+ * <p><b>Thread-safety:</b> immutable; safe to share. The builder is not thread-safe.
+ *
+ * @param maxConnections         connections open or connecting at once, at most (live-resizable on the pool)
+ * @param minIdle                connections kept open and warm; pre-warmed at start
+ * @param maxLifetime            a connection is retired after this age (minus a random jitter)
+ * @param idleTimeout            a connection unused this long is closed, never below minIdle
+ * @param connectionTimeout      the longest an acquire waits for a slot; also bounds each connect attempt
+ * @param maxRetries             connect attempts retried after the first one fails
+ * @param maxPending             callers allowed to wait at once; past it an acquire fails at once
+ * @param validationBypassWindow a connection idle for less than this is handed out without validation
+ * @param validationTimeout      the longest a validation round trip may take
+ * @param lifetimeJitter         fraction of maxLifetime (0 to 0.5) by which each connection's deadline is shortened at random
+ * @param connectBackoff         delay before the first connect retry; doubled per retry, with jitter
+ * @param maxConnectBackoff      the longest delay between connect retries
+ * @param housekeepingInterval   how often idle eviction, lifetime retirement and replenishment run
+ * @param leakDetectionThreshold a lease held longer than this is logged with its acquisition stack; zero turns it off
+ */
+public record PoolConfig(
+        int maxConnections,
+        int minIdle,
+        Duration maxLifetime,
+        Duration idleTimeout,
+        Duration connectionTimeout,
+        int maxRetries,
+        int maxPending,
+        Duration validationBypassWindow,
+        Duration validationTimeout,
+        double lifetimeJitter,
+        Duration connectBackoff,
+        Duration maxConnectBackoff,
+        Duration housekeepingInterval,
+        Duration leakDetectionThreshold) {
+
+    /** The seed's maxConnections. */
+    public static final int DEFAULT_MAX_CONNECTIONS = 100;
+    /** The seed's minIdle. */
+    public static final int DEFAULT_MIN_IDLE = 10;
+    /** The seed's maxLifetime. */
+    public static final Duration DEFAULT_MAX_LIFETIME = Duration.ofSeconds(300);
+    /** The seed's idleTimeout. */
+    public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(90);
+    /** The seed's connectionTimeout. */
+    public static final Duration DEFAULT_CONNECTION_TIMEOUT = Duration.ofSeconds(10);
+    /** The seed's maxRetries. */
+    public static final int DEFAULT_MAX_RETRIES = 3;
+    /** Enough for 10 000 concurrent requests queued behind HTTP/1.1 connections. */
+    public static final int DEFAULT_MAX_PENDING = 10_000;
+    /** HikariCP's bypass window. */
+    public static final Duration DEFAULT_VALIDATION_BYPASS_WINDOW = Duration.ofMillis(500);
+    /** The seed's health-check bound. */
+    public static final Duration DEFAULT_VALIDATION_TIMEOUT = Duration.ofSeconds(2);
+    /** HikariCP takes up to 2.5 % off each lifetime so a warm pool does not reconnect at once. */
+    public static final double DEFAULT_LIFETIME_JITTER = 0.025;
+
+    /** Validates the fields; use {@link #builder()} rather than this constructor. */
+    public PoolConfig {
+        requireAtLeast("maxConnections", maxConnections, 1);
+        requireAtLeast("minIdle", minIdle, 0);
+        if (minIdle > maxConnections) {
+            throw new IllegalArgumentException("minIdle (" + minIdle + ") must not exceed maxConnections ("
+                    + maxConnections + ")");
+        }
+        requirePositive("maxLifetime", maxLifetime);
+        requirePositive("idleTimeout", idleTimeout);
+        requirePositive("connectionTimeout", connectionTimeout);
+        requireAtLeast("maxRetries", maxRetries, 0);
+        requireAtLeast("maxPending", maxPending, 0);
+        requireNonNegative("validationBypassWindow", validationBypassWindow);
+        requirePositive("validationTimeout", validationTimeout);
+        if (!(lifetimeJitter >= 0.0 && lifetimeJitter <= 0.5)) {
+            throw new IllegalArgumentException("lifetimeJitter must be within [0, 0.5], was " + lifetimeJitter);
+        }
+        requirePositive("connectBackoff", connectBackoff);
+        requirePositive("maxConnectBackoff", maxConnectBackoff);
+        requirePositive("housekeepingInterval", housekeepingInterval);
+        requireNonNegative("leakDetectionThreshold", leakDetectionThreshold);
+    }
+
+    /** The seed's defaults. */
+    public static PoolConfig defaults() {
+        return builder().build();
+    }
+
+    /** A builder holding the defaults. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder holding this config's values. */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.maxConnections = maxConnections;
+        b.minIdle = minIdle;
+        b.maxLifetime = maxLifetime;
+        b.idleTimeout = idleTimeout;
+        b.connectionTimeout = connectionTimeout;
+        b.maxRetries = maxRetries;
+        b.maxPending = maxPending;
+        b.validationBypassWindow = validationBypassWindow;
+        b.validationTimeout = validationTimeout;
+        b.lifetimeJitter = lifetimeJitter;
+        b.connectBackoff = connectBackoff;
+        b.maxConnectBackoff = maxConnectBackoff;
+        b.housekeepingInterval = housekeepingInterval;
+        b.leakDetectionThreshold = leakDetectionThreshold;
+        return b;
+    }
+
+    private static void requireAtLeast(String field, int value, int min) {
+        if (value < min) {
+            throw new IllegalArgumentException(field + " must be at least " + min + ", was " + value);
+        }
+    }
+
+    private static void requirePositive(String field, Duration value) {
+        Objects.requireNonNull(value, field);
+        if (value.isZero() || value.isNegative()) {
+            throw new IllegalArgumentException(field + " must be positive, was " + value);
+        }
+    }
+
+    private static void requireNonNegative(String field, Duration value) {
+        Objects.requireNonNull(value, field);
+        if (value.isNegative()) {
+            throw new IllegalArgumentException(field + " must not be negative, was " + value);
+        }
+    }
+
+    /**
+     * Builds a {@link PoolConfig}; starts from the defaults.
+     *
+     * <p><b>Thread-safety:</b> not thread-safe; confine to one thread.
+     */
+    public static final class Builder {
+        private int maxConnections = DEFAULT_MAX_CONNECTIONS;
+        private int minIdle = DEFAULT_MIN_IDLE;
+        private Duration maxLifetime = DEFAULT_MAX_LIFETIME;
+        private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
+        private Duration connectionTimeout = DEFAULT_CONNECTION_TIMEOUT;
+        private int maxRetries = DEFAULT_MAX_RETRIES;
+        private int maxPending = DEFAULT_MAX_PENDING;
+        private Duration validationBypassWindow = DEFAULT_VALIDATION_BYPASS_WINDOW;
+        private Duration validationTimeout = DEFAULT_VALIDATION_TIMEOUT;
+        private double lifetimeJitter = DEFAULT_LIFETIME_JITTER;
+        private Duration connectBackoff = Duration.ofMillis(100);
+        private Duration maxConnectBackoff = Duration.ofSeconds(2);
+        private Duration housekeepingInterval = Duration.ofSeconds(1);
+        private Duration leakDetectionThreshold = Duration.ZERO;
+
+        private Builder() {
+        }
+
+        public Builder maxConnections(int v) { this.maxConnections = v; return this; }
+        public Builder minIdle(int v) { this.minIdle = v; return this; }
+        public Builder maxLifetime(Duration v) { this.maxLifetime = v; return this; }
+        public Builder idleTimeout(Duration v) { this.idleTimeout = v; return this; }
+        public Builder connectionTimeout(Duration v) { this.connectionTimeout = v; return this; }
+        public Builder maxRetries(int v) { this.maxRetries = v; return this; }
+        public Builder maxPending(int v) { this.maxPending = v; return this; }
+        public Builder validationBypassWindow(Duration v) { this.validationBypassWindow = v; return this; }
+        public Builder validationTimeout(Duration v) { this.validationTimeout = v; return this; }
+        public Builder lifetimeJitter(double v) { this.lifetimeJitter = v; return this; }
+        public Builder connectBackoff(Duration v) { this.connectBackoff = v; return this; }
+        public Builder maxConnectBackoff(Duration v) { this.maxConnectBackoff = v; return this; }
+        public Builder housekeepingInterval(Duration v) { this.housekeepingInterval = v; return this; }
+        public Builder leakDetectionThreshold(Duration v) { this.leakDetectionThreshold = v; return this; }
+
+        /** Validates and builds; throws {@link IllegalArgumentException} naming the bad field and value. */
+        public PoolConfig build() {
+            return new PoolConfig(maxConnections, minIdle, maxLifetime, idleTimeout, connectionTimeout,
+                    maxRetries, maxPending, validationBypassWindow, validationTimeout, lifetimeJitter,
+                    connectBackoff, maxConnectBackoff, housekeepingInterval, leakDetectionThreshold);
+        }
+    }
+}

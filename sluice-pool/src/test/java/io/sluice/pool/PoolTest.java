@@ -1,0 +1,635 @@
+package io.sluice.pool;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.sluice.pool.FakeConnectionManager.Conn;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class PoolTest {
+
+    private final FakeConnectionManager manager = new FakeConnectionManager();
+    private final ManualTicker ticker = new ManualTicker();
+    private final ScheduledExecutorService scheduler = PoolScheduler.newScheduler("test");
+    private final List<Pool<?>> pools = new ArrayList<>();
+
+    @AfterEach
+    void tearDown() {
+        pools.forEach(Pool::close);
+        scheduler.shutdownNow();
+    }
+
+    private Pool<Conn> pool(PoolConfig.Builder config) {
+        Pool<Conn> p = Pool.builder(manager).name("test").config(config.build()).ticker(ticker)
+                .scheduler(scheduler).periodicHousekeeping(false).build();
+        pools.add(p);
+        return p;
+    }
+
+    private static PoolConfig.Builder cfg(int max) {
+        return PoolConfig.builder().maxConnections(max).minIdle(0).validationBypassWindow(Duration.ZERO);
+    }
+
+    private static void assertExact(Pool<?> p) {
+        PoolStats s = p.stats();
+        assertThat(s.open()).as("open = idle + inUse + draining").isEqualTo(s.idle() + s.inUse() + s.draining());
+        assertThat(s.open() + s.connecting()).as("within max").isLessThanOrEqualTo(Math.max(s.maxConnections(), s.open()));
+    }
+
+    @Test
+    void acquireOfIdleSlotIsAlreadyComplete() {
+        Pool<Conn> p = pool(cfg(2));
+        Lease<Conn> first = p.acquire().join();
+        first.close();
+        CompletableFuture<Lease<Conn>> f = p.acquire();
+        assertThat(f).isDone();
+        Lease<Conn> again = f.join();
+        assertThat(again.connection()).isSameAs(first.connection());
+        again.close();
+        assertThat(p.stats().created()).isEqualTo(1);
+        assertExact(p);
+    }
+
+    @Test
+    void tryAcquireReturnsLeaseOrNullWithoutWaiting() {
+        Pool<Conn> p = pool(cfg(1));
+        assertThat(p.tryAcquire()).as("nothing open yet").isNull();
+        Lease<Conn> l = p.acquire().join();
+        assertThat(p.tryAcquire()).as("the only slot is taken").isNull();
+        l.close();
+        Lease<Conn> t = p.tryAcquire();
+        assertThat(t).isNotNull();
+        t.close();
+        assertThat(p.stats().leasesOut()).isZero();
+    }
+
+    @Test
+    void closingALeaseTwiceIsHarmless() {
+        Pool<Conn> p = pool(cfg(1));
+        Lease<Conn> l = p.acquire().join();
+        l.close();
+        l.close();
+        l.invalidate();
+        assertThat(l.isClosed()).isTrue();
+        PoolStats s = p.stats();
+        assertThat(s.leasesOut()).isZero();
+        assertThat(s.idle()).isEqualTo(1);
+        assertThat(s.closed()).isZero();
+    }
+
+    @Test
+    void invalidateDropsTheConnection() {
+        Pool<Conn> p = pool(cfg(1));
+        Lease<Conn> l = p.acquire().join();
+        Conn c = l.connection();
+        l.invalidate();
+        assertThat(c.closes.get()).isEqualTo(1);
+        Lease<Conn> next = p.acquire().join();
+        assertThat(next.connection()).isNotSameAs(c);
+        next.close();
+        assertThat(p.stats().closedByReason()).containsEntry(CloseReason.INVALIDATED, 1L);
+        assertExact(p);
+    }
+
+    @Test
+    void preWarmsMinIdle() {
+        Pool<Conn> p = pool(cfg(20).minIdle(10));
+        p.warmUp().join();
+        PoolStats s = p.stats();
+        assertThat(s.open()).isEqualTo(10);
+        assertThat(s.idle()).isEqualTo(10);
+        Lease<Conn> l = p.acquire().join();
+        assertThat(l.freshConnection()).as("a pre-warmed connection is a hit").isFalse();
+        l.close();
+        assertThat(p.stats().hitRate()).isEqualTo(1.0);
+    }
+
+    @Test
+    void concurrentCallersNeverExceedMax() throws Exception {
+        manager.holdConnects = false;
+        Pool<Conn> p = pool(cfg(5));
+        ExecutorService ex = Executors.newFixedThreadPool(8);
+        try {
+            List<CompletableFuture<Void>> all = new ArrayList<>();
+            for (int i = 0; i < 400; i++) {
+                all.add(p.acquire().thenAcceptAsync(l -> {
+                    assertThat(manager.openNow.get()).isLessThanOrEqualTo(5);
+                    l.close();
+                }, ex));
+            }
+            CompletableFuture.allOf(all.toArray(new CompletableFuture[0])).get(20, TimeUnit.SECONDS);
+        } finally {
+            ex.shutdownNow();
+        }
+        assertThat(manager.maxOpenSeen.get()).isLessThanOrEqualTo(5);
+        assertThat(p.stats().leasesOut()).isZero();
+        assertThat(p.stats().acquisitions()).isEqualTo(400);
+        assertExact(p);
+    }
+
+    @Test
+    void waitersAreServedInFifoOrder() {
+        Pool<Conn> p = pool(cfg(1));
+        Lease<Conn> held = p.acquire().join();
+        List<Integer> order = new CopyOnWriteArrayList<>();
+        List<CompletableFuture<Lease<Conn>>> waiting = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            int n = i;
+            CompletableFuture<Lease<Conn>> f = p.acquire();
+            f.thenAccept(l -> order.add(n));
+            waiting.add(f);
+        }
+        assertThat(p.stats().pending()).isEqualTo(20);
+        held.close();
+        for (CompletableFuture<Lease<Conn>> f : waiting) {
+            f.join().close();
+        }
+        assertThat(order).containsExactlyElementsOf(java.util.stream.IntStream.range(0, 20).boxed().toList());
+        assertThat(p.stats().created()).isEqualTo(1);
+    }
+
+    @Test
+    void newCallersQueueBehindWaitersInsteadOfBarging() {
+        manager.capacity = 2;
+        Pool<Conn> p = pool(cfg(1));
+        Lease<Conn> a = p.acquire().join();
+        Lease<Conn> b = p.acquire().join();
+        CompletableFuture<Lease<Conn>> waiter = p.acquire();
+        assertThat(waiter).isNotDone();
+        // While someone waits, a non-waiting taker must not get the slot first.
+        assertThat(p.tryAcquire()).isNull();
+        CompletableFuture<Lease<Conn>> later = p.acquire();
+        a.close();
+        assertThat(waiter).isDone();
+        assertThat(later).isNotDone();
+        b.close();
+        assertThat(later).isDone();
+        waiter.join().close();
+        later.join().close();
+        assertExact(p);
+    }
+
+    @Test
+    void waiterTimesOutWithTypedErrorNamingThePool() {
+        Pool<Conn> p = pool(cfg(1).connectionTimeout(Duration.ofMillis(50)));
+        Lease<Conn> held = p.acquire().join();
+        CompletableFuture<Lease<Conn>> f = p.acquire();
+        assertThatThrownBy(() -> f.get(5, TimeUnit.SECONDS))
+                .isInstanceOf(ExecutionException.class)
+                .cause().isInstanceOf(PoolTimeoutException.class)
+                .hasMessageContaining("pool 'test'").hasMessageContaining("maxConnections=1")
+                .hasMessageContaining("waiting for a free slot");
+        PoolStats s = p.stats();
+        assertThat(s.timeouts()).isEqualTo(1);
+        assertThat(s.pending()).isZero();
+        held.close();
+        assertThat(p.stats().idle()).isEqualTo(1);
+        assertExact(p);
+    }
+
+    @Test
+    void cancelledWaiterLeaksNothing() {
+        Pool<Conn> p = pool(cfg(1));
+        Lease<Conn> held = p.acquire().join();
+        CompletableFuture<Lease<Conn>> f = p.acquire();
+        assertThat(f.cancel(false)).isTrue();
+        assertThat(p.stats().pending()).isZero();
+        held.close();
+        PoolStats s = p.stats();
+        assertThat(s.leasesOut()).isZero();
+        assertThat(s.idle()).isEqualTo(1);
+        assertThat(s.cancelled()).isEqualTo(1);
+        assertThatThrownBy(f::join).isInstanceOf(CancellationException.class);
+    }
+
+    @Test
+    void cancellationRacingWithReleaseKeepsAccountingExact() throws Exception {
+        Pool<Conn> p = pool(cfg(1).connectionTimeout(Duration.ofSeconds(30)));
+        ExecutorService ex = Executors.newFixedThreadPool(2);
+        try {
+            for (int i = 0; i < 3000; i++) {
+                Lease<Conn> held = p.acquire().get(5, TimeUnit.SECONDS);
+                CompletableFuture<Lease<Conn>> waiter = p.acquire();
+                CountDownLatch go = new CountDownLatch(1);
+                CompletableFuture<?> r = CompletableFuture.runAsync(() -> { awaitLatch(go); held.close(); }, ex);
+                CompletableFuture<?> c = CompletableFuture.runAsync(() -> { awaitLatch(go); waiter.cancel(false); }, ex);
+                go.countDown();
+                r.get(5, TimeUnit.SECONDS);
+                c.get(5, TimeUnit.SECONDS);
+                if (!waiter.isCancelled()) {
+                    waiter.join().close(); // the delivery won: the caller owns the lease
+                }
+                PoolStats s = p.stats();
+                assertThat(s.leasesOut()).as("iteration %d", i).isZero();
+                assertThat(s.pending()).isZero();
+                assertThat(s.idle()).isEqualTo(1);
+            }
+        } finally {
+            ex.shutdownNow();
+        }
+    }
+
+    @Test
+    void timeoutRacingWithReleaseKeepsAccountingExact() throws Exception {
+        Pool<Conn> p = pool(cfg(1).connectionTimeout(Duration.ofMillis(1)));
+        for (int i = 0; i < 2000; i++) {
+            Lease<Conn> held = p.acquire().get(5, TimeUnit.SECONDS);
+            CompletableFuture<Lease<Conn>> waiter = p.acquire();
+            // The 1 ms timer and this release race on the scheduler thread and this one.
+            held.close();
+            try {
+                waiter.get(5, TimeUnit.SECONDS).close();
+            } catch (ExecutionException e) {
+                assertThat(e.getCause()).isInstanceOf(PoolTimeoutException.class);
+            }
+            PoolStats s = p.stats();
+            assertThat(s.leasesOut()).as("iteration %d", i).isZero();
+            assertThat(s.pending()).isZero();
+        }
+        assertExact(p);
+    }
+
+    @Test
+    void pastMaxPendingAcquireFailsAtOnce() {
+        Pool<Conn> p = pool(cfg(1).maxPending(2));
+        Lease<Conn> held = p.acquire().join();
+        CompletableFuture<Lease<Conn>> w1 = p.acquire();
+        CompletableFuture<Lease<Conn>> w2 = p.acquire();
+        CompletableFuture<Lease<Conn>> w3 = p.acquire();
+        assertThat(w3).isCompletedExceptionally();
+        assertThatThrownBy(w3::join).cause().isInstanceOf(PoolExhaustedException.class)
+                .hasMessageContaining("maxPending=2");
+        assertThat(p.stats().exhausted()).isEqualTo(1);
+        held.close();
+        w1.join().close();
+        w2.join().close();
+        assertExact(p);
+    }
+
+    @Test
+    void failedValidationClosesTheConnectionAndMovesOn() {
+        Pool<Conn> p = pool(cfg(2).validationBypassWindow(Duration.ofMillis(500)));
+        Lease<Conn> l = p.acquire().join();
+        Conn stale = l.connection();
+        l.close();
+        ticker.advance(Duration.ofSeconds(1));
+        manager.failValidation = true;
+        Lease<Conn> next = p.acquire().join();
+        assertThat(stale.validations.get()).isEqualTo(1);
+        assertThat(stale.closes.get()).isEqualTo(1);
+        assertThat(next.connection()).isNotSameAs(stale);
+        next.close();
+        assertThat(p.stats().closedByReason()).containsEntry(CloseReason.VALIDATION_FAILED, 1L);
+        assertExact(p);
+    }
+
+    @Test
+    void recentlyUsedConnectionIsNotValidated() {
+        Pool<Conn> p = pool(cfg(1).validationBypassWindow(Duration.ofMillis(500)));
+        Lease<Conn> l = p.acquire().join();
+        l.close();
+        ticker.advance(Duration.ofMillis(100));
+        Lease<Conn> again = p.acquire().join();
+        assertThat(again.connection().validations.get()).isZero();
+        again.close();
+    }
+
+    @Test
+    void aConnectionBeingValidatedTakesNoNewLeases() {
+        manager.capacity = 10;
+        manager.holdValidations = true;
+        Pool<Conn> p = pool(cfg(1).validationBypassWindow(Duration.ofMillis(500)));
+        p.acquire().join().close();
+        ticker.advance(Duration.ofSeconds(1));
+        CompletableFuture<Lease<Conn>> first = p.acquire();
+        assertThat(first).isNotDone();
+        assertThat(p.tryAcquire()).as("probe in flight").isNull();
+        CompletableFuture<Lease<Conn>> second = p.acquire();
+        assertThat(second).isNotDone();
+        manager.heldValidations.poll().complete(null);
+        assertThat(first).isDone();
+        assertThat(second).isDone();
+        first.join().close();
+        second.join().close();
+        assertExact(p);
+    }
+
+    @Test
+    void brokenConnectionIsDroppedOnRelease() {
+        Pool<Conn> p = pool(cfg(1));
+        Lease<Conn> l = p.acquire().join();
+        l.connection().broken = true;
+        l.close();
+        assertThat(l.connection().closes.get()).isEqualTo(1);
+        assertThat(p.stats().closedByReason()).containsEntry(CloseReason.BROKEN, 1L);
+        assertThat(p.stats().open()).isZero();
+    }
+
+    @Test
+    void connectFailureIsRetriedThreeTimesThenSurfacedWithCause() {
+        manager.failAllConnects.set(true);
+        Pool<Conn> p = pool(cfg(1).connectBackoff(Duration.ofMillis(1)).maxConnectBackoff(Duration.ofMillis(4)));
+        CompletableFuture<Lease<Conn>> f = p.acquire();
+        assertThatThrownBy(() -> f.get(5, TimeUnit.SECONDS)).cause()
+                .isInstanceOf(ConnectFailedException.class)
+                .hasMessageContaining("after 4 attempts")
+                .hasCauseInstanceOf(IOException.class);
+        assertThat(manager.connectAttempts.get()).isEqualTo(4);
+        PoolStats s = p.stats();
+        assertThat(s.failedConnects()).isEqualTo(4);
+        assertThat(s.pending()).isZero();
+        assertThat(s.connecting()).isZero();
+        assertThat(s.open()).isZero();
+    }
+
+    @Test
+    void connectThatSucceedsOnARetryServesTheWaiter() throws Exception {
+        manager.failNextConnects = 2;
+        Pool<Conn> p = pool(cfg(1).connectBackoff(Duration.ofMillis(1)));
+        Lease<Conn> l = p.acquire().get(5, TimeUnit.SECONDS);
+        assertThat(manager.connectAttempts.get()).isEqualTo(3);
+        assertThat(l.freshConnection()).isTrue();
+        l.close();
+        assertThat(p.stats().misses()).isEqualTo(1);
+    }
+
+    @Test
+    void hungConnectAttemptIsBoundedByConnectionTimeout() {
+        manager.holdConnects = true;
+        Pool<Conn> p = pool(cfg(1).connectionTimeout(Duration.ofMillis(30)).maxRetries(0));
+        CompletableFuture<Lease<Conn>> f = p.acquire();
+        assertThatThrownBy(() -> f.get(5, TimeUnit.SECONDS)).cause().isInstanceOf(PoolException.class);
+        await().atMost(Duration.ofSeconds(5)).until(() -> p.stats().connecting() == 0);
+        // The connect completes late: the pool closes what it no longer wants.
+        manager.completeOneConnect();
+        assertThat(manager.opened.get(0).closes.get()).isEqualTo(1);
+        assertThat(p.stats().open()).isZero();
+    }
+
+    @Test
+    void multiplexedEntryTakes100LeasesAndThe101stOpensASecondConnection() {
+        manager.capacity = 100;
+        Pool<Conn> p = pool(cfg(10));
+        List<Lease<Conn>> leases = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            leases.add(p.acquire().join());
+        }
+        assertThat(leases).extracting(Lease::connection).containsOnly(leases.get(0).connection());
+        assertThat(p.stats().created()).isEqualTo(1);
+        Lease<Conn> extra = p.acquire().join();
+        assertThat(extra.connection()).isNotSameAs(leases.get(0).connection());
+        assertThat(p.stats().created()).isEqualTo(2);
+        assertThat(p.stats().leasesOut()).isEqualTo(101);
+        leases.forEach(Lease::close);
+        extra.close();
+        assertThat(p.stats().leasesOut()).isZero();
+        assertExact(p);
+    }
+
+    @Test
+    void connectsInProgressCountAsTheirExpectedCapacity() {
+        manager.capacity = 100;
+        Pool<Conn> p = pool(cfg(10));
+        p.acquire().join().close(); // learn that connections carry 100 streams
+        List<Lease<Conn>> leases = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            leases.add(p.acquire().join());
+        }
+        manager.holdConnects = true;
+        List<CompletableFuture<Lease<Conn>>> burst = new ArrayList<>();
+        for (int i = 0; i < 60; i++) {
+            burst.add(p.acquire());
+        }
+        assertThat(manager.heldConnects).as("one connect covers 60 waiters").hasSize(1);
+        manager.completeOneConnect();
+        burst.forEach(f -> f.join().close());
+        leases.forEach(Lease::close);
+        assertThat(p.stats().created()).isEqualTo(2);
+    }
+
+    @Test
+    void loweringCapacityWhileLeasedStopsNewLeasesUntilBelowIt() {
+        manager.capacity = 10;
+        Pool<Conn> p = pool(cfg(1));
+        List<Lease<Conn>> leases = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            leases.add(p.acquire().join());
+        }
+        Conn c = leases.get(0).connection();
+        c.capacity = 5;
+        p.connectionChanged(c);
+        for (int i = 0; i < 5; i++) {
+            leases.remove(0).close();
+        }
+        assertThat(p.tryAcquire()).as("5 of 5 in use").isNull();
+        leases.remove(0).close();
+        Lease<Conn> l = p.tryAcquire();
+        assertThat(l).isNotNull();
+        l.close();
+        leases.forEach(Lease::close);
+        assertThat(p.stats().leasesOut()).isZero();
+    }
+
+    @Test
+    void raisingCapacityServesWaitersAtOnce() {
+        manager.capacity = 1;
+        Pool<Conn> p = pool(cfg(1));
+        Lease<Conn> held = p.acquire().join();
+        CompletableFuture<Lease<Conn>> w = p.acquire();
+        assertThat(w).isNotDone();
+        held.connection().capacity = 2;
+        p.connectionChanged(held.connection());
+        assertThat(w).isDone();
+        w.join().close();
+        held.close();
+    }
+
+    @Test
+    void shrinkingWhileLeasedDrainsSurplusConnections() {
+        Pool<Conn> p = pool(cfg(4));
+        List<Lease<Conn>> leases = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            leases.add(p.acquire().join());
+        }
+        p.setMaxConnections(2);
+        PoolStats s = p.stats();
+        assertThat(s.draining()).isEqualTo(2);
+        assertThat(s.maxConnections()).isEqualTo(2);
+        leases.forEach(Lease::close);
+        s = p.stats();
+        assertThat(s.open()).isEqualTo(2);
+        assertThat(s.closedByReason()).containsEntry(CloseReason.SHRINK, 2L);
+        assertThat(manager.openNow.get()).isEqualTo(2);
+        assertExact(p);
+    }
+
+    @Test
+    void growingServesWaiters() {
+        Pool<Conn> p = pool(cfg(1));
+        Lease<Conn> held = p.acquire().join();
+        CompletableFuture<Lease<Conn>> w = p.acquire();
+        assertThat(w).isNotDone();
+        p.setMaxConnections(2);
+        assertThat(w).isDone();
+        w.join().close();
+        held.close();
+        assertThat(p.stats().open()).isEqualTo(2);
+    }
+
+    @Test
+    void expiredConnectionsRetireAndMultiplexedOnesDrainFirst() {
+        manager.capacity = 10;
+        Pool<Conn> p = pool(cfg(2).maxLifetime(Duration.ofSeconds(10)));
+        Lease<Conn> busy = p.acquire().join();
+        ticker.advance(Duration.ofSeconds(11));
+        p.runHousekeeping();
+        PoolStats s = p.stats();
+        assertThat(s.draining()).isEqualTo(1);
+        assertThat(busy.connection().closes.get()).as("still serving its stream").isZero();
+        Lease<Conn> other = p.acquire().join();
+        assertThat(other.connection()).as("a draining connection takes no new leases").isNotSameAs(busy.connection());
+        busy.close();
+        assertThat(busy.connection().closes.get()).isEqualTo(1);
+        assertThat(p.stats().closedByReason()).containsEntry(CloseReason.LIFETIME, 1L);
+        other.close();
+        assertExact(p);
+    }
+
+    @Test
+    void lifetimeJitterShortensDeadlinesWithinTheFraction() {
+        Pool<Conn> p = pool(cfg(50).minIdle(50).maxLifetime(Duration.ofSeconds(100)).lifetimeJitter(0.25)
+                .idleTimeout(Duration.ofHours(1)));
+        p.warmUp().join();
+        ticker.advance(Duration.ofSeconds(74));
+        p.runHousekeeping();
+        assertThat(p.stats().closedByReason().get(CloseReason.LIFETIME)).as("none before 75 %").isZero();
+        ticker.advance(Duration.ofSeconds(25));
+        p.runHousekeeping();
+        long retired = p.stats().closedByReason().get(CloseReason.LIFETIME);
+        assertThat(retired).as("jitter spread deadlines over [75 s, 100 s)").isBetween(1L, 50L);
+        ticker.advance(Duration.ofSeconds(2));
+        p.runHousekeeping();
+        assertThat(p.stats().closedByReason().get(CloseReason.LIFETIME)).isGreaterThanOrEqualTo(50L);
+    }
+
+    @Test
+    void idleEvictionNeverGoesBelowMinIdleAndReplenishes() {
+        Pool<Conn> p = pool(cfg(10).minIdle(2).idleTimeout(Duration.ofSeconds(90)));
+        p.warmUp().join();
+        List<Lease<Conn>> leases = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            leases.add(p.acquire().join());
+        }
+        leases.forEach(Lease::close);
+        assertThat(p.stats().idle()).isEqualTo(5);
+        ticker.advance(Duration.ofSeconds(91));
+        p.runHousekeeping();
+        PoolStats s = p.stats();
+        assertThat(s.idle()).isEqualTo(2);
+        assertThat(s.closedByReason()).containsEntry(CloseReason.IDLE, 3L);
+        // An idle connection lost to the peer is replaced to keep minIdle warm.
+        p.tryAcquire().invalidate();
+        assertThat(p.stats().idle() + p.stats().connecting()).isEqualTo(2);
+    }
+
+    @Test
+    void closeFailsWaitersClosesConnectionsAndRejectsLaterAcquires() {
+        Pool<Conn> p = pool(cfg(1));
+        Lease<Conn> held = p.acquire().join();
+        CompletableFuture<Lease<Conn>> w = p.acquire();
+        p.close();
+        assertThatThrownBy(w::join).cause().isInstanceOf(PoolClosedException.class);
+        assertThat(held.connection().closes.get()).isEqualTo(1);
+        held.close();
+        assertThatThrownBy(() -> p.acquire().join()).cause().isInstanceOf(PoolClosedException.class);
+        assertThatThrownBy(p::tryAcquire).isInstanceOf(PoolClosedException.class);
+        assertThat(p.stats().open()).isZero();
+        assertThat(manager.openNow.get()).isZero();
+    }
+
+    @Test
+    void releaseDoesNotRunAChainOfOtherCallersContinuations() throws Exception {
+        Pool<Conn> p = Pool.builder(manager).name("chain").config(cfg(1).build()).ticker(ticker).scheduler(scheduler)
+                .periodicHousekeeping(false).completionExecutor(Executors.newSingleThreadExecutor()).build();
+        pools.add(p);
+        Lease<Conn> held = p.acquire().join();
+        Thread main = Thread.currentThread();
+        AtomicInteger onMain = new AtomicInteger();
+        List<CompletableFuture<Void>> chain = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            chain.add(p.acquire().thenAccept(l -> {
+                if (Thread.currentThread() == main) {
+                    onMain.incrementAndGet();
+                }
+                l.close(); // hands the slot to the next waiter
+            }));
+        }
+        held.close();
+        CompletableFuture.allOf(chain.toArray(new CompletableFuture[0])).get(10, TimeUnit.SECONDS);
+        assertThat(onMain.get()).as("continuations run by the releasing thread").isLessThanOrEqualTo(1);
+        assertThat(p.stats().leasesOut()).isZero();
+    }
+
+    @Test
+    void statsCountHitsMissesAndWaitPercentiles() {
+        manager.holdConnects = true;
+        Pool<Conn> p = pool(cfg(1));
+        CompletableFuture<Lease<Conn>> f = p.acquire();
+        manager.completeOneConnect();
+        Lease<Conn> l = f.join();
+        assertThat(l.freshConnection()).isTrue();
+        l.close();
+        for (int i = 0; i < 9; i++) {
+            p.acquire().join().close();
+        }
+        PoolStats s = p.stats();
+        assertThat(s.acquisitions()).isEqualTo(10);
+        assertThat(s.misses()).isEqualTo(1);
+        assertThat(s.hits()).isEqualTo(9);
+        assertThat(s.hitRate()).isEqualTo(0.9);
+        assertThat(s.waitMaxNanos()).isPositive();
+        assertThat(s.waitP50Nanos()).isZero();
+        assertThat(p.acquireWaitHistogram().getTotalCount()).isEqualTo(10);
+    }
+
+    @Test
+    void leakedLeaseIsReportedAndItsSlotReturnedWhenCollected() {
+        Pool<Conn> p = pool(cfg(1).leakDetectionThreshold(Duration.ofMillis(10)));
+        leakOne(p);
+        await().atMost(Duration.ofSeconds(10)).until(() -> {
+            System.gc();
+            return p.stats().leasesOut() == 0;
+        });
+        Lease<Conn> l = p.tryAcquire();
+        assertThat(l).isNotNull();
+        l.close();
+    }
+
+    private static void leakOne(Pool<Conn> p) {
+        p.acquire().join(); // never closed
+    }
+
+    private static void awaitLatch(CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
