@@ -1,0 +1,35 @@
+package io.sluice.testkit;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * What every handler of one server shares: options, the current default behaviour, counters,
+ * rate-limit window and id source. Thread-safe: fields are final, atomics or volatile; owned by
+ * one {@link MockProvider}.
+ */
+final class MockServerContext {
+    final MockOptions options;
+    final StatsRecorder stats = new StatsRecorder();
+    final ConnectionRegistry connections = new ConnectionRegistry();
+    final ProviderHeaders headers;
+    final ObjectMapper json = new ObjectMapper();
+    final AtomicInteger maxConcurrentStreams;
+    /** Replaced whole by {@link MockProvider#behavior(MockBehavior)}; read once per request. */
+    private volatile MockBehavior behavior;
+
+    MockServerContext(MockOptions options) {
+        this.options = options;
+        this.behavior = options.behavior();
+        this.maxConcurrentStreams = new AtomicInteger(options.maxConcurrentStreams());
+        this.headers = new ProviderHeaders(options);
+    }
+
+    MockBehavior behavior() {
+        return behavior;
+    }
+
+    void behavior(MockBehavior b) {
+        behavior = b;
+    }
+}
