@@ -971,6 +971,28 @@ public final class Pool<C> implements AutoCloseable {
 
     // ------------------------------------------------------------------ stats
 
+    /**
+     * The few numbers a load controller samples often: slots in use, slots offered by
+     * open connections, acquisitions and total wait so far. Cheaper than {@link #stats()}
+     * (no histogram copy).
+     */
+    public PoolLoad load() {
+        int leases = 0;
+        int capacity = 0;
+        for (PoolEntry<C> e : entries) {
+            long w = e.word();
+            int s = PoolEntry.state(w);
+            if (s == PoolEntry.OPEN) {
+                leases += PoolEntry.leases(w);
+                capacity += Math.max(0, capacityOf(e.connection));
+            } else if (s == PoolEntry.DRAINING) {
+                leases += PoolEntry.leases(w);
+            }
+        }
+        return new PoolLoad(leases, capacity, pending.get(), waits.immediateCount() + slowAcquisitions.sum(),
+                waits.totalWaitNanos(), maxConnections);
+    }
+
     /** A snapshot of the accounting and counters; exact when taken at a quiescent point. */
     public PoolStats stats() {
         int open = 0;
