@@ -298,9 +298,10 @@ final class Exchange {
         }
         if (!http2) {
             if (keepAlive) {
-                long idle = server.options.idleTimeout().toSeconds();
-                if (idle > 0) {
-                    h.set("keep-alive", "timeout=" + idle);
+                long idleMs = server.options.idleTimeout().toMillis();
+                if (idleMs > 0) {
+                    // Rounded up: "timeout=0" would tell the client not to reuse the connection at all.
+                    h.set("keep-alive", "timeout=" + (idleMs + 999) / 1000);
                 }
             } else {
                 h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
