@@ -56,7 +56,7 @@ class StatsTest {
             List<CompletableFuture<HttpResponse<String>>> all = new ArrayList<>();
             for (int i = 0; i < 40; i++) {
                 all.add(client.sendAsync(HttpRequest.newBuilder(mock.httpsUri().resolve("/v1/chat/completions"))
-                        .header("x-mock-delay-ms", "300")
+                        .header("x-mock-delay-ms", "1500")
                         .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"m\",\"messages\":[]}")).build(),
                         HttpResponse.BodyHandlers.ofString()));
             }

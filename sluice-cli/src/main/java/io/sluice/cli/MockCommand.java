@@ -1,0 +1,158 @@
+package io.sluice.cli;
+
+import io.sluice.testkit.MockBehavior;
+import io.sluice.testkit.MockOptions;
+import io.sluice.testkit.MockProvider;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code sluice mock}: runs the embedded mock provider until interrupted. The first stdout line is
+ * machine-readable ({@code listening https=... http=... wss=... ws=... cert=...}); the rest is for
+ * people. SIGINT/SIGTERM close the server through a shutdown hook. One instance per run; not
+ * thread-safe (picocli fills the fields before {@link #call()}).
+ */
+@Command(name = "mock", mixinStandardHelpOptions = true,
+        description = "Run the embedded mock AI provider (OpenAI/Anthropic shapes, TLS h2/http1.1, h2c, WebSocket).")
+final class MockCommand implements Callable<Integer> {
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--host", defaultValue = "127.0.0.1", description = "Bind address (default: ${DEFAULT-VALUE}).")
+    String host;
+
+    @Option(names = "--tls-port", defaultValue = "8443", description = "TLS port, 0 = any free port (default: ${DEFAULT-VALUE}).")
+    int tlsPort;
+
+    @Option(names = "--plain-port", defaultValue = "8080", description = "Cleartext port, 0 = any free port (default: ${DEFAULT-VALUE}).")
+    int plainPort;
+
+    @Option(names = "--cert-out", description = "Write the server certificate (PEM) here; default: a temp file.")
+    Path certOut;
+
+    @Option(names = "--max-streams", defaultValue = "256", description = "HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS (default: ${DEFAULT-VALUE}).")
+    int maxStreams;
+
+    @Option(names = "--required-key", description = "Require this API key (Authorization: Bearer or x-api-key) on /v1/*.")
+    String requiredKey;
+
+    @Option(names = "--allow-non-loopback", description = "Allow binding a non-loopback address.")
+    boolean allowNonLoopback;
+
+    @Option(names = "--jdk-tls", description = "Use the JDK TLS engine even when BoringSSL is available.")
+    boolean jdkTls;
+
+    @Option(names = "--idle-timeout-ms", defaultValue = "60000", description = "Close idle connections after this long, 0 = never (default: ${DEFAULT-VALUE}).")
+    long idleTimeoutMs;
+
+    @Option(names = "--max-body-bytes", defaultValue = "8388608", description = "Request body limit (default: ${DEFAULT-VALUE}).")
+    int maxBodyBytes;
+
+    @Option(names = "--io-threads", defaultValue = "0", description = "Event loop threads, 0 = Netty's default (default: ${DEFAULT-VALUE}).")
+    int ioThreads;
+
+    @Option(names = "--tokens", defaultValue = "16", description = "Tokens per answer (x-mock-tokens) (default: ${DEFAULT-VALUE}).")
+    int tokens;
+
+    @Option(names = "--delay-ms", defaultValue = "0", description = "Delay before response headers (x-mock-delay-ms).")
+    long delayMs;
+
+    @Option(names = "--token-delay-ms", defaultValue = "0", description = "Delay between streamed tokens (x-mock-token-delay-ms).")
+    long tokenDelayMs;
+
+    @Option(names = "--status", defaultValue = "0", description = "Answer every request with this error status, e.g. 429, 503, 529 (x-mock-status).")
+    int status;
+
+    @Option(names = "--retry-after-ms", defaultValue = "1000", description = "retry-after(-ms) on 429/503/529 (default: ${DEFAULT-VALUE}).")
+    long retryAfterMs;
+
+    @Option(names = "--error-after-tokens", defaultValue = "-1", description = "Mid-stream error event after N tokens, -1 = off.")
+    int errorAfterTokens;
+
+    @Option(names = "--goaway-after-streams", defaultValue = "0", description = "HTTP/2 GOAWAY after N streams per connection, 0 = off.")
+    int goAwayAfterStreams;
+
+    /** The server options these flags describe. */
+    MockOptions options() {
+        MockBehavior behavior = MockBehavior.builder()
+                .tokens(tokens)
+                .delayMs(delayMs)
+                .tokenDelayMs(tokenDelayMs)
+                .status(status)
+                .retryAfterMs(retryAfterMs)
+                .errorAfterTokens(errorAfterTokens)
+                .goAwayAfterStreams(goAwayAfterStreams)
+                .build();
+        MockOptions.Builder b = MockOptions.builder()
+                .host(host)
+                .tlsPort(tlsPort)
+                .plainPort(plainPort)
+                .allowNonLoopback(allowNonLoopback)
+                .forceJdkSsl(jdkTls)
+                .maxConcurrentStreams(maxStreams)
+                .idleTimeout(Duration.ofMillis(idleTimeoutMs))
+                .maxRequestBodyBytes(maxBodyBytes)
+                .ioThreads(ioThreads)
+                .behavior(behavior);
+        if (requiredKey != null) {
+            b.requiredApiKey(requiredKey);
+        }
+        return b.build();
+    }
+
+    @Override
+    public Integer call() throws IOException, InterruptedException {
+        MockOptions options;
+        try {
+            options = options();
+        } catch (IllegalArgumentException e) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
+        }
+        MockProvider mock = MockProvider.start(options);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            mock.close();
+            System.err.println("mock provider stopped");
+            stopped.countDown();
+        }, "sluice-mock-shutdown"));
+        Path cert = writeCertificate(mock.certificatePem());
+        PrintWriter out = spec.commandLine().getOut();
+        out.println("listening https=" + mock.httpsUri() + " http=" + mock.httpUri() + " wss=" + mock.wssUri()
+                + " ws=" + mock.wsUri() + " cert=" + cert);
+        out.println();
+        out.println("Sluice mock provider (" + mock.tlsProvider() + ", " + mock.transport() + ")");
+        out.println("  HTTPS (h2, http/1.1): " + mock.httpsUri());
+        out.println("  HTTP (http/1.1, h2c): " + mock.httpUri());
+        out.println("  WebSocket:            " + mock.wssUri() + "  " + mock.wsUri());
+        out.println("  certificate:          " + cert);
+        String auth = options.requiredApiKey() == null ? "" : " -H 'Authorization: Bearer " + options.requiredApiKey() + "'";
+        out.println();
+        out.println("Try:");
+        out.println("  curl --cacert " + cert + auth + " " + mock.httpsUri() + "/v1/models");
+        out.println("  curl -N --cacert " + cert + auth + " " + mock.httpsUri() + "/v1/chat/completions"
+                + " -H 'content-type: application/json' -d '{\"model\":\"gpt-4o-mini\",\"stream\":true,\"messages\":[]}'");
+        out.println("Press Ctrl-C to stop.");
+        out.flush();
+        stopped.await();
+        return 0;
+    }
+
+    private Path writeCertificate(String pem) throws IOException {
+        Path target = certOut;
+        if (target == null) {
+            target = Files.createTempFile("sluice-mock-", ".pem");
+            target.toFile().deleteOnExit();
+        }
+        Files.writeString(target, pem, StandardCharsets.US_ASCII);
+        return target.toAbsolutePath();
+    }
+}

@@ -1,0 +1,45 @@
+package io.sluice.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.sluice.testkit.MockOptions;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+class SluiceCliTest {
+    @Test
+    void helpListsTheCommands() {
+        CommandLine cl = SluiceCli.commandLine();
+        StringWriter out = new StringWriter();
+        cl.setOut(new PrintWriter(out));
+        assertThat(cl.execute("--help")).isZero();
+        assertThat(out.toString()).contains("mock").contains("Run the embedded mock AI provider");
+    }
+
+    @Test
+    void mockFlagsMapToOptions() {
+        CommandLine cl = SluiceCli.commandLine();
+        CommandLine.ParseResult parsed = cl.parseArgs("mock", "--tls-port", "0", "--plain-port", "0",
+                "--max-streams", "32", "--required-key", "k", "--tokens", "3", "--status", "429", "--jdk-tls");
+        MockCommand cmd = (MockCommand) parsed.subcommand().commandSpec().userObject();
+        MockOptions o = cmd.options();
+        assertThat(o.tlsPort()).isZero();
+        assertThat(o.maxConcurrentStreams()).isEqualTo(32);
+        assertThat(o.requiredApiKey()).isEqualTo("k");
+        assertThat(o.forceJdkSsl()).isTrue();
+        assertThat(o.behavior().tokens()).isEqualTo(3);
+        assertThat(o.behavior().status()).isEqualTo(429);
+    }
+
+    @Test
+    void nonLoopbackWithoutFlagIsAUsageError() {
+        CommandLine cl = SluiceCli.commandLine();
+        StringWriter err = new StringWriter();
+        cl.setErr(new PrintWriter(err));
+        int code = cl.execute("mock", "--host", "0.0.0.0", "--tls-port", "0", "--plain-port", "0");
+        assertThat(code).isEqualTo(2);
+        assertThat(err.toString()).contains("allowNonLoopback");
+    }
+}
