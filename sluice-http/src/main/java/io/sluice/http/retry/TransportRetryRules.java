@@ -1,0 +1,207 @@
+package io.sluice.http.retry;
+
+import java.util.Objects;
+
+/**
+ * The transport's own replays: always on, invisible to the caller, and never able to double a request's effect.
+ * The transport classifies a failed attempt, describes it in a {@link FailedAttempt} and asks {@link #decide}.
+ *
+ * <p>The rules, and why each is safe:
+ * <ul>
+ *   <li><b>Connect failures</b> are retried by the pool ({@code PoolConfig.maxRetries}, exponential backoff with
+ *   jitter) before the transport ever sees them; the transport adds nothing, so the two layers do not multiply.</li>
+ *   <li><b>Unprocessed HTTP/2 streams</b>: {@code RST_STREAM(REFUSED_STREAM)} and a stream above a {@code GOAWAY}'s
+ *   last-stream-id are the peer's promise that it did no work (RFC 9113 §8.7), so they are replayed on another
+ *   connection at once, for any method including POST, up to {@link #MAX_UNPROCESSED_REPLAYS} times (a peer that
+ *   keeps refusing is overloaded, and {@code TooManyStreamsException} tells the caller).</li>
+ *   <li><b>Stale connections</b>: an attempt on a <em>reused</em> connection that failed before any response byte
+ *   arrived is most likely the keep-alive race (the server closed an idle connection as we wrote to it), and is
+ *   replayed once on a fresh connection when one of these holds:
+ *   <ul>
+ *     <li>the method is idempotent (RFC 9110 §9.2.2), so a replay is harmless even if the server did process it;</li>
+ *     <li>the request carries an {@code Idempotency-Key}, so the server deduplicates it;</li>
+ *     <li>the connection failed before the request was completely written: the server cannot have acted on a
+ *     request it never fully received.</li>
+ *   </ul>
+ *   A fully written POST without a key is <em>not</em> replayed: the same symptom is produced by a server that did
+ *   the work and died before answering, and a doubled completion costs money and may repeat tool side effects.
+ *   OkHttp's {@code retryOnConnectionFailure} replays it anyway; the JDK client and Apache HttpClient 5 do not; we
+ *   side with them, because DESIGN.md promises that transport retries never double anything. Such a failure
+ *   surfaces as a retryable {@code ConnectionLostException}, so a caller (or an SDK, which adds its own
+ *   idempotency handling) can choose. The pool's idle-close watch and an idle timeout below the server's make the
+ *   race rare in the first place. The rule is the same on HTTP/1.1 and HTTP/2.</li>
+ *   <li><b>Never</b> once a response body byte reached the caller, nor when the request body cannot be produced
+ *   again (a one-shot stream already read).</li>
+ * </ul>
+ *
+ * <p><b>Thread-safety:</b> stateless.
+ */
+public final class TransportRetryRules {
+
+    /** Replays of refused or never-processed HTTP/2 streams per request. */
+    public static final int MAX_UNPROCESSED_REPLAYS = 3;
+    /** Stale-connection replays per request: one, since a second stale connection in a row is no longer a race. */
+    public static final int MAX_STALE_REPLAYS = 1;
+
+    private TransportRetryRules() {
+    }
+
+    /** How an attempt failed, as the transport classifies it. */
+    public enum Failure {
+        /** The connection could not be opened; the pool already retried it. */
+        CONNECT_FAILED,
+        /** HTTP/2 {@code RST_STREAM} with {@code REFUSED_STREAM}: the peer did not process the stream. */
+        REFUSED_STREAM,
+        /** HTTP/2 {@code GOAWAY} whose last-stream-id is below this stream's id: the peer did not process it. */
+        GOAWAY_UNPROCESSED,
+        /** The connection closed or reset, or an I/O error hit it, during the exchange. */
+        CONNECTION_LOST
+    }
+
+    /**
+     * Decides whether the transport sends the request again on another connection; a replay is always immediate
+     * ({@link RetryDecision#delay()} is zero).
+     */
+    public static RetryDecision decide(Failure failure, FailedAttempt attempt) {
+        Objects.requireNonNull(failure, "failure");
+        Objects.requireNonNull(attempt, "attempt");
+        if (attempt.bodyBytesDelivered()) {
+            return RetryDecision.giveUp("response body bytes already reached the caller");
+        }
+        switch (failure) {
+            case CONNECT_FAILED:
+                return RetryDecision.giveUp("connect failures are retried by the pool, not again by the transport");
+            case REFUSED_STREAM:
+            case GOAWAY_UNPROCESSED:
+                return unprocessed(failure, attempt);
+            case CONNECTION_LOST:
+                return stale(attempt);
+            default:
+                throw new AssertionError(failure);
+        }
+    }
+
+    private static RetryDecision unprocessed(Failure failure, FailedAttempt attempt) {
+        String what = failure == Failure.REFUSED_STREAM ? "stream refused" : "stream above GOAWAY's last-stream-id";
+        if (!attempt.requestBodyReplayable()) {
+            return RetryDecision.giveUp(what + ", but the request body cannot be sent again");
+        }
+        if (attempt.replaysSoFar() >= MAX_UNPROCESSED_REPLAYS) {
+            return RetryDecision.giveUp(what + " after " + attempt.replaysSoFar() + " replays: giving up");
+        }
+        return RetryDecision.retryNow(what + ": the peer did not process it, replaying on another connection");
+    }
+
+    private static RetryDecision stale(FailedAttempt attempt) {
+        if (attempt.responseBytesReceived()) {
+            return RetryDecision.giveUp("connection lost after the response began: the server processed the request");
+        }
+        if (!attempt.connectionReused()) {
+            return RetryDecision.giveUp("connection lost on a fresh connection: not a stale-connection race");
+        }
+        if (!attempt.requestBodyReplayable()) {
+            return RetryDecision.giveUp("stale connection, but the request body cannot be sent again");
+        }
+        if (attempt.replaysSoFar() >= MAX_STALE_REPLAYS) {
+            return RetryDecision.giveUp("stale connection again after a replay: giving up");
+        }
+        if (Methods.isIdempotent(attempt.method())) {
+            return RetryDecision.retryNow("stale connection, idempotent " + attempt.method() + ": replaying once");
+        }
+        if (attempt.idempotencyKeyPresent()) {
+            return RetryDecision.retryNow("stale connection, request has an Idempotency-Key: replaying once");
+        }
+        if (!attempt.requestFullyWritten()) {
+            return RetryDecision.retryNow("stale connection before the request was fully written: replaying once");
+        }
+        return RetryDecision.giveUp("stale connection after a complete " + attempt.method()
+                + " was written: the server may have processed it, not replaying a non-idempotent request");
+    }
+
+    /**
+     * What the transport knows about a failed attempt. Build with {@link #builder(String)}; every flag defaults to
+     * false (the conservative value for all but {@code requestBodyReplayable}, which must be stated).
+     *
+     * <p><b>Thread-safety:</b> immutable.
+     *
+     * @param method                the request method, upper case
+     * @param connectionReused      the attempt ran on a pooled connection that had served an earlier exchange
+     * @param requestFullyWritten   every byte of the request (headers and body) was written to the socket
+     * @param responseBytesReceived any byte of the response (status line or HEADERS) arrived
+     * @param bodyBytesDelivered    any response body byte reached the caller
+     * @param requestBodyReplayable the request body can be produced again (none, a byte array, a repeatable supplier)
+     * @param idempotencyKeyPresent the request carries an {@code Idempotency-Key} header
+     * @param replaysSoFar          transport replays this request already had for the same kind of failure
+     */
+    public record FailedAttempt(String method, boolean connectionReused, boolean requestFullyWritten,
+            boolean responseBytesReceived, boolean bodyBytesDelivered, boolean requestBodyReplayable,
+            boolean idempotencyKeyPresent, int replaysSoFar) {
+
+        public FailedAttempt {
+            Objects.requireNonNull(method, "method");
+            if (replaysSoFar < 0) {
+                throw new IllegalArgumentException("replaysSoFar must be >= 0, was " + replaysSoFar);
+            }
+        }
+
+        public static Builder builder(String method) {
+            return new Builder(method);
+        }
+
+        /** Builds a {@link FailedAttempt}; named setters keep the many flags readable at the call site. */
+        public static final class Builder {
+            private final String method;
+            private boolean connectionReused;
+            private boolean requestFullyWritten;
+            private boolean responseBytesReceived;
+            private boolean bodyBytesDelivered;
+            private boolean requestBodyReplayable;
+            private boolean idempotencyKeyPresent;
+            private int replaysSoFar;
+
+            private Builder(String method) {
+                this.method = method;
+            }
+
+            public Builder connectionReused(boolean v) {
+                connectionReused = v;
+                return this;
+            }
+
+            public Builder requestFullyWritten(boolean v) {
+                requestFullyWritten = v;
+                return this;
+            }
+
+            public Builder responseBytesReceived(boolean v) {
+                responseBytesReceived = v;
+                return this;
+            }
+
+            public Builder bodyBytesDelivered(boolean v) {
+                bodyBytesDelivered = v;
+                return this;
+            }
+
+            public Builder requestBodyReplayable(boolean v) {
+                requestBodyReplayable = v;
+                return this;
+            }
+
+            public Builder idempotencyKeyPresent(boolean v) {
+                idempotencyKeyPresent = v;
+                return this;
+            }
+
+            public Builder replaysSoFar(int v) {
+                replaysSoFar = v;
+                return this;
+            }
+
+            public FailedAttempt build() {
+                return new FailedAttempt(method, connectionReused, requestFullyWritten, responseBytesReceived,
+                        bodyBytesDelivered, requestBodyReplayable, idempotencyKeyPresent, replaysSoFar);
+            }
+        }
+    }
+}
