@@ -5,6 +5,7 @@ import java.net.URI;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -237,6 +238,20 @@ public final class RequestValidator {
             if (!dropForH2(e, nominated)) {
                 kept.add(e);
             }
+        }
+        return kept;
+    }
+
+    /**
+     * {@link #stripForH2(Iterable)} for a multi-valued map (such as {@code Headers.asMap()}): a new insertion-ordered
+     * map without the names HTTP/2 forbids; a {@code te} entry keeps only its {@code trailers} values.
+     */
+    public static Map<String, List<String>> stripForH2(Map<String, ? extends List<String>> headers) {
+        List<Map.Entry<String, String>> flat = new ArrayList<>();
+        headers.forEach((name, values) -> values.forEach(v -> flat.add(Map.entry(name, v))));
+        Map<String, List<String>> kept = new LinkedHashMap<>();
+        for (Map.Entry<String, String> e : stripForH2(flat)) {
+            kept.computeIfAbsent(e.getKey(), k -> new ArrayList<>(1)).add(e.getValue());
         }
         return kept;
     }

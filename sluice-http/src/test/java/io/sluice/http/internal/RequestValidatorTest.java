@@ -222,4 +222,14 @@ class RequestValidatorTest {
         assertThat(RequestValidator.stripForH2(headers)).isEqualTo(headers);
         assertThat(RequestValidator.h2ConnectionSpecificNames(headers)).isEmpty();
     }
+
+    @Test
+    void stripForH2WorksOnMultiValuedMaps() {
+        Map<String, List<String>> headers = new java.util.LinkedHashMap<>();
+        headers.put("accept", List.of("text/event-stream"));
+        headers.put("connection", List.of("close"));
+        headers.put("te", List.of("gzip", "trailers"));
+        assertThat(RequestValidator.stripForH2(headers))
+                .containsExactly(Map.entry("accept", List.of("text/event-stream")), Map.entry("te", List.of("trailers")));
+    }
 }
