@@ -102,7 +102,7 @@ public class PoolAcquireBenchmark {
     }
 
     @TearDown(Level.Trial)
-    public void tearDown() throws Exception {
+    public void tearDown() {
         harness.close();
     }
 
@@ -169,6 +169,9 @@ public class PoolAcquireBenchmark {
     /** One pool under test. Each JMH fork runs one {@code pool} value, so the call site stays monomorphic. */
     abstract static class Harness implements AutoCloseable {
         abstract void acquireRelease(Blackhole bh) throws Exception;
+
+        @Override
+        public abstract void close();
     }
 
     static final class SluiceHarness extends Harness {
