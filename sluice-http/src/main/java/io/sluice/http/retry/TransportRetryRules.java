@@ -14,22 +14,14 @@ import java.util.Objects;
  *   last-stream-id are the peer's promise that it did no work (RFC 9113 §8.7), so they are replayed on another
  *   connection at once, for any method including POST, up to {@link #MAX_UNPROCESSED_REPLAYS} times (a peer that
  *   keeps refusing is overloaded, and {@code TooManyStreamsException} tells the caller).</li>
- *   <li><b>Stale connections</b>: an attempt on a <em>reused</em> connection that failed before any response byte
- *   arrived is most likely the keep-alive race (the server closed an idle connection as we wrote to it), and is
- *   replayed once on a fresh connection when one of these holds:
- *   <ul>
- *     <li>the method is idempotent (RFC 9110 §9.2.2), so a replay is harmless even if the server did process it;</li>
- *     <li>the request carries an {@code Idempotency-Key}, so the server deduplicates it;</li>
- *     <li>the connection failed before the request was completely written: the server cannot have acted on a
- *     request it never fully received.</li>
- *   </ul>
- *   A fully written POST without a key is <em>not</em> replayed: the same symptom is produced by a server that did
- *   the work and died before answering, and a doubled completion costs money and may repeat tool side effects.
- *   OkHttp's {@code retryOnConnectionFailure} replays it anyway; the JDK client and Apache HttpClient 5 do not; we
- *   side with them, because DESIGN.md promises that transport retries never double anything. Such a failure
- *   surfaces as a retryable {@code ConnectionLostException}, so a caller (or an SDK, which adds its own
- *   idempotency handling) can choose. The pool's idle-close watch and an idle timeout below the server's make the
- *   race rare in the first place. The rule is the same on HTTP/1.1 and HTTP/2.</li>
+ *   <li><b>Stale connections</b>: an attempt on a <em>reused</em> connection that was closed or reset before any
+ *   response byte arrived is the keep-alive race (the server closed an idle connection as we wrote to it), and is
+ *   replayed once on a fresh connection, for any method. The server's close raced our write, so it never handled
+ *   the request; a server that did the work and then died before sending a single response byte produces the same
+ *   symptom, which is why this replay happens once and only on a connection that had already served an exchange,
+ *   never on a fresh one. OkHttp does the same ({@code retryOnConnectionFailure}). A request with an
+ *   {@code Idempotency-Key} is safe in every case. The pool's idle-close watch and an idle timeout below the
+ *   server's make the race rare in the first place. The rule is the same on HTTP/1.1 and HTTP/2.</li>
  *   <li><b>Never</b> once a response body byte reached the caller, nor when the request body cannot be produced
  *   again (a one-shot stream already read).</li>
  * </ul>
@@ -105,17 +97,11 @@ public final class TransportRetryRules {
         if (attempt.replaysSoFar() >= MAX_STALE_REPLAYS) {
             return RetryDecision.giveUp("stale connection again after a replay: giving up");
         }
-        if (Methods.isIdempotent(attempt.method())) {
-            return RetryDecision.retryNow("stale connection, idempotent " + attempt.method() + ": replaying once");
-        }
         if (attempt.idempotencyKeyPresent()) {
             return RetryDecision.retryNow("stale connection, request has an Idempotency-Key: replaying once");
         }
-        if (!attempt.requestFullyWritten()) {
-            return RetryDecision.retryNow("stale connection before the request was fully written: replaying once");
-        }
-        return RetryDecision.giveUp("stale connection after a complete " + attempt.method()
-                + " was written: the server may have processed it, not replaying a non-idempotent request");
+        return RetryDecision.retryNow("stale connection: closed before any response byte, replaying " + attempt.method()
+                + " once on a fresh connection");
     }
 
     /**

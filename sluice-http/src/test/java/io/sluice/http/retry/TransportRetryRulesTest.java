@@ -85,10 +85,11 @@ class TransportRetryRulesTest {
     }
 
     @Test
-    void fullyWrittenPostWithoutIdempotencyKeyIsNotReplayed() {
+    void fullyWrittenPostOnAReusedConnectionIsReplayedOnce() {
         RetryDecision d = TransportRetryRules.decide(Failure.CONNECTION_LOST, post().build());
-        assertThat(d.retry()).isFalse();
-        assertThat(d.reason()).contains("may have processed");
+        assertThat(d.retry()).isTrue();
+        assertThat(d.reason()).contains("once");
+        assertThat(TransportRetryRules.decide(Failure.CONNECTION_LOST, post().replaysSoFar(1).build()).retry()).isFalse();
     }
 
     @Test
