@@ -1,0 +1,308 @@
+package io.sluice.http;
+
+import io.netty.handler.ssl.SslContext;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.sluice.http.client.Call;
+import io.sluice.http.client.ClientContext;
+import io.sluice.http.client.Errors;
+import io.sluice.http.retry.StatusRetryPolicy;
+import io.sluice.http.transport.HandshakeRecorder;
+import io.sluice.http.transport.HttpConnection;
+import io.sluice.http.transport.NettyTransport;
+import io.sluice.http.transport.RouteConnectionManager;
+import io.sluice.http.transport.SslContextFactory;
+import io.sluice.http.transport.TransportSettings;
+import io.sluice.pool.Pool;
+import io.sluice.pool.PoolConfig;
+import io.sluice.pool.PoolStats;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The HTTP client: one connection pool per route (scheme, host, port), created on first
+ * use and kept until {@link #close()}, over one shared Netty event loop group, one TLS
+ * context (so sessions resume across connections) and one scheduler.
+ *
+ * <pre>{@code
+ * try (ConnectionPoolManager client = ConnectionPoolManager.builder().build()) {
+ *     HttpResponse r = client.sendBlocking(HttpRequest.newBuilder("https://api.openai.com/v1/models")
+ *             .header("authorization", "Bearer " + key).build());
+ *     try (StreamingResponse s = client.streamBlocking(chatRequest)) {
+ *         for (SseEvent e; (e = s.nextEventBlocking()) != null; ) { ... }
+ *     }
+ * }
+ * }</pre>
+ *
+ * <p>HTTPS routes negotiate HTTP/2 or HTTP/1.1 by ALPN; {@code http://} routes speak
+ * HTTP/1.1, or HTTP/2 with prior knowledge when {@link Builder#h2cPriorKnowledge} is set.
+ * Retries, timeouts and limits are described on {@link Builder} and in {@code docs/http.md}.
+ *
+ * <p><b>Thread-safety:</b> thread-safe; share one instance. Futures complete on the
+ * callback executor (the common pool unless configured), never on an I/O thread.
+ * <b>Ownership:</b> owns its event loops, scheduler, pools and connections; {@link #close()}
+ * closes them all and fails requests in flight with {@link ClientClosedException}. A
+ * {@link StreamingResponse} holds a pool slot until read to its end or closed.
+ */
+public final class ConnectionPoolManager implements AutoCloseable {
+
+    private final PoolConfig poolConfig;
+    private final TransportSettings transportSettings;
+    private final ClientContext context;
+    private final NettyTransport transport;
+    private final SslContext sslContext;
+    private final ScheduledThreadPoolExecutor scheduler;
+    private final ExecutorService dns;
+    private final HandshakeRecorder handshakes = new HandshakeRecorder();
+    private final ConcurrentHashMap<Route, Pool<HttpConnection>> pools = new ConcurrentHashMap<>();
+    private volatile boolean closed;
+
+    private ConnectionPoolManager(Builder b) {
+        this.poolConfig = b.poolConfig;
+        Timeouts t = b.timeouts != null ? b.timeouts
+                : new Timeouts(poolConfig.connectionTimeout(), Timeouts.defaults().headers(),
+                Timeouts.defaults().bodyIdle(), null);
+        this.transportSettings = new TransportSettings(b.limits, b.http2, b.h2cPriorKnowledge, t.connect());
+        this.sslContext = SslContextFactory.build(b.tls);
+        this.scheduler = new ScheduledThreadPoolExecutor(2, new DefaultThreadFactory("sluice-http-timer", true));
+        scheduler.setRemoveOnCancelPolicy(true); // timeouts are mostly cancelled; don't let them pile up
+        this.dns = Executors.newCachedThreadPool(new DefaultThreadFactory("sluice-dns", true));
+        this.transport = new NettyTransport(b.ioThreads, b.preferNativeTransport, t.connect());
+        this.context = new ClientContext(t, b.limits, b.statusRetryPolicy, scheduler, b.callbackExecutor,
+                poolConfig.connectionTimeout());
+    }
+
+    /** A builder holding the seed's defaults. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    // ------------------------------------------------------------------ requests
+
+    /**
+     * Sends the request and reads the whole response. Completes with the response (error
+     * statuses included, after status retries) or fails with a {@link SluiceHttpException}.
+     */
+    public CompletableFuture<HttpResponse> send(HttpRequest request) {
+        return stream(request).thenCompose(StreamingResponse::aggregate);
+    }
+
+    /**
+     * Sends the request; completes when the response head arrives, with the body still
+     * streaming. The caller must read the body to its end or close the response.
+     */
+    public CompletableFuture<StreamingResponse> stream(HttpRequest request) {
+        Objects.requireNonNull(request, "request");
+        if (closed) {
+            return CompletableFuture.failedFuture(new ClientClosedException(request.route().toString(),
+                    "the client is closed"));
+        }
+        Pool<HttpConnection> pool;
+        try {
+            pool = pool(request.route());
+        } catch (ClientClosedException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return Call.start(pool, request.route().toString(), request, context);
+    }
+
+    /** {@link #send}, waiting; failures are thrown as {@link SluiceHttpException}. */
+    public HttpResponse sendBlocking(HttpRequest request) {
+        return Errors.join(send(request), request.route().toString());
+    }
+
+    /** {@link #stream}, waiting for the response head; failures are thrown as {@link SluiceHttpException}. */
+    public StreamingResponse streamBlocking(HttpRequest request) {
+        return Errors.join(stream(request), request.route().toString());
+    }
+
+    // ------------------------------------------------------------------ pools
+
+    /**
+     * The route's pool, created (and pre-warmed to minIdle) on first use. Exposed for the
+     * health monitor and the scaler; do not close it, the client does.
+     */
+    public Pool<HttpConnection> pool(Route route) {
+        Pool<HttpConnection> p = pools.get(route);
+        if (p != null) {
+            return p;
+        }
+        if (closed) {
+            throw new ClientClosedException(route.toString(), "the client is closed");
+        }
+        p = pools.computeIfAbsent(route, this::newPool);
+        if (closed) {
+            p.close(); // lost the race with close(): don't leave it open
+            throw new ClientClosedException(route.toString(), "the client is closed");
+        }
+        return p;
+    }
+
+    private Pool<HttpConnection> newPool(Route route) {
+        RouteConnectionManager manager = new RouteConnectionManager(route, transport,
+                route.secure() ? sslContext : null, transportSettings, scheduler, dns, handshakes);
+        Pool<HttpConnection> pool = Pool.builder(manager).name(route.toString()).config(poolConfig)
+                .scheduler(scheduler).build();
+        manager.attach(pool);
+        return pool;
+    }
+
+    /** The routes that have a pool. */
+    public java.util.Set<Route> routes() {
+        return java.util.Collections.unmodifiableSet(pools.keySet());
+    }
+
+    /** The route's pool statistics, or null when the route has no pool yet. */
+    public PoolStats stats(Route route) {
+        Pool<HttpConnection> p = pools.get(route);
+        return p == null ? null : p.stats();
+    }
+
+    /** Statistics of every pool, by route. */
+    public Map<Route, PoolStats> allStats() {
+        Map<Route, PoolStats> out = new LinkedHashMap<>();
+        pools.forEach((r, p) -> out.put(r, p.stats()));
+        return out;
+    }
+
+    /** TLS handshake counters (full vs resumed, with durations). */
+    public TlsStats tlsStats() {
+        return handshakes.snapshot();
+    }
+
+    /** Whether the native epoll transport is in use. */
+    public boolean nativeTransport() {
+        return transport.isNative();
+    }
+
+    /** The TLS engine in use: {@code OPENSSL} or {@code JDK}. */
+    public String tlsProvider() {
+        return sslContext.getClass().getSimpleName().contains("OpenSsl") ? "OPENSSL" : "JDK";
+    }
+
+    /** Closes every pool and connection, then the event loops and the scheduler. Idempotent. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (Pool<HttpConnection> p : pools.values()) {
+            p.close();
+        }
+        transport.close();
+        scheduler.shutdownNow();
+        dns.shutdownNow();
+        ReferenceCountUtil.release(sslContext);
+    }
+
+    /**
+     * Builds a {@link ConnectionPoolManager}. Defaults: the seed's {@link PoolConfig}, system
+     * trust store with host-name verification, connect timeout = pool connectionTimeout
+     * (10 s), headers 30 s, body idle 30 s, no overall deadline, the seed's HTTP/2 settings,
+     * HTTP/1.1 on {@code http://}, limits 64 KiB / 64 MiB / 1 MiB, status retries on.
+     *
+     * <p><b>Thread-safety:</b> not thread-safe; confine to one thread.
+     */
+    public static final class Builder {
+        private PoolConfig poolConfig = PoolConfig.defaults();
+        private TlsOptions tls = TlsOptions.defaults();
+        private Timeouts timeouts;
+        private Http2Settings http2 = Http2Settings.defaults();
+        private boolean h2cPriorKnowledge;
+        private Limits limits = Limits.defaults();
+        private StatusRetryPolicy statusRetryPolicy = StatusRetryPolicy.defaults();
+        private int ioThreads;
+        private boolean preferNativeTransport = true;
+        private Executor callbackExecutor = ForkJoinPool.commonPool();
+
+        private Builder() {
+        }
+
+        public Builder poolConfig(PoolConfig c) {
+            this.poolConfig = Objects.requireNonNull(c);
+            return this;
+        }
+
+        public Builder tls(TlsOptions t) {
+            this.tls = Objects.requireNonNull(t);
+            return this;
+        }
+
+        /** All default timeouts at once; requests may override headers, body idle and total. */
+        public Builder timeouts(Timeouts t) {
+            this.timeouts = Objects.requireNonNull(t);
+            return this;
+        }
+
+        /** Convenience: the default time-to-headers bound (the seed's 30 s per request). */
+        public Builder requestTimeout(Duration headers) {
+            Timeouts base = timeouts != null ? timeouts : new Timeouts(poolConfig.connectionTimeout(),
+                    Timeouts.defaults().headers(), Timeouts.defaults().bodyIdle(), null);
+            this.timeouts = new Timeouts(base.connect(), headers, base.bodyIdle(), base.total());
+            return this;
+        }
+
+        public Builder http2(Http2Settings s) {
+            this.http2 = Objects.requireNonNull(s);
+            return this;
+        }
+
+        /** Speak HTTP/2 without TLS (prior knowledge) on {@code http://} routes. */
+        public Builder h2cPriorKnowledge(boolean on) {
+            this.h2cPriorKnowledge = on;
+            return this;
+        }
+
+        public Builder limits(Limits l) {
+            this.limits = Objects.requireNonNull(l);
+            return this;
+        }
+
+        /** Status retries (429/503, 5xx for idempotent methods) on or off; on by default. */
+        public Builder statusRetries(boolean on) {
+            this.statusRetryPolicy = on ? StatusRetryPolicy.defaults() : StatusRetryPolicy.disabled();
+            return this;
+        }
+
+        public Builder statusRetryPolicy(StatusRetryPolicy p) {
+            this.statusRetryPolicy = Objects.requireNonNull(p);
+            return this;
+        }
+
+        /** Event loop threads; 0 for Netty's default. */
+        public Builder ioThreads(int n) {
+            if (n < 0) {
+                throw new IllegalArgumentException("ioThreads must be >= 0, was " + n);
+            }
+            this.ioThreads = n;
+            return this;
+        }
+
+        /** Use native epoll when available (default true). */
+        public Builder preferNativeTransport(boolean on) {
+            this.preferNativeTransport = on;
+            return this;
+        }
+
+        /** Where futures handed to callers complete; the common pool by default. */
+        public Builder callbackExecutor(Executor e) {
+            this.callbackExecutor = Objects.requireNonNull(e);
+            return this;
+        }
+
+        public ConnectionPoolManager build() {
+            return new ConnectionPoolManager(this);
+        }
+    }
+}

@@ -1,0 +1,263 @@
+package io.sluice.http;
+
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Objects;
+import io.sluice.http.internal.Redaction;
+import io.sluice.http.internal.RequestValidator;
+import java.util.concurrent.Flow;
+
+/**
+ * One HTTP request: method, absolute URI, headers, an optional body and optional
+ * per-request timeout overrides (null means "the client's default").
+ *
+ * <p>A body is either a byte array (copied on build, replayable at no cost) or a
+ * {@link Flow.Publisher} of {@link ByteBuffer}s. A publisher body must support being
+ * subscribed to again: the transport re-subscribes when it replays a request the server
+ * never processed (GOAWAY, REFUSED_STREAM, stale connection). The transport reads each
+ * published buffer before requesting the next and does not keep it afterwards.
+ *
+ * <p>{@link #toString()} shows the method, the URI with key-like query parameters redacted
+ * and the headers with credential values redacted.
+ *
+ * <p><b>Thread-safety:</b> immutable (the body publisher is the caller's object; it is
+ * only subscribed to). The {@link Builder} is not thread-safe.
+ */
+public final class HttpRequest {
+
+    private final String method;
+    private final URI uri;
+    private final Route route;
+    private final Headers headers;
+    private final byte[] body;
+    private final Flow.Publisher<ByteBuffer> bodyPublisher;
+    private final long contentLength;
+    private final Duration headersTimeout;
+    private final Duration bodyIdleTimeout;
+    private final Duration totalTimeout;
+
+    private HttpRequest(Builder b) {
+        this.method = RequestValidator.validateMethod(Objects.requireNonNull(b.method, "method"));
+        this.uri = RequestValidator.validateHttpUri(Objects.requireNonNull(b.uri, "uri"));
+        this.route = Route.of(uri);
+        this.headers = b.headers.build();
+        this.body = b.body;
+        this.bodyPublisher = b.bodyPublisher;
+        this.contentLength = b.body != null ? b.body.length : b.bodyPublisher != null ? b.contentLength : 0;
+        this.headersTimeout = positiveOrNull("headersTimeout", b.headersTimeout);
+        this.bodyIdleTimeout = positiveOrNull("bodyIdleTimeout", b.bodyIdleTimeout);
+        this.totalTimeout = positiveOrNull("totalTimeout", b.totalTimeout);
+    }
+
+    /** A builder for {@code GET uri}. */
+    public static Builder newBuilder(URI uri) {
+        return new Builder().uri(uri);
+    }
+
+    /** A builder for {@code GET uri}. */
+    public static Builder newBuilder(String uri) {
+        return newBuilder(URI.create(uri));
+    }
+
+    /** A builder holding this request's values. */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.method = method;
+        b.uri = uri;
+        b.headers = headers.toBuilder();
+        b.body = body;
+        b.bodyPublisher = bodyPublisher;
+        b.contentLength = contentLength;
+        b.headersTimeout = headersTimeout;
+        b.bodyIdleTimeout = bodyIdleTimeout;
+        b.totalTimeout = totalTimeout;
+        return b;
+    }
+
+    /** The method, upper case. */
+    public String method() {
+        return method;
+    }
+
+    public URI uri() {
+        return uri;
+    }
+
+    /** The route (scheme, host, port) that picks the pool. */
+    public Route route() {
+        return route;
+    }
+
+    /** The path and query as sent on the wire ({@code /} when the URI has no path). */
+    public String pathAndQuery() {
+        String p = uri.getRawPath();
+        if (p == null || p.isEmpty()) {
+            p = "/";
+        }
+        String q = uri.getRawQuery();
+        return q == null ? p : p + "?" + q;
+    }
+
+    public Headers headers() {
+        return headers;
+    }
+
+    /** Whether the method is idempotent (RFC 9110 §9.2.2): status retries of 5xx apply only then. */
+    public boolean idempotent() {
+        return io.sluice.http.retry.Methods.isIdempotent(method);
+    }
+
+    /** Whether there is a body (bytes or a publisher). */
+    public boolean hasBody() {
+        return body != null || bodyPublisher != null;
+    }
+
+    /** The body bytes, or null when the body is a publisher or absent. The array is shared: do not modify it. */
+    public byte[] bodyBytes() {
+        return body;
+    }
+
+    /** The body publisher, or null. */
+    public Flow.Publisher<ByteBuffer> bodyPublisher() {
+        return bodyPublisher;
+    }
+
+    /** The body length, -1 when a publisher's length is unknown (sent chunked on HTTP/1.1), 0 without a body. */
+    public long contentLength() {
+        return contentLength;
+    }
+
+    /** Bound on time-to-response-headers, or null for the client's default. */
+    public Duration headersTimeout() {
+        return headersTimeout;
+    }
+
+    /** Bound on the longest gap between response body bytes, or null for the client's default. */
+    public Duration bodyIdleTimeout() {
+        return bodyIdleTimeout;
+    }
+
+    /** Bound on the whole exchange including retries, or null for the client's default (off unless configured). */
+    public Duration totalTimeout() {
+        return totalTimeout;
+    }
+
+    @Override
+    public String toString() {
+        return method + " " + Redaction.redactUri(uri) + " " + headers;
+    }
+
+    private static Duration positiveOrNull(String name, Duration d) {
+        if (d != null && (d.isZero() || d.isNegative())) {
+            throw new IllegalArgumentException(name + " must be positive, was " + d);
+        }
+        return d;
+    }
+
+    /**
+     * Builds an {@link HttpRequest}; the method defaults to GET.
+     *
+     * <p><b>Thread-safety:</b> not thread-safe; confine to one thread.
+     */
+    public static final class Builder {
+        private String method = "GET";
+        private URI uri;
+        private Headers.Builder headers = Headers.builder();
+        private byte[] body;
+        private Flow.Publisher<ByteBuffer> bodyPublisher;
+        private long contentLength = -1;
+        private Duration headersTimeout;
+        private Duration bodyIdleTimeout;
+        private Duration totalTimeout;
+
+        private Builder() {
+        }
+
+        public Builder uri(URI uri) {
+            this.uri = uri;
+            return this;
+        }
+
+        public Builder uri(String uri) {
+            return uri(URI.create(uri));
+        }
+
+        public Builder method(String method) {
+            this.method = method;
+            return this;
+        }
+
+        public Builder GET() {
+            return method("GET");
+        }
+
+        /** POST with a byte body (copied). */
+        public Builder POST(byte[] body) {
+            return method("POST").body(body);
+        }
+
+        /** POST with a UTF-8 body. */
+        public Builder POST(String body) {
+            return POST(body.getBytes(StandardCharsets.UTF_8));
+        }
+
+        /** Appends a header field; CR/LF/NUL in the value is rejected. */
+        public Builder header(String name, String value) {
+            headers.add(name, value);
+            return this;
+        }
+
+        /** Replaces every field named {@code name}. */
+        public Builder setHeader(String name, String value) {
+            headers.set(name, value);
+            return this;
+        }
+
+        public Builder headers(Headers h) {
+            headers.addAll(h);
+            return this;
+        }
+
+        /** A byte body; the array is copied. */
+        public Builder body(byte[] bytes) {
+            this.body = bytes == null ? null : bytes.clone();
+            this.bodyPublisher = null;
+            return this;
+        }
+
+        /** A streamed body of unknown length (chunked on HTTP/1.1); must be re-subscribable. */
+        public Builder body(Flow.Publisher<ByteBuffer> publisher) {
+            return body(publisher, -1);
+        }
+
+        /** A streamed body of {@code length} bytes (or -1 when unknown); must be re-subscribable. */
+        public Builder body(Flow.Publisher<ByteBuffer> publisher, long length) {
+            this.bodyPublisher = publisher;
+            this.contentLength = length;
+            this.body = null;
+            return this;
+        }
+
+        public Builder headersTimeout(Duration d) {
+            this.headersTimeout = d;
+            return this;
+        }
+
+        public Builder bodyIdleTimeout(Duration d) {
+            this.bodyIdleTimeout = d;
+            return this;
+        }
+
+        public Builder totalTimeout(Duration d) {
+            this.totalTimeout = d;
+            return this;
+        }
+
+        /** Validates and builds; throws {@link InvalidRequestException} for an invalid method, URI or header. */
+        public HttpRequest build() {
+            return new HttpRequest(this);
+        }
+    }
+}

@@ -1,0 +1,401 @@
+package io.sluice.http.client;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.EventLoop;
+import io.sluice.http.Headers;
+import io.sluice.http.HttpRequest;
+import io.sluice.http.Protocol;
+import io.sluice.http.RequestTimeoutException;
+import io.sluice.http.SluiceHttpException;
+import io.sluice.http.StreamingResponse;
+import io.sluice.http.retry.RetryDecision;
+import io.sluice.http.retry.TransportRetryRules;
+import io.sluice.http.transport.ConnectionClosedException;
+import io.sluice.http.transport.Exchange;
+import io.sluice.http.transport.ExchangeListener;
+import io.sluice.http.transport.HttpConnection;
+import io.sluice.http.transport.UnprocessedRequestException;
+import io.sluice.pool.Lease;
+import io.sluice.pool.Pool;
+import java.time.Duration;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One request from the caller's point of view: acquires a slot, runs an attempt on it,
+ * and decides what happens when the attempt fails or answers with a retryable status.
+ *
+ * <ul>
+ *   <li>Transport replays (always on, {@link TransportRetryRules}): streams the server never
+ *   processed (GOAWAY, REFUSED_STREAM, stream limit) and the stale-connection case, each on
+ *   a newly acquired slot and only before any response byte.</li>
+ *   <li>Status retries ({@link io.sluice.http.retry.StatusRetryPolicy}): decided on the
+ *   response head, before any body byte reaches the caller; the error body is read and
+ *   dropped (so an HTTP/1.1 connection stays reusable) and the request sent again after
+ *   the delay, never past the deadline.</li>
+ *   <li>Timeouts: HEADERS from the attempt's start to its response head, BODY_IDLE in
+ *   {@link ResponseBody}, TOTAL over everything; ACQUIRE and CONNECT come from the pool.</li>
+ * </ul>
+ *
+ * <p>Each attempt's lease ends exactly once, when its exchange reaches its terminal
+ * callback: closed, or invalidated when an exclusive (HTTP/1.1) connection is no longer
+ * usable. An HTTP/2 lease is always closed: a draining connection must outlive its
+ * other streams, and the pool closes it on its last release.
+ *
+ * <p><b>Thread-safety:</b> attempts run one after another; the fields crossing threads
+ * are volatile or handed over through futures and executors. The caller's future is
+ * completed on the callback executor.
+ */
+public final class Call {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Call.class);
+    /** An error body larger than this is not worth reading to keep the connection; the attempt is cancelled instead. */
+    private static final int MAX_DISCARD = 64 * 1024;
+
+    private final Pool<HttpConnection> pool;
+    private final String route;
+    private final HttpRequest request;
+    private final ClientContext ctx;
+    private final Duration headersTimeout;
+    private final Duration bodyIdleTimeout;
+    private final Duration totalTimeout;
+    private final long startNanos = System.nanoTime();
+    private final CompletableFuture<StreamingResponse> result = new CompletableFuture<>();
+    private final AtomicBoolean settled = new AtomicBoolean();
+
+    private volatile int statusAttempts;
+    private volatile int unprocessedReplays;
+    private volatile int staleReplays;
+    private volatile Attempt current;
+    private volatile CompletableFuture<Lease<HttpConnection>> acquiring;
+    private volatile ScheduledFuture<?> totalTimer;
+    private volatile boolean finished;
+
+    private Call(Pool<HttpConnection> pool, String route, HttpRequest request, ClientContext ctx) {
+        this.pool = pool;
+        this.route = route;
+        this.request = request;
+        this.ctx = ctx;
+        this.headersTimeout = request.headersTimeout() != null ? request.headersTimeout() : ctx.timeouts().headers();
+        this.bodyIdleTimeout = request.bodyIdleTimeout() != null ? request.bodyIdleTimeout() : ctx.timeouts().bodyIdle();
+        this.totalTimeout = request.totalTimeout() != null ? request.totalTimeout() : ctx.timeouts().total();
+    }
+
+    /** Starts the request; the future completes with the response head (or the failure) on the callback executor. */
+    public static CompletableFuture<StreamingResponse> start(Pool<HttpConnection> pool, String route, HttpRequest request,
+                                                             ClientContext ctx) {
+        Call c = new Call(pool, route, request, ctx);
+        if (c.totalTimeout != null) {
+            c.totalTimer = ctx.scheduler().schedule(c::totalTimedOut, c.totalTimeout.toNanos(), TimeUnit.NANOSECONDS);
+        }
+        c.result.whenComplete((r, e) -> {
+            if (e instanceof CancellationException) {
+                c.cancelledByCaller();
+            }
+        });
+        c.attempt();
+        return c.result;
+    }
+
+    // ------------------------------------------------------------------ attempts
+
+    private void attempt() {
+        if (settled.get()) {
+            return;
+        }
+        CompletableFuture<Lease<HttpConnection>> f = pool.acquire();
+        acquiring = f;
+        if (f.isDone()) {
+            onAcquired(f);
+        } else {
+            f.whenComplete((l, e) -> onAcquired(f));
+        }
+    }
+
+    private void onAcquired(CompletableFuture<Lease<HttpConnection>> f) {
+        Lease<HttpConnection> lease;
+        try {
+            lease = f.join();
+        } catch (RuntimeException e) {
+            fail(Errors.map(route, e, ctx.acquireTimeout()));
+            return;
+        }
+        if (settled.get()) {
+            lease.close(); // timed out or cancelled while acquiring
+            return;
+        }
+        Attempt a = new Attempt(lease);
+        current = a;
+        a.begin();
+    }
+
+    /** An attempt failed before its response head; replay it when the transport rules allow. */
+    private void attemptFailed(Attempt a, Throwable t) {
+        if (settled.get()) {
+            return;
+        }
+        TransportRetryRules.Failure kind;
+        ConnectionClosedException closed = null;
+        if (t instanceof UnprocessedRequestException u) {
+            kind = u.reason() == UnprocessedRequestException.Reason.GOAWAY
+                    ? TransportRetryRules.Failure.GOAWAY_UNPROCESSED : TransportRetryRules.Failure.REFUSED_STREAM;
+        } else if (t instanceof ConnectionClosedException c) {
+            kind = TransportRetryRules.Failure.CONNECTION_LOST;
+            closed = c;
+        } else {
+            fail(Errors.map(route, t, ctx.acquireTimeout()));
+            return;
+        }
+        boolean lost = kind == TransportRetryRules.Failure.CONNECTION_LOST;
+        TransportRetryRules.FailedAttempt fa = TransportRetryRules.FailedAttempt.builder(request.method())
+                .connectionReused(a.exchange.connectionReused())
+                .requestFullyWritten(closed != null && closed.requestWritten())
+                .responseBytesReceived(closed != null && !closed.beforeResponse())
+                .bodyBytesDelivered(false)
+                .requestBodyReplayable(true) // bytes are kept; publishers must be re-subscribable (HttpRequest's contract)
+                .idempotencyKeyPresent(request.headers().contains("idempotency-key"))
+                .replaysSoFar(lost ? staleReplays : unprocessedReplays)
+                .build();
+        RetryDecision d = TransportRetryRules.decide(kind, fa);
+        if (!d.retry()) {
+            LOG.debug("{}: {} {} not replayed: {}", route, request.method(), request.pathAndQuery(), d.reason());
+            fail(Errors.map(route, t, ctx.acquireTimeout()));
+            return;
+        }
+        if (lost) {
+            staleReplays++;
+        } else {
+            unprocessedReplays++;
+        }
+        LOG.debug("{}: replaying {} {}: {}", route, request.method(), request.pathAndQuery(), d.reason());
+        attempt();
+    }
+
+    /** Decides a status retry on a response head; null when the response goes to the caller. */
+    private RetryDecision statusRetry(int status, Headers headers) {
+        if (status < 400 || !ctx.statusRetries().enabled()) {
+            return null;
+        }
+        Duration remaining = totalTimeout == null ? null
+                : totalTimeout.minusNanos(System.nanoTime() - startNanos);
+        RetryDecision d = ctx.statusRetries().decide(request.method(), status, headers::get, statusAttempts + 1,
+                remaining, false);
+        return d.retry() ? d : null;
+    }
+
+    private void retryLater(RetryDecision d) {
+        if (settled.get()) {
+            return;
+        }
+        statusAttempts++;
+        LOG.debug("{}: retrying {} {}: {}", route, request.method(), request.pathAndQuery(), d.reason());
+        long delay = d.delay().toNanos();
+        if (delay <= 0) {
+            attempt();
+        } else {
+            ctx.scheduler().schedule(this::attempt, delay, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    // ------------------------------------------------------------------ outcome
+
+    private void deliver(DefaultStreamingResponse response) {
+        if (!settled.compareAndSet(false, true)) {
+            response.close();
+            return;
+        }
+        ctx.callbacks().execute(() -> {
+            if (!result.complete(response)) {
+                response.close(); // the caller cancelled meanwhile
+            }
+        });
+    }
+
+    private void fail(SluiceHttpException e) {
+        if (!settled.compareAndSet(false, true)) {
+            return;
+        }
+        finish();
+        ctx.callbacks().execute(() -> result.completeExceptionally(e));
+    }
+
+    /** The exchange is over for good (body ended or failed, or the call failed): stop the deadline timer. */
+    private void finish() {
+        finished = true;
+        ScheduledFuture<?> t = totalTimer;
+        if (t != null) {
+            t.cancel(false);
+        }
+    }
+
+    private void totalTimedOut() {
+        if (finished) {
+            return;
+        }
+        RequestTimeoutException t = new RequestTimeoutException(route, RequestTimeoutException.Phase.TOTAL,
+                totalTimeout, null);
+        Attempt a = current;
+        if (!settled.get()) {
+            fail(t);
+            CompletableFuture<Lease<HttpConnection>> acq = acquiring;
+            if (acq != null) {
+                acq.cancel(false);
+            }
+        }
+        if (a != null) {
+            a.stop(t);
+        }
+    }
+
+    private void cancelledByCaller() {
+        settled.set(true);
+        finish();
+        CompletableFuture<Lease<HttpConnection>> acq = acquiring;
+        if (acq != null) {
+            acq.cancel(false);
+        }
+        Attempt a = current;
+        if (a != null) {
+            a.stop(new CancellationException("request cancelled by the caller"));
+        }
+    }
+
+    /**
+     * One attempt on one leased slot. Its callbacks run on the connection's event loop;
+     * {@link #begin()} moves there before starting the exchange, so every field below is
+     * written and read on that loop only.
+     */
+    private final class Attempt implements ExchangeListener {
+        private final Lease<HttpConnection> lease;
+        private final EventLoop loop;
+        private Exchange exchange;
+        private boolean headers;
+        private boolean terminal;
+        private RetryDecision retryAfterBody;
+        private long discarded;
+        private ResponseBody body;
+        private io.netty.util.concurrent.ScheduledFuture<?> headersTimer;
+        private final AtomicBoolean leaseEnded = new AtomicBoolean();
+
+        Attempt(Lease<HttpConnection> lease) {
+            this.lease = lease;
+            this.loop = lease.connection().channel().eventLoop();
+        }
+
+        void begin() {
+            loop.execute(() -> {
+                exchange = lease.connection().start(request, this);
+                if (!terminal && !headers) {
+                    headersTimer = loop.schedule(this::headersTimedOut, headersTimeout.toNanos(), TimeUnit.NANOSECONDS);
+                }
+            });
+        }
+
+        /** Stops this attempt from any thread (deadline, caller cancel). */
+        void stop(Throwable reason) {
+            loop.execute(() -> {
+                if (terminal) {
+                    return;
+                }
+                if (body != null) {
+                    body.fail(reason instanceof SluiceHttpException s ? s : Errors.map(route, reason, null));
+                }
+                if (exchange != null) {
+                    exchange.cancel(reason);
+                }
+            });
+        }
+
+        private void headersTimedOut() {
+            if (headers || terminal) {
+                return;
+            }
+            RequestTimeoutException t = new RequestTimeoutException(route, RequestTimeoutException.Phase.HEADERS,
+                    headersTimeout, null);
+            fail(t); // before the cancel, so the resulting failure is not taken for a replayable one
+            exchange.cancel(t);
+        }
+
+        @Override
+        public void onHeaders(int status, Headers h) {
+            headers = true;
+            if (headersTimer != null) {
+                headersTimer.cancel(false);
+            }
+            if (settled.get()) {
+                exchange.cancel(new CancellationException("call already settled"));
+                return;
+            }
+            RetryDecision d = statusRetry(status, h);
+            if (d != null) {
+                retryAfterBody = d; // read and drop the error body, then retry
+                return;
+            }
+            Protocol protocol = lease.connection().protocol();
+            body = new ResponseBody(exchange, ctx.callbacks(), () -> { });
+            body.watchIdle(route, bodyIdleTimeout);
+            deliver(new DefaultStreamingResponse(status, h, protocol, body, route, ctx));
+        }
+
+        @Override
+        public void onData(ByteBuf data) {
+            if (body != null) {
+                body.onData(data);
+                return;
+            }
+            int n = data.readableBytes();
+            data.release();
+            exchange.bytesConsumed(n);
+            discarded += n;
+            if (discarded > MAX_DISCARD) {
+                exchange.cancel(new CancellationException("error body too large to drain"));
+            }
+        }
+
+        @Override
+        public void onComplete() {
+            terminal = true;
+            endLease();
+            if (retryAfterBody != null) {
+                retryLater(retryAfterBody);
+            } else if (body != null) {
+                body.onEnd();
+                finish();
+            }
+        }
+
+        @Override
+        public void onFailure(Throwable cause) {
+            terminal = true;
+            if (headersTimer != null) {
+                headersTimer.cancel(false);
+            }
+            endLease();
+            if (retryAfterBody != null) {
+                retryLater(retryAfterBody); // the error body broke off; the retry does not depend on it
+            } else if (body != null) {
+                body.fail(Errors.map(route, cause, null));
+                finish();
+            } else {
+                attemptFailed(this, cause);
+            }
+        }
+
+        private void endLease() {
+            if (!leaseEnded.compareAndSet(false, true)) {
+                return;
+            }
+            HttpConnection c = lease.connection();
+            if (c.protocol() == Protocol.HTTP_1_1 && c.isBroken()) {
+                lease.invalidate();
+            } else {
+                lease.close();
+            }
+        }
+    }
+}

@@ -1,0 +1,93 @@
+package io.sluice.http.client;
+
+import io.netty.handler.codec.http2.Http2Exception;
+import io.sluice.http.ClientClosedException;
+import io.sluice.http.ConnectFailedException;
+import io.sluice.http.ConnectionLostException;
+import io.sluice.http.PoolExhaustedException;
+import io.sluice.http.ProtocolException;
+import io.sluice.http.RequestTimeoutException;
+import io.sluice.http.SluiceHttpException;
+import io.sluice.http.TooManyStreamsException;
+import io.sluice.http.transport.ConnectionClosedException;
+import io.sluice.http.transport.StreamResetException;
+import io.sluice.http.transport.UnprocessedRequestException;
+import io.sluice.pool.PoolClosedException;
+import io.sluice.pool.PoolTimeoutException;
+import java.time.Duration;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+
+/**
+ * Maps pool and transport failures onto the public {@link SluiceHttpException} hierarchy.
+ *
+ * <p><b>Thread-safety:</b> stateless.
+ */
+public final class Errors {
+
+    private Errors() {
+    }
+
+    /** Strips the wrappers futures add. */
+    public static Throwable unwrap(Throwable t) {
+        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
+    }
+
+    /** The public exception for any failure of a request on {@code route}. */
+    public static SluiceHttpException map(String route, Throwable failure, Duration acquireTimeout) {
+        Throwable t = unwrap(failure);
+        if (t instanceof SluiceHttpException s) {
+            return s;
+        }
+        if (t instanceof PoolTimeoutException p) {
+            return new RequestTimeoutException(route, RequestTimeoutException.Phase.ACQUIRE,
+                    p.waited() == null ? acquireTimeout : p.waited(), p);
+        }
+        if (t instanceof io.sluice.pool.PoolExhaustedException p) {
+            return new PoolExhaustedException(route, p.getMessage(), p);
+        }
+        if (t instanceof io.sluice.pool.ConnectFailedException c) {
+            Throwable cause = unwrap(c.getCause());
+            if (cause instanceof SluiceHttpException s) {
+                return s; // TlsFailedException, RequestTimeoutException(CONNECT), ConnectFailedException
+            }
+            return new ConnectFailedException(route, c.getMessage(), c);
+        }
+        if (t instanceof PoolClosedException) {
+            return new ClientClosedException(route, "the client was closed");
+        }
+        if (t instanceof UnprocessedRequestException u) {
+            return u.reason() == UnprocessedRequestException.Reason.GOAWAY
+                    ? new ConnectionLostException(route, "server sent GOAWAY and replays were used up: " + u.getMessage(), u)
+                    : new TooManyStreamsException(route, "server refused the stream and replays were used up: "
+                    + u.getMessage(), u);
+        }
+        if (t instanceof ConnectionClosedException || t instanceof StreamResetException) {
+            return new ConnectionLostException(route, t.getMessage(), t);
+        }
+        if (t instanceof Http2Exception) {
+            return new ProtocolException(route, "HTTP/2 protocol error: " + t.getMessage(), t);
+        }
+        if (t instanceof CancellationException) {
+            return new ClientClosedException(route, "the request was cancelled");
+        }
+        return new ConnectionLostException(route, String.valueOf(t.getMessage()), t);
+    }
+
+    /** Waits for {@code f}; failures are rethrown as {@link SluiceHttpException} (interrupts as ClientClosedException). */
+    public static <T> T join(java.util.concurrent.CompletableFuture<T> f, String route) {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            f.cancel(false);
+            throw new ClientClosedException(route, "interrupted while waiting");
+        } catch (ExecutionException | CancellationException e) {
+            throw map(route, e, null);
+        }
+    }
+}

@@ -1,0 +1,730 @@
+package io.sluice.http.transport;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http2.AbstractHttp2ConnectionHandlerBuilder;
+import io.netty.handler.codec.http2.DefaultHttp2Connection;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.Http2ConnectionAdapter;
+import io.netty.handler.codec.http2.Http2ConnectionDecoder;
+import io.netty.handler.codec.http2.Http2ConnectionEncoder;
+import io.netty.handler.codec.http2.Http2ConnectionHandler;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2Exception;
+import io.netty.handler.codec.http2.Http2FrameAdapter;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.Http2LocalFlowController;
+import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2Stream;
+import io.netty.util.concurrent.EventExecutor;
+import io.sluice.http.HttpRequest;
+import io.sluice.http.LimitExceededException;
+import io.sluice.http.Limits;
+import io.sluice.http.Protocol;
+import io.sluice.http.ProtocolException;
+import io.sluice.http.Route;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An HTTP/2 connection: many exchanges, one stream each, on Netty's
+ * {@link Http2ConnectionHandler} with this class's own stream bookkeeping (a property on
+ * each {@link Http2Stream}) rather than a child channel per stream.
+ *
+ * <ul>
+ *   <li>Capacity is min(peer's SETTINGS_MAX_CONCURRENT_STREAMS, our cap), re-read on every
+ *   SETTINGS; the pool is told at once. A connection is handed to the pool only after the
+ *   peer's first SETTINGS, so its capacity is known from the start.</li>
+ *   <li>GOAWAY drains: no new streams ({@link #isBroken()} turns true), streams above the
+ *   last-stream-id fail with {@link UnprocessedRequestException} so they are replayed
+ *   elsewhere; streams below it finish. REFUSED_STREAM and a local stream-limit refusal
+ *   are unprocessed too.</li>
+ *   <li>Windows: initial stream window and connection window from the settings (the
+ *   connection window is raised from 65 535 by a WINDOW_UPDATE right after the preface);
+ *   received bytes are credited back only when the caller is done with them, so a slow
+ *   consumer slows the sender. With the adaptive window on, a {@link BdpEstimator} grows
+ *   both windows.</li>
+ *   <li>Keepalive: an idle connection sends a PING every pingInterval; its timeout runs on
+ *   the client's scheduler, not on the event loop, so it fires even when the loop is busy
+ *   writing. While a keepalive PING is out the connection takes no new streams (capacity 0).</li>
+ * </ul>
+ *
+ * <p><b>Thread-safety:</b> stream state is confined to the event loop; the fields the
+ * pool reads without I/O are volatile.
+ */
+public final class Http2Connection extends HttpConnection {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Http2Connection.class);
+    private static final long BDP_PING = 0x534C_4243_4250_0001L;
+    private static final long KEEPALIVE_PING = 0x534C_4243_4B41_0002L;
+    private static final long VALIDATE_PING_BASE = 0x534C_4243_5600_0000L;
+    /** Connection-specific fields that must not appear in HTTP/2 (RFC 9113 §8.2.2). */
+    private static final Set<String> CONNECTION_FIELDS = Set.of(
+            "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "host");
+
+    private final EventLoop loop;
+    private final io.sluice.http.Http2Settings cfg;
+    private final Limits limits;
+    private final ScheduledExecutorService scheduler;
+    private final CompletableFuture<Http2Connection> ready = new CompletableFuture<>();
+
+    private volatile boolean broken;
+    private volatile boolean goAway;
+    private volatile int peerMaxStreams = Integer.MAX_VALUE;
+    private volatile boolean keepalivePingOut;
+
+    // --- event-loop confined
+    private Http2ClientHandler handler;
+    private ChannelHandlerContext ctx;
+    private io.netty.handler.codec.http2.Http2Connection.PropertyKey exchangeKey;
+    private final BdpEstimator bdp;
+    private int connectionWindow;
+    private int goAwayLastStreamId = Integer.MAX_VALUE;
+    private long lastReadNanos = System.nanoTime();
+    private long validateCounter;
+    private final Map<Long, CompletableFuture<Void>> validations = new HashMap<>();
+    private Throwable lastError;
+    private io.netty.util.concurrent.ScheduledFuture<?> keepaliveTask;
+
+    private Http2Connection(Route route, Channel channel, ConnectionObserver observer, TransportSettings s,
+                            ScheduledExecutorService scheduler) {
+        super(route, channel, observer);
+        this.loop = channel.eventLoop();
+        this.cfg = s.http2();
+        this.limits = s.limits();
+        this.scheduler = scheduler;
+        this.bdp = cfg.adaptiveWindow() ? new BdpEstimator(cfg.initialStreamWindow(), cfg.maxWindow()) : null;
+        this.connectionWindow = cfg.connectionWindow();
+    }
+
+    /**
+     * Adds the HTTP/2 handler to a connected channel (call on its event loop). The future
+     * completes when the peer's first SETTINGS arrived, or fails when the channel closes first.
+     */
+    static CompletableFuture<Http2Connection> install(Channel ch, Route route, TransportSettings s,
+                                                      ConnectionObserver observer, ScheduledExecutorService scheduler) {
+        Http2Connection c = new Http2Connection(route, ch, observer, s, scheduler);
+        DefaultHttp2Connection nc = new DefaultHttp2Connection(false);
+        c.exchangeKey = nc.newKey();
+        nc.addListener(c.new StreamEvents());
+        Http2Settings initial = new Http2Settings()
+                .initialWindowSize(s.http2().initialStreamWindow())
+                .pushEnabled(false)
+                .maxHeaderListSize(s.limits().maxHeaderBlockBytes());
+        c.handler = new HandlerBuilder(c).frameListener(c.new Frames()).connection(nc).initialSettings(initial).build();
+        ch.pipeline().addLast("h2", c.handler);
+        c.ctx = ch.pipeline().context(c.handler);
+        long every = s.http2().pingInterval().toNanos();
+        c.keepaliveTask = c.loop.scheduleWithFixedDelay(c::keepaliveTick, every, every, TimeUnit.NANOSECONDS);
+        return c.ready;
+    }
+
+    @Override
+    public Protocol protocol() {
+        return Protocol.H2;
+    }
+
+    @Override
+    public int capacity() {
+        if (isBroken() || keepalivePingOut) {
+            return 0;
+        }
+        return Math.min(peerMaxStreams, cfg.maxConcurrentStreams());
+    }
+
+    @Override
+    public boolean isBroken() {
+        return broken || goAway || !channel.isActive();
+    }
+
+    /** The peer's latest SETTINGS_MAX_CONCURRENT_STREAMS (Integer.MAX_VALUE until it sent one). */
+    public int peerMaxConcurrentStreams() {
+        return peerMaxStreams;
+    }
+
+    /** Whether a GOAWAY was received. */
+    public boolean goAwayReceived() {
+        return goAway;
+    }
+
+    /** The current adaptive stream window (the initial one when adaptation is off). */
+    public int currentStreamWindow() {
+        return bdp == null ? cfg.initialStreamWindow() : bdp.window();
+    }
+
+    @Override
+    public CompletableFuture<Void> validate() {
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        loop.execute(() -> {
+            if (isBroken()) {
+                f.completeExceptionally(new ConnectionClosedException("connection unusable", true, lastError));
+                return;
+            }
+            long payload = VALIDATE_PING_BASE | (++validateCounter & 0xFFFFFF);
+            validations.put(payload, f);
+            sendPing(payload);
+            scheduler.schedule(() -> {
+                if (!f.isDone()) {
+                    pingTimedOut("validation");
+                }
+            }, cfg.pingTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        });
+        return f;
+    }
+
+    @Override
+    Exchange start(HttpRequest request, ExchangeListener listener, boolean reused) {
+        H2Exchange ex = new H2Exchange(request, listener, reused);
+        // Always a task, also on the loop: the caller gets the handle before any callback runs.
+        loop.execute(() -> begin(ex));
+        return ex;
+    }
+
+    // ------------------------------------------------------------------ sending
+
+    private void begin(H2Exchange ex) {
+        if (goAway) {
+            deliverFailure(ex, new UnprocessedRequestException(UnprocessedRequestException.Reason.GOAWAY,
+                    "connection is draining after GOAWAY", null));
+            return;
+        }
+        if (broken || !channel.isActive()) {
+            deliverFailure(ex, new UnprocessedRequestException(UnprocessedRequestException.Reason.NOT_SENT,
+                    "connection closed before the request was sent", lastError));
+            return;
+        }
+        HttpRequest r = ex.request;
+        Http2Headers h = new DefaultHttp2Headers(false)
+                .method(r.method())
+                .scheme(route.scheme())
+                .authority(r.headers().contains("host") ? r.headers().get("host") : route.authority())
+                .path(r.pathAndQuery());
+        r.headers().forEach((n, v) -> {
+            if (!CONNECTION_FIELDS.contains(n) && !(n.equals("te") && !v.equalsIgnoreCase("trailers"))) {
+                h.add(n, v);
+            }
+        });
+        byte[] bytes = r.bodyBytes();
+        if (bytes != null && !r.headers().contains("content-length")) {
+            h.setInt("content-length", bytes.length);
+        } else if (r.bodyPublisher() != null && r.contentLength() >= 0 && !r.headers().contains("content-length")) {
+            h.setLong("content-length", r.contentLength());
+        }
+        var conn = handler.connection();
+        int id = conn.local().incrementAndGetNextStreamId();
+        if (id < 0) {
+            broken = true; // stream ids exhausted: this connection can start no more streams
+            notifyChanged();
+            deliverFailure(ex, new UnprocessedRequestException(UnprocessedRequestException.Reason.STREAM_LIMIT,
+                    "stream ids exhausted", null));
+            return;
+        }
+        boolean endStream = !r.hasBody() || (bytes != null && bytes.length == 0);
+        ChannelPromise headersWritten = ctx.newPromise();
+        handler.encoder().writeHeaders(ctx, id, h, 0, endStream, headersWritten);
+        Http2Stream stream = conn.stream(id);
+        if (stream == null) {
+            // Netty refused to create the stream (peer's limit reached, GOAWAY): never on the wire.
+            handler.flush(ctx);
+            deliverFailure(ex, new UnprocessedRequestException(UnprocessedRequestException.Reason.STREAM_LIMIT,
+                    "stream not created: " + causeText(headersWritten.cause()), headersWritten.cause()));
+            return;
+        }
+        ex.streamId = id;
+        stream.setProperty(exchangeKey, ex);
+        headersWritten.addListener(f -> {
+            if (!f.isSuccess() && ex.failure == null) {
+                ex.failure = new UnprocessedRequestException(UnprocessedRequestException.Reason.NOT_SENT,
+                        "request headers not written: " + causeText(f.cause()), f.cause());
+                resetAndFail(ex, ex.failure);
+            }
+        });
+        if (bytes != null && bytes.length > 0) {
+            handler.encoder().writeData(ctx, id, Unpooled.wrappedBuffer(bytes), 0, true, ctx.newPromise());
+            ex.requestEnded = true;
+        } else if (r.bodyPublisher() != null) {
+            ex.bodyWriter = new RequestBodyWriter(loop, channel.alloc(), new RequestBodyWriter.Sink() {
+                @Override
+                public ChannelFuture write(ByteBuf chunk, boolean last) {
+                    if (ex.done || ex.failure != null) {
+                        chunk.release();
+                        return channel.newFailedFuture(new IllegalStateException("stream over"));
+                    }
+                    ChannelPromise p = ctx.newPromise();
+                    handler.encoder().writeData(ctx, id, chunk, 0, last, p);
+                    if (last) {
+                        ex.requestEnded = true;
+                    }
+                    handler.flush(ctx);
+                    return p;
+                }
+
+                @Override
+                public void bodyFailed(Throwable cause) {
+                    resetAndFail(ex, cause);
+                }
+            });
+            r.bodyPublisher().subscribe(ex.bodyWriter);
+        } else {
+            ex.requestEnded = true;
+        }
+        handler.flush(ctx);
+    }
+
+    private void sendPing(long payload) {
+        handler.encoder().writePing(ctx, false, payload, ctx.newPromise());
+        handler.flush(ctx);
+    }
+
+    private void keepaliveTick() {
+        if (!channel.isActive() || broken || keepalivePingOut) {
+            return;
+        }
+        long idle = System.nanoTime() - lastReadNanos;
+        if (handler.connection().numActiveStreams() == 0 && idle >= cfg.pingInterval().toNanos()) {
+            keepalivePingOut = true; // no new streams until the ACK: the connection may be dead
+            sendPing(KEEPALIVE_PING);
+            scheduler.schedule(() -> {
+                if (keepalivePingOut) {
+                    pingTimedOut("keepalive");
+                }
+            }, cfg.pingTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** Runs on the scheduler thread: the flags are volatile and close() is thread-safe. */
+    private void pingTimedOut(String kind) {
+        if (broken) {
+            return;
+        }
+        LOG.debug("{}: {} PING not answered within {} ms; closing the connection", route, kind,
+                cfg.pingTimeout().toMillis());
+        broken = true;
+        notifyChanged();
+        channel.close();
+    }
+
+    /** Applies a grown adaptive window: new initial stream window by SETTINGS, connection window by WINDOW_UPDATE. */
+    private void growWindow(int window) {
+        try {
+            handler.encoder().writeSettings(ctx, new Http2Settings().initialWindowSize(window), ctx.newPromise());
+            int connTarget = Math.max(cfg.connectionWindow(), window);
+            if (connTarget > connectionWindow) {
+                Http2LocalFlowController fc = handler.decoder().flowController();
+                fc.incrementWindowSize(handler.connection().connectionStream(), connTarget - connectionWindow);
+                connectionWindow = connTarget;
+            }
+            handler.flush(ctx);
+            LOG.debug("{}: adaptive window grown to {} bytes", route, window);
+        } catch (Http2Exception e) {
+            LOG.debug("{}: could not grow the window: {}", route, e.toString());
+        }
+    }
+
+    // ------------------------------------------------------------------ exchange ends
+
+    private H2Exchange exchange(int streamId) {
+        Http2Stream s = handler.connection().stream(streamId);
+        return s == null ? null : s.getProperty(exchangeKey);
+    }
+
+    /** For an exchange without a live stream: terminal failure at once. */
+    private void deliverFailure(H2Exchange ex, Throwable cause) {
+        if (ex.done) {
+            return;
+        }
+        ex.done = true;
+        if (ex.bodyWriter != null) {
+            ex.bodyWriter.cancel();
+        }
+        ex.listener.onFailure(cause);
+    }
+
+    /**
+     * Records the failure and resets the stream; the listener hears of it when the stream
+     * has closed, so the freed slot is really free when the lease returns.
+     */
+    private void resetAndFail(H2Exchange ex, Throwable cause) {
+        if (ex.done) {
+            return;
+        }
+        if (ex.failure == null) {
+            ex.failure = cause;
+        }
+        if (ex.bodyWriter != null) {
+            ex.bodyWriter.cancel();
+        }
+        Http2Stream s = ex.streamId == 0 ? null : handler.connection().stream(ex.streamId);
+        if (s == null) {
+            deliverFailure(ex, ex.failure);
+            return;
+        }
+        handler.resetStream(ctx, ex.streamId, Http2Error.CANCEL.code(), ctx.newPromise());
+        handler.flush(ctx);
+    }
+
+    /** Called when the stream closed: completes or fails the exchange exactly once. */
+    private void streamClosed(Http2Stream stream) {
+        H2Exchange ex = stream.getProperty(exchangeKey);
+        if (ex == null || ex.done) {
+            return;
+        }
+        ex.done = true;
+        if (ex.bodyWriter != null) {
+            ex.bodyWriter.cancel();
+        }
+        if (ex.failure == null && ex.remoteEnded) {
+            ex.listener.onComplete();
+            return;
+        }
+        Throwable cause = ex.failure;
+        if (cause == null) {
+            if (stream.id() > goAwayLastStreamId) {
+                cause = new UnprocessedRequestException(UnprocessedRequestException.Reason.GOAWAY,
+                        "stream " + stream.id() + " above GOAWAY last-stream-id " + goAwayLastStreamId, null);
+            } else {
+                cause = new ConnectionClosedException("HTTP/2 connection lost during the exchange",
+                        !ex.headersReceived && !ex.dataSeen, ex.requestEnded, lastError);
+            }
+        }
+        ex.listener.onFailure(cause);
+    }
+
+    private static String causeText(Throwable t) {
+        return t == null ? "unknown" : t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+    }
+
+    // ------------------------------------------------------------------ inbound
+
+    /** Frame callbacks from Netty's decoder, on the event loop. */
+    private final class Frames extends Http2FrameAdapter {
+
+        @Override
+        public void onHeadersRead(ChannelHandlerContext c, int streamId, Http2Headers headers, int streamDependency,
+                                  short weight, boolean exclusive, int padding, boolean endOfStream) {
+            onHeadersRead(c, streamId, headers, padding, endOfStream);
+        }
+
+        @Override
+        public void onHeadersRead(ChannelHandlerContext c, int streamId, Http2Headers headers, int padding,
+                                  boolean endOfStream) {
+            H2Exchange ex = exchange(streamId);
+            if (ex == null || ex.done || ex.failure != null) {
+                return;
+            }
+            if (!ex.headersReceived) {
+                int status;
+                try {
+                    status = Integer.parseInt(String.valueOf(headers.status()));
+                } catch (NumberFormatException e) {
+                    resetAndFail(ex, new ProtocolException(route.toString(), "HTTP/2 response without a valid :status", e));
+                    return;
+                }
+                if (status >= 100 && status < 200 && !endOfStream) {
+                    return; // interim response; the final head follows
+                }
+                ex.headersReceived = true;
+                ex.listener.onHeaders(status, HeaderConversions.fromHttp2(headers));
+            }
+            if (endOfStream) {
+                remoteEnded(ex);
+            }
+        }
+
+        @Override
+        public int onDataRead(ChannelHandlerContext c, int streamId, ByteBuf data, int padding, boolean endOfStream) {
+            int n = data.readableBytes();
+            if (bdp != null && bdp.onData(n + padding, System.nanoTime())) {
+                sendPing(BDP_PING);
+            }
+            H2Exchange ex = exchange(streamId);
+            if (ex == null || ex.done || ex.failure != null || !ex.headersReceived) {
+                return n + padding; // nobody will read it: credit the window at once
+            }
+            ex.dataSeen = true;
+            if (n > 0) {
+                ex.listener.onData(data.retain()); // bytes are credited when the caller is done with them
+            }
+            if (endOfStream) {
+                remoteEnded(ex);
+            }
+            return n > 0 ? padding : n + padding;
+        }
+
+        private void remoteEnded(H2Exchange ex) {
+            ex.remoteEnded = true;
+            if (!ex.requestEnded) {
+                // The server answered before our body was done; finish the stream so its slot frees.
+                ex.bodyWriter.cancel();
+                handler.resetStream(ctx, ex.streamId, Http2Error.CANCEL.code(), ctx.newPromise());
+                handler.flush(ctx);
+            }
+        }
+
+        @Override
+        public void onRstStreamRead(ChannelHandlerContext c, int streamId, long errorCode) {
+            H2Exchange ex = exchange(streamId);
+            if (ex == null || ex.done || ex.failure != null) {
+                return;
+            }
+            ex.failure = errorCode == Http2Error.REFUSED_STREAM.code()
+                    ? new UnprocessedRequestException(UnprocessedRequestException.Reason.REFUSED_STREAM,
+                    "stream " + streamId + " refused by the server (REFUSED_STREAM)", null)
+                    : new StreamResetException(errorCode, "stream " + streamId + " reset by the server: "
+                    + errorName(errorCode));
+        }
+
+        @Override
+        public void onSettingsRead(ChannelHandlerContext c, Http2Settings settings) {
+            Long max = settings.maxConcurrentStreams();
+            if (max != null) {
+                peerMaxStreams = (int) Math.min(Integer.MAX_VALUE, max);
+            }
+            if (!ready.isDone()) {
+                ready.complete(Http2Connection.this);
+            } else if (max != null) {
+                notifyChanged();
+            }
+        }
+
+        @Override
+        public void onPingAckRead(ChannelHandlerContext c, long data) {
+            if (data == BDP_PING) {
+                if (bdp != null) {
+                    int grown = bdp.onPingAck(System.nanoTime());
+                    if (grown > 0) {
+                        growWindow(grown);
+                    }
+                }
+            } else if (data == KEEPALIVE_PING) {
+                if (keepalivePingOut) {
+                    keepalivePingOut = false;
+                    notifyChanged(); // capacity is back
+                }
+            } else {
+                CompletableFuture<Void> f = validations.remove(data);
+                if (f != null) {
+                    f.complete(null);
+                }
+            }
+        }
+    }
+
+    private static String errorName(long code) {
+        Http2Error e = Http2Error.valueOf(code);
+        return e == null ? "error " + code : e.name();
+    }
+
+    /** Connection events from Netty's stream bookkeeping, on the event loop. */
+    private final class StreamEvents extends Http2ConnectionAdapter {
+
+        @Override
+        public void onStreamClosed(Http2Stream stream) {
+            streamClosed(stream);
+        }
+
+        @Override
+        public void onGoAwayReceived(int lastStreamId, long errorCode, ByteBuf debugData) {
+            // Runs before Netty closes the streams above lastStreamId, so they are marked unprocessed first.
+            goAway = true;
+            goAwayLastStreamId = lastStreamId;
+            List<H2Exchange> unprocessed = new ArrayList<>();
+            try {
+                handler.connection().forEachActiveStream(s -> {
+                    H2Exchange ex = s.getProperty(exchangeKey);
+                    if (s.id() > lastStreamId && ex != null && !ex.done && ex.failure == null) {
+                        unprocessed.add(ex);
+                    }
+                    return true;
+                });
+            } catch (Http2Exception e) {
+                LOG.debug("{}: stream iteration failed: {}", route, e.toString());
+            }
+            for (H2Exchange ex : unprocessed) {
+                ex.failure = new UnprocessedRequestException(UnprocessedRequestException.Reason.GOAWAY,
+                        "stream " + ex.streamId + " above GOAWAY last-stream-id " + lastStreamId + " ("
+                                + errorName(errorCode) + ")", null);
+            }
+            LOG.debug("{}: GOAWAY (last stream {}, {}); draining, {} stream(s) to replay", route, lastStreamId,
+                    errorName(errorCode), unprocessed.size());
+            notifyChanged();
+        }
+    }
+
+    /** Netty's connection handler with hooks for errors, close and the initial connection window. */
+    private static final class Http2ClientHandler extends Http2ConnectionHandler {
+        private final Http2Connection owner;
+
+        Http2ClientHandler(Http2ConnectionDecoder decoder, Http2ConnectionEncoder encoder, Http2Settings initial,
+                           Http2Connection owner) {
+            super(decoder, encoder, initial);
+            this.owner = owner;
+        }
+
+        @Override
+        public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
+            super.handlerAdded(ctx); // sends the preface and our SETTINGS
+            int delta = owner.cfg.connectionWindow() - 65_535;
+            if (delta > 0) {
+                decoder().flowController().incrementWindowSize(connection().connectionStream(), delta);
+            }
+            ctx.flush();
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+            owner.lastReadNanos = System.nanoTime();
+            super.channelRead(ctx, msg);
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+            owner.broken = true;
+            if (owner.keepaliveTask != null) {
+                owner.keepaliveTask.cancel(false);
+            }
+            ConnectionClosedException closed = new ConnectionClosedException("HTTP/2 connection closed", true,
+                    owner.lastError);
+            owner.ready.completeExceptionally(closed);
+            for (CompletableFuture<Void> f : owner.validations.values()) {
+                f.completeExceptionally(closed);
+            }
+            owner.validations.clear();
+            super.channelInactive(ctx); // closes every stream: each open exchange fails once
+            owner.notifyChanged();
+        }
+
+        @Override
+        protected void onStreamError(ChannelHandlerContext ctx, boolean outbound, Throwable cause,
+                                     Http2Exception.StreamException e) {
+            H2Exchange ex = owner.exchange(e.streamId());
+            if (ex != null && !ex.done && ex.failure == null) {
+                ex.failure = e instanceof Http2Exception.HeaderListSizeException
+                        ? new LimitExceededException(owner.route.toString(), LimitExceededException.Limit.HEADER_BLOCK,
+                        owner.limits.maxHeaderBlockBytes())
+                        : new ProtocolException(owner.route.toString(), "HTTP/2 stream error: " + e.getMessage(), e);
+            }
+            super.onStreamError(ctx, outbound, cause, e);
+        }
+
+        @Override
+        protected void onConnectionError(ChannelHandlerContext ctx, boolean outbound, Throwable cause,
+                                         Http2Exception http2Ex) {
+            owner.lastError = cause;
+            owner.broken = true;
+            LOG.debug("{}: HTTP/2 connection error: {}", owner.route, cause.toString());
+            super.onConnectionError(ctx, outbound, cause, http2Ex);
+        }
+    }
+
+    private static final class HandlerBuilder
+            extends AbstractHttp2ConnectionHandlerBuilder<Http2ClientHandler, HandlerBuilder> {
+        private final Http2Connection owner;
+
+        HandlerBuilder(Http2Connection owner) {
+            this.owner = owner;
+            server(false);
+            gracefulShutdownTimeoutMillis(0);
+        }
+
+        @Override
+        protected HandlerBuilder frameListener(io.netty.handler.codec.http2.Http2FrameListener l) {
+            return super.frameListener(l);
+        }
+
+        @Override
+        protected HandlerBuilder connection(io.netty.handler.codec.http2.Http2Connection c) {
+            return super.connection(c);
+        }
+
+        @Override
+        protected HandlerBuilder initialSettings(Http2Settings s) {
+            return super.initialSettings(s);
+        }
+
+        @Override
+        protected Http2ClientHandler build() {
+            return super.build();
+        }
+
+        @Override
+        protected Http2ClientHandler build(Http2ConnectionDecoder decoder, Http2ConnectionEncoder encoder,
+                                           Http2Settings initialSettings) {
+            return new Http2ClientHandler(decoder, encoder, initialSettings, owner);
+        }
+    }
+
+    /** One stream. Fields are event-loop confined except where noted. */
+    private final class H2Exchange implements Exchange {
+        final HttpRequest request;
+        final ExchangeListener listener;
+        final boolean reused;
+        int streamId;
+        boolean headersReceived;
+        boolean dataSeen;
+        boolean remoteEnded;
+        boolean requestEnded;
+        boolean done;
+        Throwable failure;
+        RequestBodyWriter bodyWriter;
+
+        H2Exchange(HttpRequest request, ExchangeListener listener, boolean reused) {
+            this.request = request;
+            this.listener = listener;
+            this.reused = reused;
+        }
+
+        @Override
+        public void cancel(Throwable reason) {
+            loop.execute(() -> resetAndFail(this, reason));
+        }
+
+        @Override
+        public void bytesConsumed(int bytes) {
+            if (bytes <= 0) {
+                return;
+            }
+            loop.execute(() -> {
+                Http2Stream s = streamId == 0 ? null : handler.connection().stream(streamId);
+                if (s == null) {
+                    return; // closed: Netty returned its unconsumed bytes to the connection window already
+                }
+                try {
+                    if (handler.decoder().flowController().consumeBytes(s, bytes)) {
+                        handler.flush(ctx);
+                    }
+                } catch (Http2Exception e) {
+                    LOG.debug("{}: consumeBytes failed: {}", route, e.toString());
+                }
+            });
+        }
+
+        @Override
+        public void readingWanted(boolean wanted) {
+            // HTTP/2 back-pressure is the stream window: bytes are credited only when consumed.
+        }
+
+        @Override
+        public boolean connectionReused() {
+            return reused;
+        }
+
+        @Override
+        public EventExecutor executor() {
+            return loop;
+        }
+    }
+}

@@ -1,0 +1,85 @@
+package io.sluice.http.transport;
+
+import io.netty.channel.Channel;
+import io.sluice.http.HttpRequest;
+import io.sluice.http.Protocol;
+import io.sluice.http.Route;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One pooled TCP (or TLS) connection speaking HTTP/1.1 or HTTP/2.
+ *
+ * <p><b>Thread-safety:</b> {@link #capacity()}, {@link #isBroken()}, {@link #validate()},
+ * {@link #start} and {@link #close()} may be called from any thread; the protocol state
+ * lives on the channel's event loop and the values the pool reads without I/O are volatile.
+ * <b>Ownership:</b> the pool owns the connection and closes it through
+ * {@link RouteConnectionManager#close}; a lease holder only starts exchanges on it.
+ */
+public abstract sealed class HttpConnection permits Http1Connection, Http2Connection {
+
+    private static final AtomicLong IDS = new AtomicLong();
+
+    protected final Route route;
+    protected final Channel channel;
+    protected final ConnectionObserver observer;
+    private final long id = IDS.incrementAndGet();
+    private final AtomicLong exchanges = new AtomicLong();
+
+    HttpConnection(Route route, Channel channel, ConnectionObserver observer) {
+        this.route = route;
+        this.channel = channel;
+        this.observer = observer;
+    }
+
+    public Route route() {
+        return route;
+    }
+
+    public abstract Protocol protocol();
+
+    /** Concurrent exchanges this connection takes now; 0 while it may take none. No I/O. */
+    public abstract int capacity();
+
+    /** Whether the connection can take no more exchanges (closed, GOAWAY, expired). No I/O. */
+    public abstract boolean isBroken();
+
+    /** A liveness round trip: an HTTP/2 PING, or a channel check for HTTP/1.1. */
+    public abstract CompletableFuture<Void> validate();
+
+    /**
+     * Starts an exchange. Never throws: failures reach {@code listener.onFailure} on the
+     * event loop. {@code reused} in the returned handle tells whether this connection had
+     * served an exchange before.
+     */
+    public final Exchange start(HttpRequest request, ExchangeListener listener) {
+        boolean reused = exchanges.getAndIncrement() > 0;
+        return start(request, listener, reused);
+    }
+
+    abstract Exchange start(HttpRequest request, ExchangeListener listener, boolean reused);
+
+    /** Closes the channel; open exchanges fail. Idempotent. */
+    public void close() {
+        channel.close();
+    }
+
+    /** The Netty channel, for diagnostics and tests. */
+    public Channel channel() {
+        return channel;
+    }
+
+    /** Exchanges started on this connection so far. */
+    public long exchangeCount() {
+        return exchanges.get();
+    }
+
+    protected final void notifyChanged() {
+        observer.connectionChanged(this);
+    }
+
+    @Override
+    public String toString() {
+        return getClass().getSimpleName() + "#" + id + "[" + route + ", " + channel.localAddress() + "]";
+    }
+}

@@ -1,0 +1,105 @@
+package io.sluice.http.transport;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollChannelOption;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioChannelOption;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.net.SocketOption;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The client's one event loop group and socket settings: native epoll when it loads,
+ * NIO otherwise; TCP_NODELAY, SO_KEEPALIVE with a 60 s keepalive idle time (the seed's
+ * {@code set_keepalive(60 s)}), and a connect timeout.
+ *
+ * <p><b>Thread-safety:</b> thread-safe; {@link #bootstrap} returns a fresh, unshared
+ * {@link Bootstrap}. <b>Ownership:</b> owns its event loop group; {@link #close} shuts it down.
+ */
+public final class NettyTransport implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(NettyTransport.class);
+    /** The seed's keepalive idle time. */
+    static final int KEEPALIVE_IDLE_SECONDS = 60;
+
+    private final EventLoopGroup group;
+    private final Class<? extends Channel> channelClass;
+    private final boolean epoll;
+    private final int connectTimeoutMillis;
+
+    /**
+     * @param threads        event loop threads, 0 for Netty's default (twice the cores)
+     * @param preferNative   use epoll when it is available
+     * @param connectTimeout bound on the TCP connect (SO connect timeout)
+     */
+    public NettyTransport(int threads, boolean preferNative, Duration connectTimeout) {
+        this.epoll = preferNative && Epoll.isAvailable();
+        IoHandlerFactory factory = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        this.group = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("sluice-http", true), factory);
+        this.channelClass = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
+        this.connectTimeoutMillis = (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis());
+        LOG.debug("HTTP transport on {}", epoll ? "native epoll" : "NIO");
+    }
+
+    /** Whether native epoll is used. */
+    public boolean isNative() {
+        return epoll;
+    }
+
+    public EventLoopGroup group() {
+        return group;
+    }
+
+    /** A bootstrap with the group, channel type and socket options set; the caller adds the handler. */
+    public Bootstrap bootstrap() {
+        Bootstrap b = new Bootstrap()
+                .group(group)
+                .channel(channelClass)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.SO_KEEPALIVE, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis);
+        if (epoll) {
+            b.option(EpollChannelOption.TCP_KEEPIDLE, KEEPALIVE_IDLE_SECONDS);
+        } else {
+            SocketOption<Integer> idle = NioKeepIdle.OPTION;
+            if (idle != null) {
+                b.option(NioChannelOption.of(idle), KEEPALIVE_IDLE_SECONDS);
+            }
+        }
+        return b;
+    }
+
+    /** Shuts the event loops down, waiting briefly for in-flight closes to flush. */
+    @Override
+    public void close() {
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+
+    /** jdk.net's TCP_KEEPIDLE when this JDK and platform support it, looked up once. */
+    private static final class NioKeepIdle {
+        static final SocketOption<Integer> OPTION = lookup();
+
+        private static SocketOption<Integer> lookup() {
+            try {
+                SocketOption<Integer> o = jdk.net.ExtendedSocketOptions.TCP_KEEPIDLE;
+                try (java.nio.channels.SocketChannel probe = java.nio.channels.SocketChannel.open()) {
+                    return probe.supportedOptions().contains(o) ? o : null;
+                }
+            } catch (Throwable t) { // NoClassDefFoundError without jdk.net, IOException on open
+                return null;
+            }
+        }
+    }
+}

@@ -1,0 +1,224 @@
+package io.sluice.http.transport;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ConnectTimeoutException;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeTimeoutException;
+import io.netty.util.NetUtil;
+import io.sluice.http.ConnectFailedException;
+import io.sluice.http.RequestTimeoutException;
+import io.sluice.http.Route;
+import io.sluice.http.SluiceHttpException;
+import io.sluice.pool.ConnectionManager;
+import io.sluice.pool.Pool;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The pool's SPI for one route: opens TCP (and TLS) connections, lets ALPN (or the h2c
+ * prior-knowledge setting on {@code http://}) pick HTTP/2 or HTTP/1.1, and answers the
+ * pool's capacity and health questions from the connection's volatile state.
+ *
+ * <p>{@link #connect()} is one attempt (the pool retries), bounded as a whole by the
+ * connect timeout: DNS, TCP, TLS handshake and, for HTTP/2, the peer's first SETTINGS.
+ * Failures are typed: {@link RequestTimeoutException} (CONNECT),
+ * {@link io.sluice.http.TlsFailedException} with a reason, or {@link ConnectFailedException}.
+ * DNS look-ups of names run on a separate executor, never on an event loop.
+ *
+ * <p><b>Thread-safety:</b> thread-safe. <b>Ownership:</b> connections it returns belong
+ * to the pool, which closes them through {@link #close(HttpConnection)}; the transport,
+ * TLS context and executors are borrowed from the client.
+ */
+public final class RouteConnectionManager implements ConnectionManager<HttpConnection>, ConnectionObserver {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RouteConnectionManager.class);
+
+    private final Route route;
+    private final NettyTransport transport;
+    private final SslContext sslContext;
+    private final TransportSettings settings;
+    private final ScheduledExecutorService scheduler;
+    private final Executor dnsExecutor;
+    private final HandshakeRecorder handshakes;
+    private volatile Pool<HttpConnection> pool;
+
+    public RouteConnectionManager(Route route, NettyTransport transport, SslContext sslContext,
+                                  TransportSettings settings, ScheduledExecutorService scheduler, Executor dnsExecutor,
+                                  HandshakeRecorder handshakes) {
+        if (route.secure() && sslContext == null) {
+            throw new IllegalArgumentException("an https route needs a TLS context");
+        }
+        this.route = route;
+        this.transport = transport;
+        this.sslContext = sslContext;
+        this.settings = settings;
+        this.scheduler = scheduler;
+        this.dnsExecutor = dnsExecutor;
+        this.handshakes = handshakes;
+    }
+
+    /** Connects the manager to its pool so connection changes reach it; called once after the pool is built. */
+    public void attach(Pool<HttpConnection> pool) {
+        this.pool = pool;
+    }
+
+    public Route route() {
+        return route;
+    }
+
+    @Override
+    public void connectionChanged(HttpConnection connection) {
+        Pool<HttpConnection> p = pool;
+        if (p != null) {
+            p.connectionChanged(connection);
+        }
+    }
+
+    @Override
+    public CompletionStage<HttpConnection> connect() {
+        CompletableFuture<HttpConnection> result = new CompletableFuture<>();
+        long timeoutMillis = settings.connectTimeout().toMillis();
+        var timer = scheduler.schedule(() -> result.completeExceptionally(
+                new RequestTimeoutException(route.toString(), RequestTimeoutException.Phase.CONNECT,
+                        settings.connectTimeout(), null)), timeoutMillis, TimeUnit.MILLISECONDS);
+        result.whenComplete((c, e) -> timer.cancel(false));
+        resolve().whenComplete((address, dnsError) -> {
+            if (dnsError != null) {
+                result.completeExceptionally(new ConnectFailedException(route.toString(),
+                        "cannot resolve host: " + dnsError.getMessage(), dnsError));
+            } else if (!result.isDone()) {
+                open(address, result);
+            }
+        });
+        return result;
+    }
+
+    private CompletableFuture<InetSocketAddress> resolve() {
+        String host = route.host();
+        if (NetUtil.isValidIpV4Address(host) || NetUtil.isValidIpV6Address(host)) {
+            return CompletableFuture.completedFuture(new InetSocketAddress(NetUtil.createInetAddressFromIpAddressString(host),
+                    route.port()));
+        }
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return new InetSocketAddress(InetAddress.getByName(host), route.port());
+            } catch (UnknownHostException e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        }, dnsExecutor);
+    }
+
+    private void open(InetSocketAddress address, CompletableFuture<HttpConnection> result) {
+        long handshakeStartMillis = System.currentTimeMillis();
+        long handshakeStartNanos = System.nanoTime();
+        ChannelFuture cf = transport.bootstrap().handler(new ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                if (sslContext != null) {
+                    // host and port key the session cache, so later connections resume the session
+                    SslHandler ssl = sslContext.newHandler(ch.alloc(), route.host(), route.port());
+                    ssl.setHandshakeTimeoutMillis(settings.connectTimeout().toMillis());
+                    ch.pipeline().addLast("tls", ssl);
+                }
+            }
+        }).connect(address);
+        Channel ch = cf.channel();
+        // A connect that lost the race with the timer closes its channel.
+        result.whenComplete((c, e) -> {
+            if (e != null) {
+                ch.close();
+            }
+        });
+        cf.addListener(f -> {
+            if (!f.isSuccess()) {
+                result.completeExceptionally(mapConnectError(f.cause()));
+                return;
+            }
+            if (sslContext == null) {
+                installProtocol(ch, settings.h2cPriorKnowledge(), result);
+                return;
+            }
+            SslHandler ssl = ch.pipeline().get(SslHandler.class);
+            ssl.handshakeFuture().addListener(h -> {
+                if (!h.isSuccess()) {
+                    handshakes.recordFailure();
+                    Throwable cause = h.cause();
+                    result.completeExceptionally(cause instanceof SslHandshakeTimeoutException
+                            ? new RequestTimeoutException(route.toString(), RequestTimeoutException.Phase.CONNECT,
+                            settings.connectTimeout(), cause)
+                            : TlsFailures.classify(route.toString(), cause));
+                    ch.close();
+                    return;
+                }
+                boolean resumed = handshakes.record(ssl.engine(), handshakeStartMillis,
+                        System.nanoTime() - handshakeStartNanos);
+                String alpn = ssl.applicationProtocol();
+                LOG.debug("{}: TLS {} handshake, {} {}, ALPN {}", route, resumed ? "resumed" : "full",
+                        ssl.engine().getSession().getProtocol(), ssl.engine().getSession().getCipherSuite(), alpn);
+                installProtocol(ch, ApplicationProtocolNames.HTTP_2.equals(alpn), result);
+            });
+        });
+    }
+
+    private void installProtocol(Channel ch, boolean h2, CompletableFuture<HttpConnection> result) {
+        if (result.isDone()) {
+            ch.close();
+            return;
+        }
+        if (!h2) {
+            Http1Connection c = Http1Connection.install(ch, route, settings, this);
+            if (!result.complete(c)) {
+                ch.close();
+            }
+            return;
+        }
+        Http2Connection.install(ch, route, settings, this, scheduler).whenComplete((c, e) -> {
+            if (e != null) {
+                result.completeExceptionally(new ConnectFailedException(route.toString(),
+                        "HTTP/2 connection closed before the server's SETTINGS", e));
+            } else if (!result.complete(c)) {
+                ch.close();
+            }
+        });
+    }
+
+    private SluiceHttpException mapConnectError(Throwable cause) {
+        if (cause instanceof ConnectTimeoutException) {
+            return new RequestTimeoutException(route.toString(), RequestTimeoutException.Phase.CONNECT,
+                    settings.connectTimeout(), cause);
+        }
+        return new ConnectFailedException(route.toString(), "connect failed: " + cause.getMessage(), cause);
+    }
+
+    @Override
+    public CompletionStage<Void> validate(HttpConnection connection) {
+        return connection.validate();
+    }
+
+    @Override
+    public boolean hasBroken(HttpConnection connection) {
+        return connection.isBroken();
+    }
+
+    @Override
+    public int capacity(HttpConnection connection) {
+        return connection.capacity();
+    }
+
+    @Override
+    public void close(HttpConnection connection) {
+        connection.close();
+    }
+}
