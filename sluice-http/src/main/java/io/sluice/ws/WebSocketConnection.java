@@ -191,6 +191,14 @@ public final class WebSocketConnection {
             fail(new ConnectionLostException(settings.route(), "lease returned with " + inbox.size()
                     + " unread messages (the buffer limit); the connection is dropped", null));
             close();
+        } else if (paused) {
+            // Idle connections always read, so the pool sees a peer close; the idle bound applies from here.
+            onLoop(() -> {
+                if (paused) {
+                    paused = false;
+                    channel.config().setAutoRead(true);
+                }
+            });
         }
     }
 

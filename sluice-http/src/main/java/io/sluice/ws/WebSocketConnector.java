@@ -107,7 +107,8 @@ final class WebSocketConnector {
                     ssl.setHandshakeTimeoutMillis(settings.handshakeTimeout().toMillis());
                     ch.pipeline().addLast("tls", ssl);
                 }
-                ch.pipeline().addLast("http", new HttpClientCodec());
+                // providers send long header blocks (rate limits, request ids): 64 KiB like the HTTP transport
+                ch.pipeline().addLast("http", new HttpClientCodec(4096, MAX_HANDSHAKE_RESPONSE, 8192));
                 ch.pipeline().addLast("http-aggregator", new HttpObjectAggregator(MAX_HANDSHAKE_RESPONSE));
                 ch.pipeline().addLast("ws-upgrade", new UpgradeHandler(handshaker, settings, result,
                         ctx -> new WebSocketConnection(settings, ctx.channel(), handshaker.actualSubprotocol(),
