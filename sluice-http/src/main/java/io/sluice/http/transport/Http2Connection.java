@@ -592,6 +592,7 @@ public final class Http2Connection extends HttpConnection {
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+            LOG.debug("{}: HTTP/2 connection closed ({} active streams)", owner.route, connection().numActiveStreams());
             owner.broken = true;
             if (owner.keepaliveTask != null) {
                 owner.keepaliveTask.cancel(false);
@@ -636,8 +637,7 @@ public final class Http2Connection extends HttpConnection {
 
         HandlerBuilder(Http2Connection owner) {
             this.owner = owner;
-            server(false);
-            gracefulShutdownTimeoutMillis(0);
+            gracefulShutdownTimeoutMillis(0); // client side: connection(...) sets server(false)
         }
 
         @Override

@@ -173,6 +173,16 @@ public final class RouteConnectionManager implements ConnectionManager<HttpConne
     }
 
     private void installProtocol(Channel ch, boolean h2, CompletableFuture<HttpConnection> result) {
+        try {
+            doInstallProtocol(ch, h2, result);
+        } catch (RuntimeException e) {
+            result.completeExceptionally(new ConnectFailedException(route.toString(),
+                    "cannot set up the " + (h2 ? "HTTP/2" : "HTTP/1.1") + " pipeline: " + e, e));
+            ch.close();
+        }
+    }
+
+    private void doInstallProtocol(Channel ch, boolean h2, CompletableFuture<HttpConnection> result) {
         if (result.isDone()) {
             ch.close();
             return;
@@ -219,6 +229,7 @@ public final class RouteConnectionManager implements ConnectionManager<HttpConne
 
     @Override
     public void close(HttpConnection connection) {
+        LOG.debug("{}: pool closes {}", route, connection);
         connection.close();
     }
 }
