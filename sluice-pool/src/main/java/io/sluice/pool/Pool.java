@@ -270,18 +270,29 @@ public final class Pool<C> implements AutoCloseable {
                 }
                 if (now - e.lastUsedNanos > bypassNanos) {
                     if (mayValidate && e.tryAcquireForValidation()) {
-                        scanHint = idx;
+                        updateHint(idx);
                         return e;
                     }
                     continue;
                 }
             }
             if (e.tryAcquire(capacityOf(c))) {
-                scanHint = idx;
+                updateHint(idx);
                 return e;
             }
         }
         return null;
+    }
+
+    /**
+     * Scanning from the last entry that had room packs leases onto as few multiplexed
+     * connections as possible; writing the hint only when it changes keeps the field's cache
+     * line shared between cores in the steady state.
+     */
+    private void updateHint(int idx) {
+        if (scanHint != idx) {
+            scanHint = idx;
+        }
     }
 
     private int capacityOf(C c) {
