@@ -78,8 +78,53 @@ final class MockCommand implements Callable<Integer> {
     @Option(names = "--error-after-tokens", defaultValue = "-1", description = "Mid-stream error event after N tokens, -1 = off.")
     int errorAfterTokens;
 
+    @Option(names = "--regions", split = ",", paramLabel = "NAME:DELAY",
+            description = "Run one mock per region, each delaying its answers, e.g. us-east-1:0ms,eu-west-1:40ms. "
+                    + "Ports count up from --tls-port/--plain-port (or are free ports when those are 0).")
+    java.util.List<String> regions;
+
     @Option(names = "--goaway-after-streams", defaultValue = "0", description = "HTTP/2 GOAWAY after N streams per connection, 0 = off.")
     int goAwayAfterStreams;
+
+    /** A region of {@code --regions}: its name and answer delay. */
+    record RegionSpec(String name, long delayMs) {
+        static RegionSpec parse(String spec) {
+            int colon = spec.lastIndexOf(':');
+            String name = colon < 0 ? spec.trim() : spec.substring(0, colon).trim();
+            String delay = colon < 0 ? "0ms" : spec.substring(colon + 1).trim().toLowerCase(java.util.Locale.ROOT);
+            if (name.isEmpty()) {
+                throw new IllegalArgumentException("--regions: empty region name in '" + spec + "'");
+            }
+            long ms;
+            try {
+                ms = delay.endsWith("ms") ? Long.parseLong(delay.substring(0, delay.length() - 2))
+                        : delay.endsWith("s") ? Long.parseLong(delay.substring(0, delay.length() - 1)) * 1000
+                        : Long.parseLong(delay);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--regions: bad delay '" + delay + "' for " + name
+                        + " (use e.g. 40ms or 1s)");
+            }
+            if (ms < 0) {
+                throw new IllegalArgumentException("--regions: negative delay for " + name);
+            }
+            return new RegionSpec(name, ms);
+        }
+    }
+
+    /** The regions asked for, in order; empty without {@code --regions}. */
+    java.util.List<RegionSpec> regionSpecs() {
+        return regions == null ? java.util.List.of() : regions.stream().map(RegionSpec::parse).toList();
+    }
+
+    /** The options of region number {@code index}: its own ports and delay, the other flags shared. */
+    MockOptions regionOptions(RegionSpec region, int index) {
+        MockOptions base = options();
+        return base.toBuilder()
+                .tlsPort(tlsPort == 0 ? 0 : tlsPort + index)
+                .plainPort(plainPort == 0 ? 0 : plainPort + index)
+                .behavior(base.behavior().toBuilder().delayMs(region.delayMs()).build())
+                .build();
+    }
 
     /** The server options these flags describe. */
     MockOptions options() {
@@ -112,10 +157,15 @@ final class MockCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException, InterruptedException {
         MockOptions options;
+        java.util.List<RegionSpec> regionList;
         try {
             options = options();
+            regionList = regionSpecs();
         } catch (IllegalArgumentException e) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
+        }
+        if (!regionList.isEmpty()) {
+            return runRegions(regionList);
         }
         MockProvider mock = MockProvider.start(options);
         CountDownLatch stopped = new CountDownLatch(1);
@@ -144,6 +194,54 @@ final class MockCommand implements Callable<Integer> {
         out.flush();
         stopped.await();
         return 0;
+    }
+
+    private int runRegions(java.util.List<RegionSpec> regionList) throws IOException, InterruptedException {
+        java.util.List<MockProvider> mocks = new java.util.ArrayList<>();
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            mocks.forEach(MockProvider::close);
+            System.err.println("mock providers stopped");
+            stopped.countDown();
+        }, "sluice-mock-shutdown"));
+        PrintWriter out = spec.commandLine().getOut();
+        StringBuilder people = new StringBuilder();
+        for (int i = 0; i < regionList.size(); i++) {
+            RegionSpec region = regionList.get(i);
+            MockOptions o;
+            try {
+                o = regionOptions(region, i);
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
+            }
+            MockProvider mock = MockProvider.start(o);
+            mocks.add(mock);
+            Path cert = writeCertificate(mock.certificatePem(), certOut == null ? null
+                    : certOut.resolveSibling(region.name() + "-" + certOut.getFileName()));
+            out.println("listening region=" + region.name() + " delay_ms=" + region.delayMs() + " https="
+                    + mock.httpsUri() + " http=" + mock.httpUri() + " wss=" + mock.wssUri() + " ws=" + mock.wsUri()
+                    + " cert=" + cert);
+            people.append(String.format(java.util.Locale.ROOT, "  %-14s %5d ms  %s  %s%n", region.name(),
+                    region.delayMs(), mock.httpsUri(), mock.httpUri()));
+            people.append("                 try: curl --cacert ").append(cert).append(' ').append(mock.httpsUri())
+                    .append("/ping\n");
+        }
+        out.println();
+        out.println("Sluice mock providers, one per region (name, added delay, URLs):");
+        out.print(people);
+        out.println("Press Ctrl-C to stop.");
+        out.flush();
+        stopped.await();
+        return 0;
+    }
+
+    private Path writeCertificate(String pem, Path target) throws IOException {
+        if (target == null) {
+            target = Files.createTempFile("sluice-mock-", ".pem");
+            target.toFile().deleteOnExit();
+        }
+        Files.writeString(target, pem, StandardCharsets.US_ASCII);
+        return target.toAbsolutePath();
     }
 
     private Path writeCertificate(String pem) throws IOException {

@@ -42,4 +42,29 @@ class SluiceCliTest {
         assertThat(code).isEqualTo(2);
         assertThat(err.toString()).contains("allowNonLoopback");
     }
+
+    @Test
+    void regionsFlagGivesEachRegionItsDelayAndPorts() {
+        CommandLine cl = SluiceCli.commandLine();
+        CommandLine.ParseResult parsed = cl.parseArgs("mock", "--tls-port", "9443", "--plain-port", "9080",
+                "--regions", "us-east-1:0ms,eu-west-1:40ms,ap-south-1:1s");
+        MockCommand cmd = (MockCommand) parsed.subcommand().commandSpec().userObject();
+        java.util.List<MockCommand.RegionSpec> regions = cmd.regionSpecs();
+        assertThat(regions).containsExactly(new MockCommand.RegionSpec("us-east-1", 0),
+                new MockCommand.RegionSpec("eu-west-1", 40), new MockCommand.RegionSpec("ap-south-1", 1000));
+        MockOptions eu = cmd.regionOptions(regions.get(1), 1);
+        assertThat(eu.tlsPort()).isEqualTo(9444);
+        assertThat(eu.plainPort()).isEqualTo(9081);
+        assertThat(eu.behavior().delayMs()).isEqualTo(40);
+    }
+
+    @Test
+    void badRegionDelayIsAUsageError() {
+        CommandLine cl = SluiceCli.commandLine();
+        StringWriter err = new StringWriter();
+        cl.setErr(new PrintWriter(err));
+        int code = cl.execute("mock", "--tls-port", "0", "--plain-port", "0", "--regions", "us-east-1:fast");
+        assertThat(code).isEqualTo(2);
+        assertThat(err.toString()).contains("bad delay 'fast' for us-east-1");
+    }
 }
