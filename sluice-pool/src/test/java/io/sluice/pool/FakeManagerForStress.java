@@ -49,8 +49,8 @@ final class FakeManagerForStress implements ConnectionManager<FakeManagerForStre
         }
 
         void setCapacity(int c) {
+            maxCapacityEver.accumulateAndGet(c, Math::max); // first, so no taker sees the new capacity above it
             capacity = c;
-            maxCapacityEver.accumulateAndGet(c, Math::max);
         }
 
         boolean isClosed() {
