@@ -10,7 +10,7 @@ package io.sluice.http;
 public abstract sealed class SluiceHttpException extends RuntimeException
         permits ConnectFailedException, TlsFailedException, RequestTimeoutException, ProtocolException,
         LimitExceededException, TooManyStreamsException, PoolExhaustedException, ClientClosedException,
-        ConnectionLostException, InvalidRequestException, RouteUnavailableException {
+        ConnectionLostException, InvalidRequestException, RouteUnavailableException, io.sluice.pool.RetryClassified {
 
     private final String route;
 
@@ -24,7 +24,12 @@ public abstract sealed class SluiceHttpException extends RuntimeException
         return route;
     }
 
-    /** Whether the request may be sent again safely by a caller that wants to (the transport already did what it could). */
+    /**
+     * Whether the request may be sent again safely by a caller that wants to (the transport
+     * already did what it could). A connect that failed with a non-retryable error (an
+     * untrusted certificate, a refused WebSocket upgrade) is not retried by the pool either.
+     */
+    @Override
     public boolean retryable() {
         return false;
     }

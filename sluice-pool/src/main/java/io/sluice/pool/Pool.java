@@ -259,7 +259,7 @@ public final class Pool<C> implements AutoCloseable {
                 continue;
             }
             C c = e.connection;
-            if (manager.hasBroken(c)) {
+            if (brokenSafely(c)) {
                 retire(e, CloseReason.BROKEN);
                 continue;
             }
@@ -312,17 +312,35 @@ public final class Pool<C> implements AutoCloseable {
                     new PoolExhaustedException(name, config.maxPending(), maxConnections));
         }
         waiters.offer(w);
-        long remaining = connectionTimeoutNanos - (System.nanoTime() - w.startNanos);
-        w.timer = scheduler.schedule(() -> timeOut(w), Math.max(0, remaining), TimeUnit.NANOSECONDS);
-        if (!w.isPending()) {
-            w.cancelTimer(); // served before the timer was set
-        }
-        if (closed && w.tryCancel()) {
+        if ((!armTimer(w) || closed) && w.tryCancel()) {
             waiterGaveUp(w, true);
             w.fail(new PoolClosedException(name));
         }
         drain();
         return w;
+    }
+
+    /** Schedules on the pool's scheduler; null when it refuses (it was shut down by close()). */
+    private ScheduledFuture<?> schedule(Runnable task, long delayNanos) {
+        try {
+            return scheduler.schedule(task, Math.max(0, delayNanos), TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            return null;
+        }
+    }
+
+    /** Arms the waiter's connectionTimeout timer; false when the pool is shutting down. */
+    private boolean armTimer(Waiter<C> w) {
+        long remaining = connectionTimeoutNanos - (System.nanoTime() - w.startNanos);
+        ScheduledFuture<?> t = schedule(() -> timeOut(w), remaining);
+        if (t == null) {
+            return false;
+        }
+        w.timer = t;
+        if (!w.isPending()) {
+            w.cancelTimer(); // served before the timer was set
+        }
+        return true;
     }
 
     private void timeOut(Waiter<C> w) {
@@ -382,6 +400,28 @@ public final class Pool<C> implements AutoCloseable {
         List<Handoff<C>> handoffs = null;
         int missed = 1;
         for (;;) {
+            try {
+                handoffs = matchWaiters(handoffs);
+                if (!closed) {
+                    connectForDemand();
+                }
+            } catch (RuntimeException ex) {
+                // A manager callback threw: never leave the loop wedged with wip > 0.
+                LOG.error("pool '{}': drain loop failed; continuing", name, ex);
+            }
+            missed = (int) WIP.getAndAdd(this, -missed) - missed;
+            if (missed == 0) {
+                break;
+            }
+        }
+        if (handoffs != null) {
+            complete(handoffs);
+        }
+    }
+
+    /** The matching half of the drain loop: oldest waiter first, while free slots last. */
+    private List<Handoff<C>> matchWaiters(List<Handoff<C>> handoffs) {
+        {
             for (;;) {
                 Waiter<C> w = waiters.peek();
                 if (w == null) {
@@ -408,17 +448,8 @@ public final class Pool<C> implements AutoCloseable {
                 }
                 handoffs.add(new Handoff<>(w, e));
             }
-            if (!closed) {
-                connectForDemand();
-            }
-            missed = (int) WIP.getAndAdd(this, -missed) - missed;
-            if (missed == 0) {
-                break;
-            }
         }
-        if (handoffs != null) {
-            complete(handoffs);
-        }
+        return handoffs;
     }
 
     /**
@@ -447,12 +478,28 @@ public final class Pool<C> implements AutoCloseable {
     }
 
     private void deliver(Waiter<C> w, PoolEntry<C> e) {
+        long waited = System.nanoTime() - w.startNanos;
+        boolean fresh = e.takeFresh();
+        PooledLease<C> lease = new PooledLease<>(this, e, fresh, leakTracker == null ? null : leakTracker.newRecord());
+        // Counted before the hand-over so a caller that reads stats right after getting its
+        // lease sees itself; taken back below if the caller gave up in the meantime (then
+        // only the wait histogram keeps one extra sample).
         slowAcquisitions.increment();
-        waits.recordWait(System.nanoTime() - w.startNanos);
-        Lease<C> lease = newLease(e);
+        if (fresh) {
+            misses.increment();
+        }
+        waits.recordWait(waited);
         if (!w.deliver(lease)) {
-            // The caller cancelled after the slot was chosen: take the slot back.
+            slowAcquisitions.decrement();
+            if (fresh) {
+                misses.decrement();
+                e.markFresh();
+            }
             lease.close();
+            return;
+        }
+        if (leakTracker != null) {
+            leakTracker.track(lease, this);
         }
     }
 
@@ -482,20 +529,27 @@ public final class Pool<C> implements AutoCloseable {
                 return;
             }
             LOG.debug("pool '{}': validation of {} failed; closing it and moving on", name, e, err);
-            e.reason(CloseReason.VALIDATION_FAILED);
+            boolean mine = e.reason(CloseReason.VALIDATION_FAILED);
             if (e.openToDraining()) {
                 closePhysically(e);
+            } else if (mine) {
+                e.withdrawReason(CloseReason.VALIDATION_FAILED);
             }
             returnSlot(e);
-            if (w.tryRequeue()) {
-                if (closed) {
-                    w.tryCancel();
+            // Count the waiter before it becomes PENDING again, so no releaser sees an empty queue meanwhile.
+            pending.incrementAndGet();
+            if (!w.tryRequeue()) {
+                pending.decrementAndGet(); // its caller gave up during the validation
+            } else if (closed) {
+                if (w.tryCancel()) {
+                    pending.decrementAndGet();
                     w.fail(new PoolClosedException(name));
-                } else {
-                    pending.incrementAndGet();
-                    waiters.offer(w);
-                    long remaining = connectionTimeoutNanos - (System.nanoTime() - w.startNanos);
-                    w.timer = scheduler.schedule(() -> timeOut(w), Math.max(0, remaining), TimeUnit.NANOSECONDS);
+                }
+            } else {
+                waiters.offer(w);
+                if (!armTimer(w) && w.tryCancel()) {
+                    waiterGaveUp(w, true);
+                    w.fail(new PoolClosedException(name));
                 }
             }
             drain();
@@ -505,11 +559,16 @@ public final class Pool<C> implements AutoCloseable {
     /** The stage, failed with a {@link TimeoutException} if it does not complete in time. */
     private <T> CompletableFuture<T> within(CompletionStage<T> stage, Duration timeout, String what) {
         CompletableFuture<T> out = new CompletableFuture<>();
-        ScheduledFuture<?> t = scheduler.schedule(
+        ScheduledFuture<?> t = schedule(
                 () -> out.completeExceptionally(new TimeoutException(what + " exceeded " + timeout.toMillis() + " ms")),
-                timeout.toNanos(), TimeUnit.NANOSECONDS);
+                timeout.toNanos());
+        if (t == null) {
+            out.completeExceptionally(new PoolClosedException(name));
+        }
         stage.whenComplete((v, err) -> {
-            t.cancel(false);
+            if (t != null) {
+                t.cancel(false);
+            }
             if (err != null) {
                 out.completeExceptionally(err);
             } else {
@@ -560,19 +619,23 @@ public final class Pool<C> implements AutoCloseable {
             giveUpConnect(e, null, attempt - 1);
             return;
         }
+        AtomicInteger settled = new AtomicInteger();
+        ScheduledFuture<?> timer = schedule(() -> {
+            if (settled.compareAndSet(0, 1)) {
+                onConnectFailed(e, attempt, onDemand,
+                        new TimeoutException("connect exceeded " + config.connectionTimeout().toMillis() + " ms"));
+            }
+        }, connectionTimeoutNanos);
+        if (timer == null) {
+            giveUpConnect(e, null, attempt - 1); // the scheduler is shut down: the pool is closing
+            return;
+        }
         CompletionStage<C> stage;
         try {
             stage = manager.connect();
         } catch (RuntimeException ex) {
             stage = CompletableFuture.failedFuture(ex);
         }
-        AtomicInteger settled = new AtomicInteger();
-        ScheduledFuture<?> timer = scheduler.schedule(() -> {
-            if (settled.compareAndSet(0, 1)) {
-                onConnectFailed(e, attempt, onDemand,
-                        new TimeoutException("connect exceeded " + config.connectionTimeout().toMillis() + " ms"));
-            }
-        }, connectionTimeoutNanos, TimeUnit.NANOSECONDS);
         stage.whenComplete((c, err) -> {
             if (!settled.compareAndSet(0, 1)) {
                 if (c != null) {
@@ -592,17 +655,27 @@ public final class Pool<C> implements AutoCloseable {
     private void onConnectFailed(PoolEntry<C> e, int attempt, boolean onDemand, Throwable cause) {
         failedConnects.increment();
         Throwable unwrapped = unwrap(cause);
-        if (attempt <= config.maxRetries() && !closed) {
+        if (attempt <= config.maxRetries() && !closed && !isPermanent(unwrapped)) {
             long base = config.connectBackoff().toNanos() << Math.min(attempt - 1, 20);
             long capped = Math.min(base, config.maxConnectBackoff().toNanos());
             long delay = capped / 2 + ThreadLocalRandom.current().nextLong(capped / 2 + 1);
             LOG.debug("pool '{}': connect attempt {} failed ({}); retrying in {} ms", name, attempt, unwrapped,
                     TimeUnit.NANOSECONDS.toMillis(delay));
-            scheduler.schedule(() -> attemptConnect(e, attempt + 1, onDemand), delay, TimeUnit.NANOSECONDS);
-            return;
+            if (schedule(() -> attemptConnect(e, attempt + 1, onDemand), delay) != null) {
+                return;
+            }
         }
         LOG.warn("pool '{}': connect failed after {} attempts: {}", name, attempt, unwrapped.toString());
         giveUpConnect(e, unwrapped, attempt);
+    }
+
+    private static boolean isPermanent(Throwable t) {
+        for (int depth = 0; t != null && depth < 10; depth++, t = t.getCause()) {
+            if (t instanceof RetryClassified classified) {
+                return !classified.retryable();
+            }
+        }
+        return false;
     }
 
     private void giveUpConnect(PoolEntry<C> e, Throwable cause, int attempts) {
@@ -616,6 +689,17 @@ public final class Pool<C> implements AutoCloseable {
             failAllWaiters(new ConnectFailedException(name, attempts, cause));
         }
         drain();
+    }
+
+    /** Connections that count against the limit and are not on their way out: OPEN ones plus connects in flight. */
+    private int liveCount() {
+        int live = connecting.get();
+        for (PoolEntry<C> e : entries) {
+            if (e.state() == PoolEntry.OPEN) {
+                live++;
+            }
+        }
+        return live;
     }
 
     private boolean hasOpenEntry() {
@@ -654,6 +738,9 @@ public final class Pool<C> implements AutoCloseable {
         created.increment();
         if (closed) {
             retire(e, CloseReason.POOL_CLOSED);
+        } else if (liveCount() > maxConnections) {
+            // The limit shrank while this connect was in flight: it is surplus now.
+            retire(e, CloseReason.SHRINK);
         }
         drain();
     }
@@ -717,10 +804,33 @@ public final class Pool<C> implements AutoCloseable {
 
     /** OPEN→DRAINING with the reason; closes at once when no lease is out. */
     private void retire(PoolEntry<C> e, CloseReason reason) {
-        e.reason(reason);
-        if (e.openToDraining() && e.leases() == 0 && e.drainedToClosed()) {
+        boolean mine = e.reason(reason);
+        if (!e.openToDraining()) {
+            if (mine) {
+                e.withdrawReason(reason);
+            }
+            return;
+        }
+        if (e.leases() == 0 && e.drainedToClosed()) {
             remove(e);
         }
+    }
+
+    /** OPEN with no lease→CLOSED with the reason, and out of the pool; false when the entry was not idle. */
+    private boolean closeIfIdle(PoolEntry<C> e, CloseReason reason) {
+        long w = e.word();
+        if (PoolEntry.state(w) != PoolEntry.OPEN || PoolEntry.leases(w) != 0 || PoolEntry.validating(w)) {
+            return false;
+        }
+        boolean mine = e.reason(reason);
+        if (!e.idleToClosed()) {
+            if (mine) {
+                e.withdrawReason(reason);
+            }
+            return false;
+        }
+        remove(e);
+        return true;
     }
 
     // ------------------------------------------------------------------ entry list
@@ -757,12 +867,14 @@ public final class Pool<C> implements AutoCloseable {
     /** Takes a CLOSED entry out of the pool: list, count, connection, statistics. Called once per entry. */
     private void remove(PoolEntry<C> e) {
         removeFromList(e);
-        allocated.decrementAndGet();
+        // Close before freeing the place, so a connect for it never overlaps this connection.
+        closePhysically(e);
         CloseReason reason = e.reason() == null ? CloseReason.BROKEN : e.reason();
         closedBy.get(reason).increment();
-        closePhysically(e);
+        allocated.decrementAndGet();
         if (!closed) {
             replenish();
+            drain(); // a place under the limit freed up: a waiter may need a connect now
         }
     }
 
@@ -821,14 +933,18 @@ public final class Pool<C> implements AutoCloseable {
                 }
             }
         }
-        expiredIdle.sort((a, b) -> Long.compare(a.lastUsedNanos, b.lastUsedNanos));
-        for (PoolEntry<C> e : expiredIdle) {
+        // Sort on a snapshot of the keys: other threads keep changing lastUsedNanos.
+        long[][] byAge = new long[expiredIdle.size()][2];
+        for (int i = 0; i < byAge.length; i++) {
+            byAge[i][0] = expiredIdle.get(i).lastUsedNanos;
+            byAge[i][1] = i;
+        }
+        Arrays.sort(byAge, (a, b) -> Long.compare(a[0], b[0]));
+        for (long[] k : byAge) {
             if (idle <= config.minIdle()) {
                 break;
             }
-            e.reason(CloseReason.IDLE);
-            if (e.idleToClosed()) {
-                remove(e);
+            if (closeIfIdle(expiredIdle.get((int) k[1]), CloseReason.IDLE)) {
                 idle--;
             }
         }
@@ -867,7 +983,9 @@ public final class Pool<C> implements AutoCloseable {
             if (closed || s.open() >= Math.min(config.minIdle(), maxConnections) || s.connecting() == 0) {
                 done.complete(null);
             } else {
-                scheduler.schedule(check[0], 5, TimeUnit.MILLISECONDS);
+                if (schedule(check[0], TimeUnit.MILLISECONDS.toNanos(5)) == null) {
+                    done.complete(null);
+                }
             }
         };
         check[0].run();
@@ -908,17 +1026,26 @@ public final class Pool<C> implements AutoCloseable {
         if (surplus <= 0) {
             return;
         }
-        open.sort((a, b) -> Integer.compare(a.leases(), b.leases()));
-        for (PoolEntry<C> e : open) {
+        // Idle ones first, on a snapshot of the lease counts (they change under our feet).
+        long[][] byLoad = new long[open.size()][2];
+        for (int i = 0; i < byLoad.length; i++) {
+            byLoad[i][0] = open.get(i).leases();
+            byLoad[i][1] = i;
+        }
+        Arrays.sort(byLoad, (a, b) -> Long.compare(a[0], b[0]));
+        for (long[] k : byLoad) {
             if (surplus == 0) {
                 break;
             }
-            e.reason(CloseReason.SHRINK);
+            PoolEntry<C> e = open.get((int) k[1]);
+            boolean mine = e.reason(CloseReason.SHRINK);
             if (e.openToDraining()) {
                 surplus--;
                 if (e.leases() == 0 && e.drainedToClosed()) {
                     remove(e);
                 }
+            } else if (mine) {
+                e.withdrawReason(CloseReason.SHRINK);
             }
         }
     }
@@ -927,9 +1054,7 @@ public final class Pool<C> implements AutoCloseable {
     public int closeIdleConnections() {
         int n = 0;
         for (PoolEntry<C> e : entries) {
-            e.reason(CloseReason.EVICTED);
-            if (e.state() == PoolEntry.OPEN && e.idleToClosed()) {
-                remove(e);
+            if (closeIfIdle(e, CloseReason.EVICTED)) {
                 n++;
             }
         }

@@ -175,9 +175,18 @@ final class PoolEntry<C> {
         return casWord((long) OPEN << STATE_SHIFT, (long) CLOSED << STATE_SHIFT);
     }
 
-    /** Records why the entry leaves the pool; the first reason wins. */
-    void reason(CloseReason reason) {
-        REASON.compareAndSet(this, (CloseReason) null, reason);
+    /** Records why the entry leaves the pool; the first reason wins. Answers whether this call set it. */
+    boolean reason(CloseReason reason) {
+        return REASON.compareAndSet(this, (CloseReason) null, reason);
+    }
+
+    /**
+     * Takes back a reason this caller set when the transition it was meant to explain did
+     * not happen (the entry was leased or retired by someone else in between), so the
+     * statistics do not charge the entry's eventual close to the wrong cause.
+     */
+    void withdrawReason(CloseReason reason) {
+        REASON.compareAndSet(this, reason, (CloseReason) null);
     }
 
     CloseReason reason() {

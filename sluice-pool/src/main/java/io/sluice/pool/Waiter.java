@@ -80,28 +80,35 @@ final class Waiter<C> extends CompletableFuture<Lease<C>> {
         super.completeExceptionally(error);
     }
 
-    @Override
-    public boolean cancel(boolean mayInterruptIfRunning) {
+    /**
+     * The caller (or someone on its behalf: orTimeout, a caller completing the future) ends
+     * the wait. A PENDING waiter leaves the queue; a FULFILLED one (a slot was chosen, maybe
+     * under validation) becomes CANCELLED too, so a failed validation cannot put it back in
+     * the queue as a waiter nobody waits for; its slot is taken back when delivery fails.
+     */
+    private void callerGaveUp() {
         if (tryCancel()) {
             pool.waiterGaveUp(this, false);
+        } else {
+            STATE.compareAndSet(this, FULFILLED, CANCELLED);
         }
+    }
+
+    @Override
+    public boolean cancel(boolean mayInterruptIfRunning) {
+        callerGaveUp();
         return super.cancel(mayInterruptIfRunning);
     }
 
     @Override
     public boolean completeExceptionally(Throwable ex) {
-        // Someone outside the pool (orTimeout, a caller) ends the wait: stop waiting for a slot.
-        if (tryCancel()) {
-            pool.waiterGaveUp(this, false);
-        }
+        callerGaveUp();
         return super.completeExceptionally(ex);
     }
 
     @Override
     public boolean complete(Lease<C> value) {
-        if (tryCancel()) {
-            pool.waiterGaveUp(this, false);
-        }
+        callerGaveUp();
         return super.complete(value);
     }
 }

@@ -67,7 +67,7 @@ class PoolStressTest {
     /** The full mix, including validations that fail (15 %) while callers cancel. */
     @Test
     @Timeout(120)
-    @Disabled("defect D4: a caller cancelling during a failed validation leaves a ghost waiter (pending off by one)")
+
     void millionRandomOperationsWithFailingValidationsKeepTheAccountingExact() throws Exception {
         new StressRun(new Settings(0x5EED_0003L, 260_000, 4_000, true, false, 15)).execute();
     }
@@ -79,7 +79,7 @@ class PoolStressTest {
      */
     @Test
     @Timeout(120)
-    @Disabled("defect D1: Pool.remove frees the maxConnections place before closing the connection")
+
     void randomOperationsNeverExceedMaxConnectionsPhysically() throws Exception {
         new StressRun(new Settings(0x5EED_0002L, 150_000, 4_000, false, true, 0)).execute();
     }
@@ -618,7 +618,7 @@ class PoolStressTest {
      * the drain loop for a queued waiter; with maxConnections 1, a connect() while the old
      * connection is still open is a violation.
      */
-    @Disabled("defect D1: Pool.remove decrements allocated before closePhysically, so a replacement can connect while the old connection is open")
+
     @Test
     @Timeout(60)
     void releasingABrokenConnectionNeverLetsAReplacementOpenBeforeItIsClosed() throws Exception {
@@ -663,7 +663,7 @@ class PoolStressTest {
      * entries; connects in flight complete into OPEN entries that are never drained, so
      * after settling the pool keeps more connections than maxConnections.
      */
-    @Disabled("defect D2: shrinkTo cannot drain connecting entries and onConnected never retires surplus")
+
     @Test
     @Timeout(30)
     void shrinkWhileConnectsAreInFlightSettlesWithinTheNewLimit() throws Exception {
@@ -709,7 +709,7 @@ class PoolStressTest {
      * retiring thread stops inside {@code remove} after CLOSED but before
      * {@code allocated.decrementAndGet()}.
      */
-    @Disabled("defect D3: findSlot->retire->remove frees a maxConnections place without drain() (tryAcquire path)")
+
     @Test
     @Timeout(30)
     void tryAcquireRetiringABrokenConnectionWakesAQueuedWaiter() throws Exception {
@@ -717,7 +717,7 @@ class PoolStressTest {
     }
 
     /** Defect D3b (lost wake-up): the same with {@code closeIdleConnections}, which never runs the drain loop. */
-    @Disabled("defect D3: closeIdleConnections frees maxConnections places without drain()")
+
     @Test
     @Timeout(30)
     void closeIdleConnectionsWakesAQueuedWaiter() throws Exception {
@@ -782,7 +782,7 @@ class PoolStressTest {
      * cancelled waiter is queued again: pending counts a caller that is gone, and a
      * connection is opened for it.
      */
-    @Disabled("defect D4: tryRequeue re-queues a waiter whose caller cancelled during validation")
+
     @Test
     @Timeout(30)
     void cancellingDuringAFailedValidationLeavesNoGhostWaiter() throws Exception {
@@ -818,7 +818,7 @@ class PoolStressTest {
      * {@code drain()}, the work-in-progress counter is never decremented, so no later drain
      * runs: every waiter from then on waits until connectionTimeout, forever.
      */
-    @Disabled("defect D5: findSlot calls manager.hasBroken unguarded; an exception leaves wip > 0 forever")
+
     @Test
     @Timeout(30)
     void aThrowingHasBrokenDoesNotWedgeTheDrainLoop() throws Exception {
@@ -857,7 +857,7 @@ class PoolStressTest {
      * RejectedExecutionException: the caller gets that exception instead of a
      * PoolClosedException future, and pending stays 1 forever.
      */
-    @Disabled("defect D6: enqueue schedules the timer on the owned scheduler after close() shut it down")
+
     @Test
     @Timeout(120)
     void acquireRacingCloseFailsWithPoolClosedAndLeavesNothingQueued() throws Exception {
@@ -914,7 +914,7 @@ class PoolStressTest {
      * every entry, including leased ones it does not close; the first reason wins, so a
      * connection later invalidated is reported as EVICTED.
      */
-    @Disabled("defect D7: closeIdleConnections sets reason EVICTED on entries it does not close")
+
     @Test
     @Timeout(30)
     void closeIdleConnectionsDoesNotMislabelLeasedConnections() throws Exception {
@@ -941,7 +941,7 @@ class PoolStressTest {
      * got a lease. The delivery is deferred deterministically: it happens inside another
      * waiter's continuation, so the pool hands it to the completion executor, held here.
      */
-    @Disabled("defect D8: deliver() counts the acquisition before the waiter accepts the lease")
+
     @Test
     @Timeout(30)
     void aDeliveryRefusedByACancelledCallerIsNotCountedAsAnAcquisition() throws Exception {

@@ -358,6 +358,29 @@ class PoolTest {
         assertThat(s.open()).isZero();
     }
 
+    static final class Rejected extends IOException implements RetryClassified {
+        Rejected() {
+            super("401 from upstream (fake)");
+        }
+
+        @Override
+        public boolean retryable() {
+            return false;
+        }
+    }
+
+    @Test
+    void aNonRetryableConnectFailureIsSurfacedAtOnce() {
+        manager.failAllConnects.set(true);
+        manager.connectError = () -> new java.util.concurrent.CompletionException(new Rejected());
+        Pool<Conn> p = pool(cfg(1).connectBackoff(Duration.ofMillis(1)));
+        CompletableFuture<Lease<Conn>> f = p.acquire();
+        assertThatThrownBy(() -> f.get(5, TimeUnit.SECONDS)).cause()
+                .isInstanceOf(ConnectFailedException.class).hasMessageContaining("after 1 attempt:")
+                .hasCauseInstanceOf(Rejected.class);
+        assertThat(manager.connectAttempts.get()).isEqualTo(1);
+    }
+
     @Test
     void connectThatSucceedsOnARetryServesTheWaiter() throws Exception {
         manager.failNextConnects = 2;
