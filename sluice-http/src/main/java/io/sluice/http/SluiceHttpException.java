@@ -7,10 +7,10 @@ package io.sluice.http;
  *
  * <p><b>Thread-safety:</b> immutable once constructed.
  */
-public abstract sealed class SluiceHttpException extends RuntimeException
+public abstract sealed class SluiceHttpException extends RuntimeException implements io.sluice.pool.RetryClassified
         permits ConnectFailedException, TlsFailedException, RequestTimeoutException, ProtocolException,
         LimitExceededException, TooManyStreamsException, PoolExhaustedException, ClientClosedException,
-        ConnectionLostException, InvalidRequestException, RouteUnavailableException, io.sluice.pool.RetryClassified {
+        ConnectionLostException, InvalidRequestException, RouteUnavailableException {
 
     private final String route;
 

@@ -112,9 +112,11 @@ class Http2MultiplexingTest {
 
     @Test
     void goAwayMidLoadFailsNoRequest() {
-        try (GoAwayServer server = new GoAwayServer(30, 100);
+        // Like nginx's keepalive_requests: each connection serves a budget of streams, then GOAWAY.
+        try (GoAwayServer server = new GoAwayServer(50, 50);
              ConnectionPoolManager client = ConnectionPoolManager.builder().h2cPriorKnowledge(true)
-                     .poolConfig(testPool().maxConnections(8).build()).build()) {
+                     .http2(Http2Settings.defaults().withMaxConcurrentStreams(20))
+                     .poolConfig(testPool().maxConnections(2).build()).build()) {
             // GET: a Netty server answers DATA for a stream it ignored after its GOAWAY with a connection
             // error, so a POST body racing the GOAWAY would kill the streams below last-stream-id too.
             HttpRequest post = HttpRequest.newBuilder("http://127.0.0.1:" + server.port() + "/v1/models").build();

@@ -1,0 +1,92 @@
+package io.sluice.http;
+
+import static io.sluice.http.HttpTestSupport.assertNoLeasesOut;
+import static io.sluice.http.HttpTestSupport.assertNoNettyLeaks;
+import static io.sluice.http.HttpTestSupport.chat;
+import static io.sluice.http.HttpTestSupport.clientFor;
+import static io.sluice.http.HttpTestSupport.https;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.sluice.http.transport.Http2Connection;
+import io.sluice.http.transport.HttpConnection;
+import io.sluice.pool.Lease;
+import io.sluice.testkit.MockOptions;
+import io.sluice.testkit.MockProvider;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class Http2FlowControlAndKeepaliveTest {
+
+    static MockProvider mock;
+
+    @BeforeAll
+    static void start() {
+        mock = MockProvider.start(MockOptions.builder().initialWindowSize(16 * 1024 * 1024).build());
+    }
+
+    @AfterAll
+    static void stop() {
+        mock.close();
+        assertNoNettyLeaks();
+    }
+
+    private static Http2Connection connectionOf(ConnectionPoolManager client) {
+        Lease<HttpConnection> lease = client.pool(Route.of(https(mock, "/"))).acquire().join();
+        try {
+            return (Http2Connection) lease.connection();
+        } finally {
+            lease.close();
+        }
+    }
+
+    @Test
+    void theAdaptiveWindowGrowsOnALargeBody() {
+        try (ConnectionPoolManager client = clientFor(mock).build()) {
+            HttpRequest big = chat(https(mock, "/v1/chat/completions"), true).toBuilder()
+                    .header("x-mock-tokens", "40000").build();
+            HttpResponse r = client.sendBlocking(big);
+            assertThat(r.bodyLength()).isGreaterThan(1_000_000);
+            assertThat(connectionOf(client).currentStreamWindow())
+                    .as("BDP estimate grew the 64 KiB window").isGreaterThan(Http2Settings.DEFAULT_INITIAL_STREAM_WINDOW);
+            assertNoLeasesOut(client);
+        }
+    }
+
+    @Test
+    void theWindowStaysFixedWhenAdaptationIsOff() {
+        try (ConnectionPoolManager client = clientFor(mock).http2(Http2Settings.defaults().withAdaptiveWindow(false))
+                .build()) {
+            HttpRequest big = chat(https(mock, "/v1/chat/completions"), true).toBuilder()
+                    .header("x-mock-tokens", "20000").build();
+            assertThat(client.sendBlocking(big).status()).isEqualTo(200);
+            assertThat(connectionOf(client).currentStreamWindow()).isEqualTo(Http2Settings.DEFAULT_INITIAL_STREAM_WINDOW);
+            assertNoLeasesOut(client);
+        }
+    }
+
+    @Test
+    void keepalivePingsKeepAnIdleConnectionUsable() throws Exception {
+        try (ConnectionPoolManager client = clientFor(mock)
+                .http2(Http2Settings.defaults().withPing(Duration.ofMillis(50), Duration.ofMillis(500))).build()) {
+            assertThat(client.sendBlocking(HttpRequest.newBuilder(https(mock, "/ping")).build()).status()).isEqualTo(200);
+            Thread.sleep(400); // several keepalive rounds, each answered
+            Http2Connection c = connectionOf(client);
+            assertThat(c.isBroken()).isFalse();
+            assertThat(client.sendBlocking(HttpRequest.newBuilder(https(mock, "/ping")).build()).status()).isEqualTo(200);
+            assertThat(client.stats(Route.of(https(mock, "/"))).created()).isEqualTo(1);
+            assertNoLeasesOut(client);
+        }
+    }
+
+    @Test
+    void validationIsAPingOnThePooledConnection() {
+        try (ConnectionPoolManager client = clientFor(mock).build()) {
+            client.sendBlocking(HttpRequest.newBuilder(https(mock, "/ping")).build());
+            Http2Connection c = connectionOf(client);
+            c.validate().orTimeout(2, java.util.concurrent.TimeUnit.SECONDS).join();
+            assertNoLeasesOut(client);
+        }
+    }
+}
