@@ -44,8 +44,8 @@ final class PooledCalls {
             return out;
         }
         Runnable abortPending = () -> {
+            out.completeExceptionally(mapError.apply(closed(route))); // first: the cancel below completes synchronously
             pending.cancel(false);
-            out.completeExceptionally(mapError.apply(closed(route)));
         };
         if (!live.add(abortPending)) {
             abortPending.run();
