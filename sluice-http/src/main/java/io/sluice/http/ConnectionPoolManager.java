@@ -25,7 +25,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
@@ -49,7 +48,7 @@ import java.util.concurrent.TimeUnit;
  * Retries, timeouts and limits are described on {@link Builder} and in {@code docs/http.md}.
  *
  * <p><b>Thread-safety:</b> thread-safe; share one instance. Futures complete on the
- * callback executor (the common pool unless configured), never on an I/O thread.
+ * callback executor (the client's own threads unless configured), never on an I/O thread.
  * <b>Ownership:</b> owns its event loops, scheduler, pools and connections; {@link #close()}
  * closes them all and fails requests in flight with {@link ClientClosedException}. A
  * {@link StreamingResponse} holds a pool slot until read to its end or closed.
@@ -63,6 +62,8 @@ public final class ConnectionPoolManager implements AutoCloseable {
     private final SslContext sslContext;
     private final ScheduledThreadPoolExecutor scheduler;
     private final ExecutorService dns;
+    /** The default callback executor, owned (null when the caller supplied one). */
+    private final ExecutorService ownedCallbacks;
     private final HandshakeRecorder handshakes = new HandshakeRecorder();
     private final ConcurrentHashMap<Route, Pool<HttpConnection>> pools = new ConcurrentHashMap<>();
     private volatile boolean closed;
@@ -78,8 +79,12 @@ public final class ConnectionPoolManager implements AutoCloseable {
         scheduler.setRemoveOnCancelPolicy(true); // timeouts are mostly cancelled; don't let them pile up
         this.dns = Executors.newCachedThreadPool(new DefaultThreadFactory("sluice-dns", true));
         this.transport = new NettyTransport(b.ioThreads, b.preferNativeTransport, t.connect());
-        this.context = new ClientContext(t, b.limits, b.statusRetryPolicy, scheduler, b.callbackExecutor,
-                poolConfig.connectionTimeout());
+        // Own threads by default, not the common pool: on a 2-core machine its parallelism is 1, and one
+        // caller blocking in a continuation elsewhere in the JVM would stall every response of this client.
+        this.ownedCallbacks = b.callbackExecutor == null
+                ? Executors.newCachedThreadPool(new DefaultThreadFactory("sluice-http-callback", true)) : null;
+        this.context = new ClientContext(t, b.limits, b.statusRetryPolicy, scheduler,
+                b.callbackExecutor != null ? b.callbackExecutor : ownedCallbacks, poolConfig.connectionTimeout());
     }
 
     /** A builder holding the seed's defaults. */
@@ -203,6 +208,9 @@ public final class ConnectionPoolManager implements AutoCloseable {
         transport.close();
         scheduler.shutdownNow();
         dns.shutdownNow();
+        if (ownedCallbacks != null) {
+            ownedCallbacks.shutdown(); // queued completions (failures of calls cut by the close) still run
+        }
         ReferenceCountUtil.release(sslContext);
     }
 
@@ -224,7 +232,7 @@ public final class ConnectionPoolManager implements AutoCloseable {
         private StatusRetryPolicy statusRetryPolicy = StatusRetryPolicy.defaults();
         private int ioThreads;
         private boolean preferNativeTransport = true;
-        private Executor callbackExecutor = ForkJoinPool.commonPool();
+        private Executor callbackExecutor;
 
         private Builder() {
         }
@@ -295,7 +303,7 @@ public final class ConnectionPoolManager implements AutoCloseable {
             return this;
         }
 
-        /** Where futures handed to callers complete; the common pool by default. */
+        /** Where futures handed to callers complete; by default the client's own daemon threads. */
         public Builder callbackExecutor(Executor e) {
             this.callbackExecutor = Objects.requireNonNull(e);
             return this;
