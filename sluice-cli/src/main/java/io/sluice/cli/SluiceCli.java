@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
 public final class SluiceCli implements Runnable {
     /** Every subcommand, in the order {@code --help} lists them. */
     static final List<Supplier<Object>> SUBCOMMANDS = List.of(
+            BenchCommand::new,
             MockCommand::new);
 
     @CommandLine.Spec

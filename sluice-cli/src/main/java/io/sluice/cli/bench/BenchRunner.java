@@ -1,0 +1,73 @@
+package io.sluice.cli.bench;
+
+import java.io.PrintStream;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Runs the phases in order against one target and builds the {@link BenchReport}. A phase that throws
+ * is recorded as failed (its criteria FAIL) and the run goes on.
+ *
+ * <p><b>Thread-safety:</b> one {@link #run()} per instance.
+ */
+public final class BenchRunner {
+    private final BenchOptions options;
+    private final PrintStream progressOut;
+
+    public BenchRunner(BenchOptions options, PrintStream progressOut) {
+        this.options = options;
+        this.progressOut = progressOut;
+    }
+
+    /** The phases of a run, in order. */
+    public static List<Phase> phases() {
+        return List.of(new TlsPhase(), new MemoryPhase(), new AcquirePhase(), new StreamsPhase(), new ScalingPhase(),
+                new HealthPhase());
+    }
+
+    public BenchReport run() {
+        long start = System.nanoTime();
+        Map<String, Object> env = new LinkedHashMap<>();
+        env.put("started", Instant.now().toString());
+        env.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " "
+                + System.getProperty("os.arch"));
+        env.put("cpus", Runtime.getRuntime().availableProcessors());
+        env.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
+        env.put("max_heap_bytes", Runtime.getRuntime().maxMemory());
+        env.put("open_file_limit", MemoryProbe.openFileLimit());
+        env.put("mode", options.quick() ? "quick" : "full");
+        List<PhaseResult> results = new ArrayList<>();
+        Map<String, PhaseResult> byId = new LinkedHashMap<>();
+        try (BenchTarget target = options.embedded() ? BenchTarget.startMock()
+                : BenchTarget.foreign(options.url(), options.cacert(), options.insecure());
+             ProgressLine progress = new ProgressLine(progressOut, options.progress())) {
+            env.put("target", target.embedded() ? "embedded mock provider (" + target.mock().tlsProvider() + ", "
+                    + target.mock().transport() + ") " + target.main() : target.main().toString());
+            BenchContext ctx = new BenchContext(options, target, progress);
+            for (Phase phase : phases()) {
+                long t0 = System.nanoTime();
+                PhaseResult r;
+                try {
+                    r = phase.run(ctx);
+                } catch (Exception | AssertionError e) {
+                    progress.finish();
+                    r = new PhaseResult(phase.id(), phase.id());
+                    r.metric("phase_error", LoadDriver.describe(e));
+                    r.errors(1);
+                }
+                r.durationMillis((System.nanoTime() - t0) / 1_000_000);
+                results.add(r);
+                byId.put(r.id(), r);
+                if (phase instanceof TlsPhase && r.metrics().get("tls_provider") != null) {
+                    env.put("client_tls_provider", r.metrics().get("tls_provider"));
+                    env.put("client_native_transport", r.metrics().get("native_transport"));
+                }
+            }
+        }
+        long errors = results.stream().mapToLong(PhaseResult::errors).sum();
+        return new BenchReport(env, Criteria.evaluate(byId), results, errors, (System.nanoTime() - start) / 1_000_000);
+    }
+}

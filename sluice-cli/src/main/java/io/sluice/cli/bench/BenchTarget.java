@@ -1,0 +1,167 @@
+package io.sluice.cli.bench;
+
+import io.sluice.http.ConnectionPoolManager;
+import io.sluice.http.Http2Settings;
+import io.sluice.http.HttpRequest;
+import io.sluice.http.TlsOptions;
+import io.sluice.pool.PoolConfig;
+import io.sluice.testkit.MockOptions;
+import io.sluice.testkit.MockProvider;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Where the bench sends its requests: the embedded mock provider (TLS, HTTP/2 and HTTP/1.1 by ALPN,
+ * plus its cleartext HTTP/1.1 port) started in this process, or a server given by {@code --url}.
+ * Builds the clients the phases use, all trusting the target's certificate.
+ *
+ * <p><b>Thread-safety:</b> thread-safe; {@link #close()} once at the end.
+ */
+public final class BenchTarget implements AutoCloseable {
+    /** The streamed chat completion body every phase sends. */
+    public static final byte[] CHAT_STREAM = ("{\"model\":\"gpt-4o-mini\",\"stream\":true,"
+            + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}").getBytes(StandardCharsets.UTF_8);
+    /** A non-streamed chat completion body. */
+    public static final byte[] CHAT = ("{\"model\":\"gpt-4o-mini\","
+            + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}").getBytes(StandardCharsets.UTF_8);
+
+    private final MockProvider mock;
+    private final URI https;
+    private final URI http;
+    private final TlsOptions tls;
+    private final ExecutorService callbacks;
+    private final String certificatePem;
+
+    private BenchTarget(MockProvider mock, URI https, URI http, TlsOptions tls, String pem) {
+        this.mock = mock;
+        this.https = https;
+        this.http = http;
+        this.tls = tls;
+        this.certificatePem = pem;
+        AtomicInteger n = new AtomicInteger();
+        int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
+        this.callbacks = Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "sluice-bench-callback-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Starts the embedded mock provider (TLS h2/http1.1 and cleartext http1.1, 127.0.0.1, ephemeral ports). */
+    public static BenchTarget startMock() {
+        MockProvider mock = MockProvider.start(MockOptions.builder()
+                .idleTimeout(Duration.ofMinutes(5))
+                .rateLimitRequests(1_000_000_000L)
+                .rateLimitTokens(1_000_000_000L)
+                .build());
+        TlsOptions tls = TlsOptions.builder().trustCertificatePem(mock.certificatePem()).build();
+        return new BenchTarget(mock, mock.httpsUri(), mock.httpUri(), tls, mock.certificatePem());
+    }
+
+    /** A server given by URL; {@code cacertPem} (may be null) is trusted in addition to the system roots. */
+    public static BenchTarget foreign(URI url, java.nio.file.Path cacert, boolean insecure) {
+        TlsOptions.Builder b = TlsOptions.builder().insecure(insecure);
+        String pem = null;
+        if (cacert != null) {
+            try {
+                pem = Files.readString(cacert, StandardCharsets.US_ASCII);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read --cacert " + cacert, e);
+            }
+            b.trustCertificatePem(pem);
+        }
+        String s = url.toString();
+        URI base = URI.create(s.endsWith("/") ? s.substring(0, s.length() - 1) : s);
+        boolean secure = "https".equalsIgnoreCase(base.getScheme());
+        return new BenchTarget(null, secure ? base : null, secure ? null : base, b.build(), pem);
+    }
+
+    /** The embedded mock, or null for a foreign URL. */
+    public MockProvider mock() {
+        return mock;
+    }
+
+    public boolean embedded() {
+        return mock != null;
+    }
+
+    /** The TLS base URI (h2 by ALPN), or null when the target is cleartext only. */
+    public URI https() {
+        return https;
+    }
+
+    /** A cleartext HTTP/1.1 base URI, or null. */
+    public URI http() {
+        return http;
+    }
+
+    /** The base URI the HTTP/2 phases use: TLS when there is one. */
+    public URI main() {
+        return https != null ? https : http;
+    }
+
+    public TlsOptions tls() {
+        return tls;
+    }
+
+    /** The PEM the client trusts (the mock's certificate or --cacert), or null. */
+    public String certificatePem() {
+        return certificatePem;
+    }
+
+    /** A new client with {@code pool} and {@code http2}; close it when done. */
+    public ConnectionPoolManager client(PoolConfig pool, Http2Settings http2, int ioThreads) {
+        return ConnectionPoolManager.builder()
+                .poolConfig(pool)
+                .http2(http2)
+                .tls(tls)
+                .statusRetries(false)
+                .ioThreads(ioThreads)
+                .callbackExecutor(callbacks)
+                .build();
+    }
+
+    public ConnectionPoolManager client(PoolConfig pool) {
+        return client(pool, Http2Settings.defaults(), 0);
+    }
+
+    /** {@code GET /ping} on {@code base}. */
+    public static HttpRequest ping(URI base) {
+        return HttpRequest.newBuilder(base.resolve("/ping")).GET().build();
+    }
+
+    /** A streamed chat completion of {@code tokens} tokens, {@code tokenDelayMs} apart. */
+    public static HttpRequest chatStream(URI base, int tokens, int tokenDelayMs) {
+        return HttpRequest.newBuilder(base.resolve("/v1/chat/completions"))
+                .header("content-type", "application/json")
+                .header("x-mock-tokens", Integer.toString(tokens))
+                .header("x-mock-token-delay-ms", Integer.toString(tokenDelayMs))
+                .POST(CHAT_STREAM)
+                .build();
+    }
+
+    /** A non-streamed chat completion answered after {@code delayMs}. */
+    public static HttpRequest chat(URI base, int tokens, long delayMs) {
+        return HttpRequest.newBuilder(base.resolve("/v1/chat/completions"))
+                .header("content-type", "application/json")
+                .header("x-mock-tokens", Integer.toString(tokens))
+                .header("x-mock-delay-ms", Long.toString(delayMs))
+                .POST(CHAT)
+                .build();
+    }
+
+    @Override
+    public void close() {
+        callbacks.shutdownNow();
+        if (mock != null) {
+            mock.close();
+        }
+    }
+}

@@ -1,0 +1,118 @@
+package io.sluice.cli.bench;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.HdrHistogram.ConcurrentHistogram;
+import org.HdrHistogram.Histogram;
+
+/**
+ * Latencies of one kind (nanoseconds, 3 significant digits), recorded from any thread, with the
+ * percentiles and the percentile curve the reports show.
+ *
+ * <p><b>Thread-safety:</b> thread-safe (a {@link ConcurrentHistogram}).
+ */
+public final class LatencyStats {
+    /** The percentiles of every latency curve, in the order drawn. */
+    public static final double[] CURVE = {0, 10, 25, 50, 75, 90, 95, 99, 99.9, 99.99, 100};
+
+    private final Histogram histogram;
+
+    public LatencyStats() {
+        this(new ConcurrentHistogram(3));
+    }
+
+    private LatencyStats(Histogram h) {
+        this.histogram = h;
+    }
+
+    /** A copy of {@code h} (e.g. the pool's acquire-wait histogram). */
+    public static LatencyStats of(Histogram h) {
+        Histogram c = new ConcurrentHistogram(3);
+        c.add(h);
+        return new LatencyStats(c);
+    }
+
+    public void record(long nanos) {
+        histogram.recordValue(Math.max(0, nanos));
+    }
+
+    public long count() {
+        return histogram.getTotalCount();
+    }
+
+    /** The value at percentile {@code p} (0..100) in nanoseconds, 0 when empty. */
+    public long percentileNanos(double p) {
+        if (histogram.getTotalCount() == 0) {
+            return 0;
+        }
+        return p >= 100 ? histogram.getMaxValue() : histogram.getValueAtPercentile(p);
+    }
+
+    public long maxNanos() {
+        return histogram.getTotalCount() == 0 ? 0 : histogram.getMaxValue();
+    }
+
+    public double meanNanos() {
+        return histogram.getTotalCount() == 0 ? 0 : histogram.getMean();
+    }
+
+    /** Percentile → milliseconds at the {@link #CURVE} points. */
+    public Map<Double, Double> curveMillis() {
+        Map<Double, Double> m = new LinkedHashMap<>();
+        for (double p : CURVE) {
+            m.put(p, Num.ms(percentileNanos(p)));
+        }
+        return m;
+    }
+
+    /**
+     * Log-spaced bars over the recorded values, the first one [0, 1 µs): each {lowNanos, highNanos, count}
+     * with low inclusive and high exclusive. At most about {@code buckets} bars.
+     */
+    public List<long[]> logBuckets(int buckets) {
+        List<long[]> out = new ArrayList<>();
+        if (histogram.getTotalCount() == 0) {
+            return out;
+        }
+        long max = histogram.getMaxValue();
+        List<Long> bounds = new ArrayList<>();
+        bounds.add(0L);
+        long high = 1000;
+        double factor = Math.max(1.5, Math.pow(Math.max(2.0, max / 1000.0), 1.0 / Math.max(1, buckets - 1)));
+        while (true) {
+            bounds.add(high);
+            if (high > max) {
+                break;
+            }
+            high = Math.max(high + 1, (long) Math.ceil(high * factor));
+        }
+        long[] counts = new long[bounds.size() - 1];
+        for (org.HdrHistogram.HistogramIterationValue v : histogram.recordedValues()) {
+            long value = v.getValueIteratedTo();
+            int i = 0;
+            while (i < counts.length - 1 && value >= bounds.get(i + 1)) {
+                i++;
+            }
+            counts[i] += v.getCountAtValueIteratedTo();
+        }
+        for (int i = 0; i < counts.length; i++) {
+            out.add(new long[] {bounds.get(i), bounds.get(i + 1), counts[i]});
+        }
+        return out;
+    }
+
+    /** p50, p90, p99, p99.9, max and mean in milliseconds, plus the count. */
+    public Map<String, Object> summaryMillis() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("count", count());
+        m.put("p50_ms", Num.ms(percentileNanos(50)));
+        m.put("p90_ms", Num.ms(percentileNanos(90)));
+        m.put("p99_ms", Num.ms(percentileNanos(99)));
+        m.put("p999_ms", Num.ms(percentileNanos(99.9)));
+        m.put("max_ms", Num.ms(maxNanos()));
+        m.put("mean_ms", Num.round(meanNanos() / 1e6, 3));
+        return m;
+    }
+}

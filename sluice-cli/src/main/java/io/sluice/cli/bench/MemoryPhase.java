@@ -1,0 +1,163 @@
+package io.sluice.cli.bench;
+
+import io.sluice.http.ConnectionPoolManager;
+import io.sluice.http.Http2Settings;
+import io.sluice.http.HttpRequest;
+import io.sluice.http.TlsOptions;
+import io.sluice.pool.Pool;
+import io.sluice.pool.PoolConfig;
+import java.net.URI;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Phase 2, memory of idle pooled TLS HTTP/2 connections, in this (the client's) process.
+ * <ol>
+ *   <li>One warm-up connection is opened and closed, then the baseline is read (heap after GC,
+ *   direct memory, RSS) with no connection open.</li>
+ *   <li>{@code memoryConnections} (100) connections are opened (that many concurrent requests on a
+ *   client that takes one stream per connection, so each request needs its own connection; the
+ *   connections stay TLS HTTP/2) and left idle in the pool; heap and direct memory are read again.
+ *   The differences are the Java-side cost of the connections.</li>
+ *   <li>Unless quick: native memory (BoringSSL keeps TLS state off the heap) from RSS growth between
+ *   {@code nativeLow} (1000) and {@code nativeHigh} (5000) open connections, minus the growth of the
+ *   committed heap and of direct memory over the same step, per connection, scaled to 100.</li>
+ * </ol>
+ * With the embedded mock the server runs in a separate JVM for this phase, so its side of each
+ * connection is not counted; with {@code --url} the server is elsewhere anyway.
+ */
+public final class MemoryPhase implements Phase {
+    @Override
+    public String id() {
+        return "memory";
+    }
+
+    @Override
+    public PhaseResult run(BenchContext ctx) throws Exception {
+        PhaseResult r = new PhaseResult(id(), "Memory of idle pooled TLS HTTP/2 connections");
+        BenchOptions o = ctx.options();
+        ExternalMock external = null;
+        URI base;
+        TlsOptions tls;
+        if (ctx.target().embedded()) {
+            external = ExternalMock.start(List.of("--tokens", "1"));
+            base = external.https();
+            tls = TlsOptions.builder().trustCertificatePem(external.certificatePem()).build();
+            r.note("The mock provider ran in a separate JVM (pid " + external.pid()
+                    + ") for this phase, so only the client's memory is counted.");
+        } else {
+            base = ctx.target().main();
+            tls = ctx.target().tls();
+        }
+        long fdLimit = MemoryProbe.openFileLimit();
+        int low = o.nativeLow();
+        int high = o.nativeHigh();
+        if (high > 0 && fdLimit > 0 && fdLimit != Long.MAX_VALUE && high + 1000 > fdLimit) {
+            int capped = (int) Math.max(0, fdLimit - 1000);
+            r.note("ulimit -n is " + fdLimit + ": the native step uses " + capped + " instead of " + high
+                    + " connections.");
+            high = capped;
+        }
+        boolean nativeStep = !o.quick() && low > 0 && high > low * 2;
+        int maxConns = Math.max(o.memoryConnections(), nativeStep ? high : 0);
+        PoolConfig config = PoolConfig.builder().maxConnections(o.memoryConnections()).minIdle(0)
+                .idleTimeout(Duration.ofMinutes(30)).maxLifetime(Duration.ofMinutes(60))
+                .connectionTimeout(Duration.ofSeconds(30)).maxPending(Math.max(20_000, maxConns * 2)).build();
+        // One stream per connection: N concurrent requests need N connections, which then stay idle.
+        Http2Settings h2 = Http2Settings.defaults().withMaxConcurrentStreams(1);
+        try (ConnectionPoolManager client = ConnectionPoolManager.builder().poolConfig(config).http2(h2).tls(tls)
+                .statusRetries(false).ioThreads(2).build()) {
+            HttpRequest warm = HttpRequest.newBuilder(base.resolve("/ping")).GET().build();
+            Pool<?> pool = client.pool(warm.route());
+            ctx.progress().start("memory: baseline", 1, () -> pool.stats().open());
+            client.send(warm).get(30, java.util.concurrent.TimeUnit.SECONDS);
+            waitClosed(pool);
+            MemoryProbe.Reading base0 = MemoryProbe.settleAndRead();
+            ctx.progress().done(1);
+            ctx.progress().finish();
+
+            int opened = openConnections(ctx, client, pool, base, o.memoryConnections(), 1500);
+            MemoryProbe.Reading at100 = MemoryProbe.settleAndRead();
+            double heapPer = (double) (at100.heapUsed() - base0.heapUsed()) / opened;
+            double directPer = (double) (at100.direct() - base0.direct()) / opened;
+            int scale = 100;
+            r.metric("connections", opened);
+            r.metric("protocol", "TLS HTTP/2, idle in the pool");
+            r.metric("tls_provider", client.tlsProvider());
+            r.metric("heap_bytes_per_100", Math.round(heapPer * scale));
+            r.metric("direct_bytes_per_100", Math.round(directPer * scale));
+            r.metric("baseline", reading(base0));
+            r.metric("at_" + opened, reading(at100));
+            double nativePer = 0;
+            if (nativeStep) {
+                pool.setMaxConnections(high);
+                int n1 = openConnections(ctx, client, pool, base, low, 3000);
+                MemoryProbe.Reading r1 = MemoryProbe.settleAndRead();
+                int n2 = openConnections(ctx, client, pool, base, high, 6000);
+                MemoryProbe.Reading r2 = MemoryProbe.settleAndRead();
+                int dn = Math.max(1, n2 - n1);
+                long dRss = r2.rss() - r1.rss();
+                long dHeapCommitted = r2.heapCommitted() - r1.heapCommitted();
+                long dDirect = r2.direct() - r1.direct();
+                nativePer = Math.max(0, (double) (dRss - Math.max(0, dHeapCommitted) - Math.max(0, dDirect)) / dn);
+                r.metric("at_" + n1, reading(r1));
+                r.metric("at_" + n2, reading(r2));
+                r.metric("native_step", Map.of("from_connections", n1, "to_connections", n2,
+                        "rss_growth_bytes", dRss, "heap_committed_growth_bytes", dHeapCommitted,
+                        "heap_used_growth_bytes", r2.heapUsed() - r1.heapUsed(), "direct_growth_bytes", dDirect,
+                        "rss_growth_per_connection_bytes", Math.round((double) dRss / dn)));
+                r.metric("native_bytes_per_100", Math.round(nativePer * scale));
+                r.note("Native memory: (RSS growth − committed-heap growth − direct-memory growth) between "
+                        + n1 + " and " + n2 + " open connections, per connection, × 100.");
+            } else {
+                r.metric("native_bytes_per_100", null);
+                r.note(o.quick() ? "--quick: the native-memory (RSS) step was skipped; the total counts heap and"
+                        + " direct memory only." : "The native-memory step was skipped (not enough file descriptors).");
+            }
+            r.metric("native_measured", nativeStep);
+            long total = Math.round((heapPer + directPer + nativePer) * scale);
+            r.metric("total_bytes_per_100", total);
+        } finally {
+            if (external != null) {
+                external.close();
+            }
+        }
+        return r;
+    }
+
+    private static Map<String, Object> reading(MemoryProbe.Reading m) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("heap_used_bytes", m.heapUsed());
+        out.put("heap_committed_bytes", m.heapCommitted());
+        out.put("direct_bytes", m.direct());
+        out.put("rss_bytes", m.rss());
+        return out;
+    }
+
+    /**
+     * Brings the pool to {@code target} open connections: {@code target} concurrent requests, each
+     * answered after {@code delayMs}, so that every one of them holds its own connection.
+     */
+    private static int openConnections(BenchContext ctx, ConnectionPoolManager client, Pool<?> pool, URI base,
+            int target, long delayMs) throws InterruptedException {
+        ctx.progress().start("memory: open " + target, target, () -> pool.stats().open());
+        LoadDriver load = new LoadDriver(ctx.progress());
+        HttpRequest req = HttpRequest.newBuilder(base.resolve("/v1/chat/completions"))
+                .header("content-type", "application/json").header("x-mock-tokens", "1")
+                .header("x-mock-delay-ms", Long.toString(delayMs)).POST(BenchTarget.CHAT).build();
+        load.burst(target, i -> client.send(req), 120);
+        ctx.progress().finish();
+        return pool.stats().open();
+    }
+
+    private static void waitClosed(Pool<?> pool) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (pool.stats().open() > 0 && System.nanoTime() < deadline) {
+            if (pool.closeIdleConnections() == 0) {
+                Thread.sleep(2);
+            }
+        }
+    }
+}
