@@ -66,6 +66,9 @@ public final class ConnectionPoolManager implements AutoCloseable {
     private final ExecutorService ownedCallbacks;
     private final HandshakeRecorder handshakes = new HandshakeRecorder();
     private final ConcurrentHashMap<Route, Pool<HttpConnection>> pools = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Route, io.sluice.http.client.RouteGuard> guards = new ConcurrentHashMap<>();
+    /** Shared by every route; null when outlier ejection is off. */
+    private final io.sluice.health.OutlierDetector outliers;
     private volatile boolean closed;
 
     private ConnectionPoolManager(Builder b) {
@@ -83,6 +86,8 @@ public final class ConnectionPoolManager implements AutoCloseable {
         // caller blocking in a continuation elsewhere in the JVM would stall every response of this client.
         this.ownedCallbacks = b.callbackExecutor == null
                 ? Executors.newCachedThreadPool(new DefaultThreadFactory("sluice-http-callback", true)) : null;
+        this.outliers = b.outlierDetection == null ? null
+                : new io.sluice.health.OutlierDetector(b.outlierDetection, System::nanoTime);
         this.context = new ClientContext(t, b.limits, b.statusRetryPolicy, scheduler,
                 b.callbackExecutor != null ? b.callbackExecutor : ownedCallbacks, poolConfig.connectionTimeout());
     }
@@ -118,7 +123,7 @@ public final class ConnectionPoolManager implements AutoCloseable {
         } catch (ClientClosedException e) {
             return CompletableFuture.failedFuture(e);
         }
-        return Call.start(pool, request.route().toString(), request, context);
+        return Call.start(pool, request.route().toString(), request, context, guard(request.route()));
     }
 
     /** {@link #send}, waiting; failures are thrown as {@link SluiceHttpException}. */
@@ -153,9 +158,23 @@ public final class ConnectionPoolManager implements AutoCloseable {
         return p;
     }
 
+    private io.sluice.http.client.RouteGuard guard(Route route) {
+        return guards.computeIfAbsent(route, r -> new io.sluice.http.client.RouteGuard(r.toString(), outliers));
+    }
+
+    /**
+     * The route's event counters: connections found broken between requests (by reason),
+     * transport replays, failures handed to callers, outlier ejections.
+     */
+    public RouteCounters counters(Route route) {
+        return guard(route).snapshot();
+    }
+
     private Pool<HttpConnection> newPool(Route route) {
         RouteConnectionManager manager = new RouteConnectionManager(route, transport,
                 route.secure() ? sslContext : null, transportSettings, scheduler, dns, handshakes);
+        io.sluice.http.client.RouteGuard guard = guard(route);
+        manager.onBroken((connection, reason) -> guard.connectionBroken(reason));
         Pool<HttpConnection> pool = Pool.builder(manager).name(route.toString()).config(poolConfig)
                 .scheduler(scheduler).build();
         manager.attach(pool);
@@ -223,6 +242,7 @@ public final class ConnectionPoolManager implements AutoCloseable {
      * <p><b>Thread-safety:</b> not thread-safe; confine to one thread.
      */
     public static final class Builder {
+        private io.sluice.health.OutlierDetector.Settings outlierDetection = io.sluice.health.OutlierDetector.Settings.defaults();
         private PoolConfig poolConfig = PoolConfig.defaults();
         private TlsOptions tls = TlsOptions.defaults();
         private Timeouts timeouts;
@@ -278,6 +298,17 @@ public final class ConnectionPoolManager implements AutoCloseable {
         }
 
         /** Status retries (429/503, 5xx for idempotent methods) on or off; on by default. */
+        /**
+         * Outlier ejection per route (Envoy's defaults: 5 consecutive upstream failures eject
+         * the route for 30 s × ejections, at most 300 s; one probe request brings it back);
+         * while ejected, requests fail fast with {@link RouteUnavailableException}. Null turns
+         * it off.
+         */
+        public Builder outlierDetection(io.sluice.health.OutlierDetector.Settings settings) {
+            this.outlierDetection = settings;
+            return this;
+        }
+
         public Builder statusRetries(boolean on) {
             this.statusRetryPolicy = on ? StatusRetryPolicy.defaults() : StatusRetryPolicy.disabled();
             return this;

@@ -84,25 +84,25 @@ class GeoRoutingPoolTest {
         GeoRoutingPool router = router(regions);
 
         assertThat(router.bestRegion()).as("before any data").isEqualTo("us-east-1");
-        router.probeAll().get(10, TimeUnit.SECONDS);
+        router.probeAll().get(30, TimeUnit.SECONDS);
         assertThat(router.bestRegion()).isEqualTo("eu-west-1");
         assertThat(router.selector().latencies().get("ap-south-1")).as("black hole penalised")
                 .isGreaterThanOrEqualTo(Duration.ofSeconds(1));
 
-        HttpResponse ok = router.send(chat()).get(10, TimeUnit.SECONDS);
+        HttpResponse ok = router.send(chat()).get(30, TimeUnit.SECONDS);
         assertThat(ok.status()).isEqualTo(200);
         assertThat(fast.stats().requests("/v1/chat/completions")).isEqualTo(1);
 
         // The fastest region starts rate limiting: the request fails over at once and the region cools down.
         fast.behavior(MockBehavior.builder().status(429).retryAfterMs(15_000).build());
-        HttpResponse failedOver = router.send(chat()).get(10, TimeUnit.SECONDS);
+        HttpResponse failedOver = router.send(chat()).get(30, TimeUnit.SECONDS);
         assertThat(failedOver.status()).isEqualTo(200);
         assertThat(slow.stats().requests("/v1/chat/completions")).isEqualTo(1);
         assertThat(router.selector().cooldowns()).containsKey("eu-west-1");
         assertThat(router.selector().cooldowns().get("eu-west-1")).isGreaterThan(Duration.ofSeconds(10))
                 .isLessThanOrEqualTo(Duration.ofSeconds(15));
         assertThat(router.bestRegion()).isEqualTo("us-east-1");
-        router.send(chat()).get(10, TimeUnit.SECONDS);
+        router.send(chat()).get(30, TimeUnit.SECONDS);
         assertThat(fast.stats().requests("/v1/chat/completions")).as("cooling region skipped").isEqualTo(2);
     }
 
@@ -114,9 +114,9 @@ class GeoRoutingPoolTest {
         regions.put("us-east-1", a);
         regions.put("eu-west-1", b);
         GeoRoutingPool router = router(regions);
-        HttpResponse last = router.send(chat()).get(10, TimeUnit.SECONDS);
+        HttpResponse last = router.send(chat()).get(30, TimeUnit.SECONDS);
         assertThat(last.status()).as("the last region's answer reaches the caller").isIn(429, 503);
-        assertThatThrownBy(() -> router.send(chat()).get(10, TimeUnit.SECONDS))
+        assertThatThrownBy(() -> router.send(chat()).get(30, TimeUnit.SECONDS))
                 .isInstanceOf(ExecutionException.class).cause().isInstanceOf(RouteUnavailableException.class)
                 .hasMessageContaining("the first to free is eu-west-1");
     }
@@ -131,7 +131,7 @@ class GeoRoutingPoolTest {
         regions.put("eu-west-1", alive);
         GeoRoutingPool router = router(regions);
         dead.close(); // connection refused from now on
-        HttpResponse r = router.send(chat()).get(20, TimeUnit.SECONDS);
+        HttpResponse r = router.send(chat()).get(30, TimeUnit.SECONDS);
         assertThat(r.status()).isEqualTo(200);
         assertThat(alive.stats().requests("/v1/chat/completions")).isEqualTo(1);
         assertThat(router.baseUri("us-east-1")).isEqualTo(deadBase);

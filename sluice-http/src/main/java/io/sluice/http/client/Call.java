@@ -61,6 +61,9 @@ public final class Call {
     private final String route;
     private final HttpRequest request;
     private final ClientContext ctx;
+    private final RouteGuard guard;
+    /** This call is the one probe request of an ejected route. */
+    private volatile boolean probe;
     private final Duration headersTimeout;
     private final Duration bodyIdleTimeout;
     private final Duration totalTimeout;
@@ -76,8 +79,9 @@ public final class Call {
     private volatile ScheduledFuture<?> totalTimer;
     private volatile boolean finished;
 
-    private Call(Pool<HttpConnection> pool, String route, HttpRequest request, ClientContext ctx) {
+    private Call(Pool<HttpConnection> pool, String route, HttpRequest request, ClientContext ctx, RouteGuard guard) {
         this.pool = pool;
+        this.guard = guard;
         this.route = route;
         this.request = request;
         this.ctx = ctx;
@@ -88,8 +92,14 @@ public final class Call {
 
     /** Starts the request; the future completes with the response head (or the failure) on the callback executor. */
     public static CompletableFuture<StreamingResponse> start(Pool<HttpConnection> pool, String route, HttpRequest request,
-                                                             ClientContext ctx) {
-        Call c = new Call(pool, route, request, ctx);
+                                                             ClientContext ctx, RouteGuard guard) {
+        Call c = new Call(pool, route, request, ctx, guard);
+        RouteGuard.Admission admission = guard.admit();
+        if (admission == RouteGuard.Admission.EJECTED) {
+            // Fail fast: every request would only add load to an upstream that keeps failing.
+            return CompletableFuture.failedFuture(guard.ejectedError());
+        }
+        c.probe = admission == RouteGuard.Admission.PROBE;
         if (c.totalTimeout != null) {
             c.totalTimer = ctx.scheduler().schedule(c::totalTimedOut, c.totalTimeout.toNanos(), TimeUnit.NANOSECONDS);
         }
@@ -172,6 +182,8 @@ public final class Call {
         } else {
             unprocessedReplays++;
         }
+        guard.replayed(kind == TransportRetryRules.Failure.CONNECTION_LOST ? "stale_connection"
+                : kind == TransportRetryRules.Failure.GOAWAY_UNPROCESSED ? "goaway_unprocessed" : "refused_stream");
         LOG.debug("{}: replaying {} {}: {}", route, request.method(), request.pathAndQuery(), d.reason());
         attempt();
     }
@@ -209,6 +221,7 @@ public final class Call {
             response.close();
             return;
         }
+        guard.responded(response.status());
         ctx.callbacks().execute(() -> {
             if (!result.complete(response)) {
                 response.close(); // the caller cancelled meanwhile
@@ -220,6 +233,7 @@ public final class Call {
         if (!settled.compareAndSet(false, true)) {
             return;
         }
+        guard.failed(e, probe);
         finish();
         ctx.callbacks().execute(() -> result.completeExceptionally(e));
     }
@@ -253,7 +267,9 @@ public final class Call {
     }
 
     private void cancelledByCaller() {
-        settled.set(true);
+        if (!settled.getAndSet(true)) {
+            guard.abandoned(probe);
+        }
         finish();
         CompletableFuture<Lease<HttpConnection>> acq = acquiring;
         if (acq != null) {

@@ -74,6 +74,14 @@ public abstract sealed class HttpConnection permits Http1Connection, Http2Connec
         return exchanges.get();
     }
 
+    /** Set once, by whoever first accounts for this connection's end (a passive-detection count or the pool's close). */
+    private final java.util.concurrent.atomic.AtomicBoolean endAccounted = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /** True for the first caller only: the one that accounts for how this connection ended. */
+    final boolean claimEndAccounting() {
+        return endAccounted.compareAndSet(false, true);
+    }
+
     protected final void notifyChanged() {
         observer.connectionChanged(this);
     }

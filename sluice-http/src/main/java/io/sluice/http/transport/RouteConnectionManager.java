@@ -78,8 +78,26 @@ public final class RouteConnectionManager implements ConnectionManager<HttpConne
         return route;
     }
 
+    /**
+     * Hears, once per connection, that a pooled connection broke between or during requests
+     * (passive detection), with the reason: {@code goaway}, {@code closed} (peer close or I/O
+     * error) or {@code other} (protocol error, PING timeout, stream ids exhausted).
+     * Connections the pool closes itself are not reported.
+     */
+    public void onBroken(java.util.function.BiConsumer<HttpConnection, String> listener) {
+        this.brokenListener = listener;
+    }
+
+    private volatile java.util.function.BiConsumer<HttpConnection, String> brokenListener;
+
     @Override
     public void connectionChanged(HttpConnection connection) {
+        java.util.function.BiConsumer<HttpConnection, String> l = brokenListener;
+        if (l != null && connection.isBroken() && connection.claimEndAccounting()) {
+            String reason = connection instanceof Http2Connection h2 && h2.goAwayReceived() ? "goaway"
+                    : !connection.channel().isActive() ? "closed" : "other";
+            l.accept(connection, reason);
+        }
         Pool<HttpConnection> p = pool;
         if (p != null) {
             p.connectionChanged(connection);
@@ -230,6 +248,7 @@ public final class RouteConnectionManager implements ConnectionManager<HttpConne
     @Override
     public void close(HttpConnection connection) {
         LOG.debug("{}: pool closes {}", route, connection);
+        connection.claimEndAccounting(); // closed by the pool: not a passive detection
         connection.close();
     }
 }
