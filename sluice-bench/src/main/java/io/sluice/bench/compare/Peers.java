@@ -1,0 +1,23 @@
+package io.sluice.bench.compare;
+
+import java.util.List;
+
+/** The clients the comparison knows, by the names used on the command line. */
+final class Peers {
+    static final List<String> ALL = List.of("sluice", "jdk", "okhttp", "apache", "reactor-netty", "jetty");
+
+    private Peers() {
+    }
+
+    static Peer create(String name, PeerConfig cfg) throws Exception {
+        return switch (name) {
+            case "sluice" -> new SluicePeer(cfg);
+            case "jdk" -> new JdkPeer(cfg);
+            case "okhttp" -> new OkHttpPeer(cfg);
+            case "apache" -> new ApachePeer(cfg);
+            case "reactor-netty" -> new ReactorNettyPeer(cfg);
+            case "jetty" -> new JettyPeer(cfg);
+            default -> throw new IllegalArgumentException("unknown client '" + name + "'; known: " + ALL);
+        };
+    }
+}

@@ -1,0 +1,189 @@
+package io.sluice.bench.compare;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/** Tables, the memory arithmetic and the machine description for {@link CompareMain}. */
+final class Report {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private Report() {
+    }
+
+    static ObjectNode machine() {
+        ObjectNode m = JSON.createObjectNode();
+        m.put("nproc", Runtime.getRuntime().availableProcessors());
+        String cpu = "unknown";
+        try {
+            for (String l : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                if (l.startsWith("model name")) {
+                    cpu = l.substring(l.indexOf(':') + 1).trim();
+                    break;
+                }
+            }
+        } catch (Exception ignored) {
+            // not Linux
+        }
+        m.put("cpu", cpu);
+        m.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
+        try {
+            m.put("loadavg", Files.readString(Path.of("/proc/loadavg")).trim());
+        } catch (Exception ignored) {
+            // not Linux
+        }
+        return m;
+    }
+
+    /**
+     * Per-connection memory from the steps: heap slope between the first two non-zero steps (100 and
+     * 1000 by default), native slope (RSS, whose Java-heap part is constant because the heap is
+     * fixed and pre-touched) between the last two (1000 and 5000). Divided by the connections the
+     * server saw open, not by the targets.
+     */
+    static ObjectNode memoryResult(ObjectNode child, ArrayNode openAtStep, long accepted) {
+        ArrayNode steps = (ArrayNode) child.get("steps");
+        ObjectNode r = JSON.createObjectNode();
+        r.set("client", child.get("client"));
+        r.set("protocol", child.get("protocol"));
+        ArrayNode targets = r.putArray("targets");
+        ArrayNode open = r.putArray("connections_open");
+        ArrayNode heap = r.putArray("heap_bytes");
+        ArrayNode rss = r.putArray("rss_bytes");
+        for (int i = 0; i < steps.size(); i++) {
+            targets.add(steps.get(i).path("target").asInt());
+            open.add(openAtStep.path(i).asLong());
+            heap.add(steps.get(i).path("heap_bytes").asLong());
+            rss.add(steps.get(i).path("rss_bytes").asLong());
+        }
+        int n = steps.size();
+        // index 0 is the baseline before any connection; 1 and 2 are the first two steps
+        r.put("heap_per_connection_bytes", slope(heap, open, 1, 2));
+        r.put("native_per_connection_bytes", slope(rss, open, n - 2, n - 1));
+        double h = r.path("heap_per_connection_bytes").asDouble(Double.NaN);
+        double nat = r.path("native_per_connection_bytes").asDouble(Double.NaN);
+        if (!Double.isNaN(h) && !Double.isNaN(nat)) {
+            r.put("total_per_connection_bytes", Math.round(h + nat));
+        } else {
+            r.putNull("total_per_connection_bytes");
+        }
+        r.put("connections", accepted);
+        r.set("errors", child.get("errors"));
+        r.set("first_error", child.get("first_error"));
+        r.set("config", child.get("config"));
+        return r;
+    }
+
+    private static JsonNode slope(ArrayNode v, ArrayNode open, int a, int b) {
+        long dc = open.path(b).asLong() - open.path(a).asLong();
+        if (dc <= 0) {
+            return JSON.nullNode();
+        }
+        return JSON.getNodeFactory().numberNode(Math.round((double) (v.path(b).asLong() - v.path(a).asLong()) / dc));
+    }
+
+    static String throughputTable(JsonNode doc) {
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format(Locale.ROOT, "Throughput: %d requests per client, %d in flight, POST %s over TLS%n",
+                doc.path("requests").asLong(), doc.path("concurrency").asInt(), Workload.PATH));
+        sb.append(String.format(Locale.ROOT, "%-14s %-6s %5s %11s %8s %8s %11s %6s %9s %7s%n",
+                "client", "proto", "conc", "requests/s", "p50 ms", "p99 ms", "CPU us/req", "conns", "heap MiB", "errors"));
+        JsonNode bestPeer = null;
+        JsonNode bestP99 = null;
+        JsonNode sluice = null;
+        for (JsonNode r : doc.path("results")) {
+            String c = r.path("client").asText();
+            sb.append(String.format(Locale.ROOT, "%-14s %-6s %5d %11.0f %8.2f %8.2f %11.1f %6d %9s %7d%n",
+                    c, r.path("protocol").asText(), r.path("concurrency").asInt(), r.path("rps").asDouble(),
+                    r.path("p50_ms").asDouble(), r.path("p99_ms").asDouble(), r.path("cpu_us_per_request").asDouble(),
+                    r.path("connections").asLong(),
+                    r.path("heap_bytes").isNull() ? "-" : String.format(Locale.ROOT, "%.1f", r.path("heap_bytes").asLong() / 1048576.0),
+                    r.path("errors").asLong()));
+            if (c.equals("sluice")) {
+                sluice = r;
+            } else if (!c.equals("h2load") && r.path("errors").asLong() == 0) {
+                if (bestPeer == null || r.path("rps").asDouble() > bestPeer.path("rps").asDouble()) {
+                    bestPeer = r;
+                }
+                if (bestP99 == null || r.path("p99_ms").asDouble() < bestP99.path("p99_ms").asDouble()) {
+                    bestP99 = r;
+                }
+            }
+        }
+        for (JsonNode r : doc.path("results")) {
+            if (r.path("errors").asLong() > 0 && !r.path("first_error").isNull()) {
+                sb.append("  ").append(r.path("client").asText()).append(" first error: ")
+                        .append(r.path("first_error").asText()).append('\n');
+            }
+        }
+        if (sluice != null && bestPeer != null) {
+            double ratio = sluice.path("rps").asDouble() / bestPeer.path("rps").asDouble();
+            sb.append(String.format(Locale.ROOT, "sluice / best peer (%s) requests/s: %.2fx (target >= 1.20x: %s)%n",
+                    bestPeer.path("client").asText(), ratio, ratio >= 1.2 ? "met" : "NOT met"));
+            double p99 = sluice.path("p99_ms").asDouble();
+            double best = bestP99.path("p99_ms").asDouble();
+            sb.append(String.format(Locale.ROOT, "sluice p99 %.2f ms vs best peer p99 (%s) %.2f ms (target: no worse: %s)%n",
+                    p99, bestP99.path("client").asText(), best, p99 <= best ? "met" : "NOT met"));
+        }
+        appendMachine(sb, doc);
+        return sb.toString();
+    }
+
+    static String memoryTable(JsonNode doc) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("Memory per idle TLS connection (heap slope between the first two steps, native = RSS slope between the last two)\n");
+        sb.append(String.format(Locale.ROOT, "%-14s %-8s %-20s %-22s %-24s %10s %10s %10s %6s%n",
+                "client", "proto", "open at steps", "heap MiB at steps", "RSS MiB at steps", "heap B/c", "native B/c",
+                "total B/c", "errors"));
+        JsonNode sluice = null;
+        JsonNode best = null;
+        for (JsonNode r : doc.path("results")) {
+            sb.append(String.format(Locale.ROOT, "%-14s %-8s %-20s %-22s %-24s %10s %10s %10s %6d%n",
+                    r.path("client").asText(), r.path("protocol").asText(),
+                    join(r.path("connections_open"), 1), join(r.path("heap_bytes"), 1048576.0),
+                    join(r.path("rss_bytes"), 1048576.0),
+                    r.path("heap_per_connection_bytes").asText(), r.path("native_per_connection_bytes").asText(),
+                    r.path("total_per_connection_bytes").asText(), r.path("errors").asLong()));
+            if (r.path("client").asText().equals("sluice")) {
+                sluice = r;
+            } else if (r.path("total_per_connection_bytes").isNumber()
+                    && (best == null || r.path("total_per_connection_bytes").asLong() < best.path("total_per_connection_bytes").asLong())) {
+                best = r;
+            }
+        }
+        if (sluice != null && sluice.path("total_per_connection_bytes").isNumber()) {
+            long s = sluice.path("total_per_connection_bytes").asLong();
+            sb.append(String.format(Locale.ROOT, "sluice: %.1f KB per idle TLS connection (target <= 20 KB: %s)", s / 1000.0,
+                    s <= 20_000 ? "met" : "NOT met"));
+            if (best != null) {
+                long b = best.path("total_per_connection_bytes").asLong();
+                sb.append(String.format(Locale.ROOT, "; best peer %s %.1f KB (target no more: %s)",
+                        best.path("client").asText(), b / 1000.0, s <= b ? "met" : "NOT met"));
+            }
+            sb.append('\n');
+        }
+        appendMachine(sb, doc);
+        return sb.toString();
+    }
+
+    private static String join(JsonNode arr, double div) {
+        StringBuilder sb = new StringBuilder();
+        for (JsonNode v : arr) {
+            if (sb.length() > 0) {
+                sb.append('/');
+            }
+            sb.append(div == 1 ? Long.toString(v.asLong()) : String.format(Locale.ROOT, "%.0f", v.asLong() / div));
+        }
+        return sb.toString();
+    }
+
+    private static void appendMachine(StringBuilder sb, JsonNode doc) {
+        JsonNode m = doc.path("machine");
+        sb.append(String.format(Locale.ROOT, "machine: %d cores, %s, %s, load %s%n", m.path("nproc").asInt(),
+                m.path("cpu").asText(), m.path("java").asText(), m.path("loadavg").asText()));
+    }
+}

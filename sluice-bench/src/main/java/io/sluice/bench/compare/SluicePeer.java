@@ -1,0 +1,75 @@
+package io.sluice.bench.compare;
+
+import io.sluice.http.ConnectionPoolManager;
+import io.sluice.http.HttpRequest;
+import io.sluice.http.TlsOptions;
+import io.sluice.pool.PoolConfig;
+import java.time.Duration;
+
+/**
+ * Sluice's {@link ConnectionPoolManager} with its defaults (the seed's): pool maxConnections 100,
+ * minIdle 10, HTTP/2 by ALPN with up to min(peer limit, 100) streams per connection, BoringSSL
+ * when netty-tcnative loads, epoll, Netty's default event loop count, futures completed on the
+ * common pool. The only change is trusting the mock's certificate.
+ *
+ * <p>Memory mode: maxConnections = the target count, minIdle 0, idle timeout and lifetime long
+ * enough to outlast the run, and acquire/headers timeouts of 120 s because thousands of
+ * handshakes queue up behind each other. The mock announces one stream per connection, so every
+ * in-flight request needs its own HTTP/2 connection.
+ */
+final class SluicePeer implements Peer {
+    private final ConnectionPoolManager client;
+    private final PeerConfig cfg;
+
+    SluicePeer(PeerConfig cfg) {
+        this.cfg = cfg;
+        ConnectionPoolManager.Builder b = ConnectionPoolManager.builder()
+                .tls(TlsOptions.builder().trustCertificatePem(cfg.certPem()).build());
+        if (cfg.memoryMode()) {
+            b.poolConfig(PoolConfig.builder()
+                            .maxConnections(cfg.connections())
+                            .minIdle(0)
+                            .maxPending(Math.max(PoolConfig.DEFAULT_MAX_PENDING, cfg.connections() * 2))
+                            .idleTimeout(Duration.ofMinutes(30))
+                            .maxLifetime(Duration.ofMinutes(60))
+                            .connectionTimeout(Duration.ofSeconds(120))
+                            .build())
+                    .requestTimeout(Duration.ofSeconds(120));
+        }
+        this.client = b.build();
+    }
+
+    @Override
+    public void send(long delayMs, Done done) {
+        HttpRequest.Builder rb = HttpRequest.newBuilder(cfg.target())
+                .POST(Workload.BODY)
+                .header("content-type", Workload.CONTENT_TYPE)
+                .header("authorization", Workload.AUTHORIZATION);
+        if (delayMs > 0) {
+            rb.header(Workload.DELAY_HEADER, Long.toString(delayMs));
+        }
+        client.send(rb.build()).whenComplete((resp, err) -> {
+            if (err != null) {
+                done.complete(0, 0, err);
+            } else {
+                done.complete(resp.status(), resp.bodyLength(), null);
+            }
+        });
+    }
+
+    @Override
+    public String protocol() {
+        return "h2";
+    }
+
+    @Override
+    public String describe() {
+        return "ConnectionPoolManager defaults (maxConnections 100, minIdle 10, h2 <=100 streams/conn, "
+                + client.tlsProvider() + ", " + (client.nativeTransport() ? "epoll" : "nio") + ")";
+    }
+
+    @Override
+    public void close() {
+        client.close();
+    }
+}
