@@ -17,7 +17,8 @@ public final class SluiceCli implements Runnable {
     /** Every subcommand, in the order {@code --help} lists them. */
     static final List<Supplier<Object>> SUBCOMMANDS = List.of(
             BenchCommand::new,
-            MockCommand::new);
+            MockCommand::new,
+            ProbeCommand::new);
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

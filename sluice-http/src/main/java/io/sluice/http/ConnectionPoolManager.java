@@ -77,7 +77,9 @@ public final class ConnectionPoolManager implements AutoCloseable {
                 : new Timeouts(poolConfig.connectionTimeout(), Timeouts.defaults().headers(),
                 Timeouts.defaults().bodyIdle(), null);
         this.transportSettings = new TransportSettings(b.limits, b.http2, b.h2cPriorKnowledge, t.connect());
-        this.sslContext = SslContextFactory.build(b.tls);
+        this.sslContext = b.http1Only
+                ? SslContextFactory.build(b.tls, io.netty.handler.ssl.ApplicationProtocolNames.HTTP_1_1)
+                : SslContextFactory.build(b.tls);
         this.scheduler = new ScheduledThreadPoolExecutor(2, new DefaultThreadFactory("sluice-http-timer", true));
         scheduler.setRemoveOnCancelPolicy(true); // timeouts are mostly cancelled; don't let them pile up
         this.dns = Executors.newCachedThreadPool(new DefaultThreadFactory("sluice-dns", true));
@@ -204,6 +206,11 @@ public final class ConnectionPoolManager implements AutoCloseable {
         return handshakes.snapshot();
     }
 
+    /** The status retry policy in force (SDK transports check that it is off). */
+    public io.sluice.http.retry.StatusRetryPolicy statusRetryPolicy() {
+        return context.statusRetries();
+    }
+
     /** Whether the native epoll transport is in use. */
     public boolean nativeTransport() {
         return transport.isNative();
@@ -242,6 +249,7 @@ public final class ConnectionPoolManager implements AutoCloseable {
      * <p><b>Thread-safety:</b> not thread-safe; confine to one thread.
      */
     public static final class Builder {
+        private boolean http1Only;
         private io.sluice.health.OutlierDetector.Settings outlierDetection = io.sluice.health.OutlierDetector.Settings.defaults();
         private PoolConfig poolConfig = PoolConfig.defaults();
         private TlsOptions tls = TlsOptions.defaults();
@@ -304,6 +312,12 @@ public final class ConnectionPoolManager implements AutoCloseable {
          * while ejected, requests fail fast with {@link RouteUnavailableException}. Null turns
          * it off.
          */
+        /** Offer only {@code http/1.1} in ALPN, so HTTPS routes speak HTTP/1.1 even to HTTP/2 servers. */
+        public Builder http1Only(boolean on) {
+            this.http1Only = on;
+            return this;
+        }
+
         public Builder outlierDetection(io.sluice.health.OutlierDetector.Settings settings) {
             this.outlierDetection = settings;
             return this;

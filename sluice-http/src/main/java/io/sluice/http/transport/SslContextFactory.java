@@ -59,8 +59,16 @@ public final class SslContextFactory {
         };
     }
 
-    /** Builds the context; {@link IllegalArgumentException} when a PEM cannot be read. */
+    /** Builds the context offering {@code h2} then {@code http/1.1}; {@link IllegalArgumentException} when a PEM cannot be read. */
     public static SslContext build(TlsOptions options) {
+        return build(options, ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1);
+    }
+
+    /** Builds the context offering exactly these ALPN protocols, in order of preference. */
+    public static SslContext build(TlsOptions options, String... alpn) {
+        if (alpn.length == 0) {
+            throw new IllegalArgumentException("at least one ALPN protocol is required");
+        }
         SslProvider provider = resolve(options.provider());
         try {
             SslContextBuilder b = SslContextBuilder.forClient()
@@ -71,7 +79,7 @@ public final class SslContextFactory {
                             ApplicationProtocolConfig.Protocol.ALPN,
                             ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
                             ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
-                            ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1))
+                            alpn))
                     .sessionCacheSize(1024)
                     .sessionTimeout(3600);
             if (options.insecure()) {
