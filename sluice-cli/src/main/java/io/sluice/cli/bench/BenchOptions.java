@@ -44,7 +44,7 @@ public record BenchOptions(URI url, Path cacert, boolean insecure, boolean quick
 
     /** The short run: fewer samples, no native-memory step, the same 10 000 streams with fewer tokens. */
     public static BenchOptions quickDefaults() {
-        return new BenchOptions(null, null, false, true, 5_000, 64, 10, 50, 100, 0, 0, 10_000, 100, 4, 100,
+        return new BenchOptions(null, null, false, true, 5_000, 64, 10, 50, 100, 0, 0, 10_000, 100, 4, 50,
                 Duration.ofSeconds(1), Duration.ofSeconds(4), Duration.ofSeconds(4), Duration.ofSeconds(3), true);
     }
 

@@ -137,10 +137,11 @@ public final class BenchTarget implements AutoCloseable {
         return HttpRequest.newBuilder(base.resolve("/ping")).GET().build();
     }
 
-    /** A streamed chat completion of {@code tokens} tokens, {@code tokenDelayMs} apart. */
-    public static HttpRequest chatStream(URI base, int tokens, int tokenDelayMs) {
+    /** A streamed chat completion: head after {@code headDelayMs}, then {@code tokens} tokens {@code tokenDelayMs} apart. */
+    public static HttpRequest chatStream(URI base, int tokens, int tokenDelayMs, long headDelayMs) {
         return HttpRequest.newBuilder(base.resolve("/v1/chat/completions"))
                 .header("content-type", "application/json")
+                .header("x-mock-delay-ms", Long.toString(headDelayMs))
                 .header("x-mock-tokens", Integer.toString(tokens))
                 .header("x-mock-token-delay-ms", Integer.toString(tokenDelayMs))
                 .POST(CHAT_STREAM)

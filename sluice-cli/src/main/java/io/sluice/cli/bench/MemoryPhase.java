@@ -15,11 +15,13 @@ import java.util.Map;
 /**
  * Phase 2, memory of idle pooled TLS HTTP/2 connections, in this (the client's) process.
  * <ol>
- *   <li>One warm-up connection is opened and closed, then the baseline is read (heap after GC,
+ *   <li>Warm-up: one request, then the measured number of connections is opened and closed again
+ *   (so the baseline has the same allocator history), then the baseline is read (heap after GC,
  *   direct memory, RSS) with no connection open.</li>
- *   <li>{@code memoryConnections} (100) connections are opened (that many concurrent requests on a
- *   client that takes one stream per connection, so each request needs its own connection; the
- *   connections stay TLS HTTP/2) and left idle in the pool; heap and direct memory are read again.
+ *   <li>{@code memoryConnections} (100) connections are opened (that many requests held at once on a
+ *   client that takes one stream per connection, so each needs its own connection, at most 8 connects
+ *   at a time; the connections stay TLS HTTP/2), then the streams are cancelled and the connections left
+ *   idle in the pool; heap and direct memory are read again.
  *   The differences are the Java-side cost of the connections.</li>
  *   <li>Unless quick: native memory (BoringSSL keeps TLS state off the heap) from RSS growth between
  *   {@code nativeLow} (1000) and {@code nativeHigh} (5000) open connections, minus the growth of the
@@ -42,7 +44,7 @@ public final class MemoryPhase implements Phase {
         URI base;
         TlsOptions tls;
         if (ctx.target().embedded()) {
-            external = ExternalMock.start(List.of("--tokens", "1"));
+            external = ExternalMock.start(List.of());
             base = external.https();
             tls = TlsOptions.builder().trustCertificatePem(external.certificatePem()).build();
             r.note("The mock provider ran in a separate JVM (pid " + external.pid()
@@ -73,12 +75,16 @@ public final class MemoryPhase implements Phase {
             Pool<?> pool = client.pool(warm.route());
             ctx.progress().start("memory: baseline", 1, () -> pool.stats().open());
             client.send(warm).get(30, java.util.concurrent.TimeUnit.SECONDS);
-            waitClosed(pool);
-            MemoryProbe.Reading base0 = MemoryProbe.settleAndRead();
             ctx.progress().done(1);
             ctx.progress().finish();
+            // Warm-up: open the same number of connections the same way and close them again, so the
+            // baseline process has the same allocator history (pooled direct-memory chunks, JIT, classes)
+            // and the difference is what keeping the connections open costs.
+            openConnections(ctx, client, pool, base, o.memoryConnections(), 8);
+            waitClosed(pool);
+            MemoryProbe.Reading base0 = MemoryProbe.settleAndRead();
 
-            int opened = openConnections(ctx, client, pool, base, o.memoryConnections(), 1500);
+            int opened = openConnections(ctx, client, pool, base, o.memoryConnections(), 8);
             MemoryProbe.Reading at100 = MemoryProbe.settleAndRead();
             double heapPer = (double) (at100.heapUsed() - base0.heapUsed()) / opened;
             double directPer = (double) (at100.direct() - base0.direct()) / opened;
@@ -93,9 +99,9 @@ public final class MemoryPhase implements Phase {
             double nativePer = 0;
             if (nativeStep) {
                 pool.setMaxConnections(high);
-                int n1 = openConnections(ctx, client, pool, base, low, 3000);
+                int n1 = openConnections(ctx, client, pool, base, low, 32);
                 MemoryProbe.Reading r1 = MemoryProbe.settleAndRead();
-                int n2 = openConnections(ctx, client, pool, base, high, 6000);
+                int n2 = openConnections(ctx, client, pool, base, high, 32);
                 MemoryProbe.Reading r2 = MemoryProbe.settleAndRead();
                 int dn = Math.max(1, n2 - n1);
                 long dRss = r2.rss() - r1.rss();
@@ -109,6 +115,9 @@ public final class MemoryPhase implements Phase {
                         "heap_used_growth_bytes", r2.heapUsed() - r1.heapUsed(), "direct_growth_bytes", dDirect,
                         "rss_growth_per_connection_bytes", Math.round((double) dRss / dn)));
                 r.metric("native_bytes_per_100", Math.round(nativePer * scale));
+                r.note("Marginal direct memory between " + n1 + " and " + n2 + " connections: "
+                        + Num.bytes((double) dDirect / dn * 100) + " per 100 (pooled-allocator chunks, not per-connection"
+                        + " buffers, dominate small counts).");
                 r.note("Native memory: (RSS growth − committed-heap growth − direct-memory growth) between "
                         + n1 + " and " + n2 + " open connections, per connection, × 100.");
             } else {
@@ -137,19 +146,55 @@ public final class MemoryPhase implements Phase {
     }
 
     /**
-     * Brings the pool to {@code target} open connections: {@code target} concurrent requests, each
-     * answered after {@code delayMs}, so that every one of them holds its own connection.
+     * Brings the pool to {@code target} open connections. Each request is held (its response not yet
+     * read) so its connection, which takes one stream, stays busy and the next request needs a new one;
+     * at most {@code parallel} connects run at once, so the allocator is not grown by a connect storm.
+     * Then every stream is cancelled and the connections go back to the pool idle.
      */
     private static int openConnections(BenchContext ctx, ConnectionPoolManager client, Pool<?> pool, URI base,
-            int target, long delayMs) throws InterruptedException {
+            int target, int parallel) throws Exception {
         ctx.progress().start("memory: open " + target, target, () -> pool.stats().open());
-        LoadDriver load = new LoadDriver(ctx.progress());
-        HttpRequest req = HttpRequest.newBuilder(base.resolve("/v1/chat/completions"))
-                .header("content-type", "application/json").header("x-mock-tokens", "1")
-                .header("x-mock-delay-ms", Long.toString(delayMs)).POST(BenchTarget.CHAT).build();
-        load.burst(target, i -> client.send(req), 120);
+        // a stream that stays open (its second token is ten minutes away) until we cancel it
+        HttpRequest req = BenchTarget.chatStream(base, 2, 600_000, 0);
+        java.util.concurrent.Semaphore inFlight = new java.util.concurrent.Semaphore(parallel);
+        List<java.util.concurrent.CompletableFuture<io.sluice.http.StreamingResponse>> held = new java.util.ArrayList<>();
+        int toOpen = Math.max(0, target - pool.stats().open());
+        // the already open connections are idle: hold one request on each of them too
+        for (int i = 0; i < target; i++) {
+            inFlight.acquire();
+            java.util.concurrent.CompletableFuture<io.sluice.http.StreamingResponse> f = client.stream(req);
+            f.whenComplete((resp, e) -> {
+                inFlight.release();
+                ctx.progress().done(1);
+                if (e != null) {
+                    ctx.progress().error();
+                }
+            });
+            held.add(f);
+        }
+        int failed = 0;
+        List<io.sluice.http.StreamingResponse> responses = new java.util.ArrayList<>();
+        for (java.util.concurrent.CompletableFuture<io.sluice.http.StreamingResponse> f : held) {
+            try {
+                responses.add(f.get(60, java.util.concurrent.TimeUnit.SECONDS));
+            } catch (Exception e) {
+                failed++;
+            }
+        }
+        int open = pool.stats().open();
+        for (io.sluice.http.StreamingResponse resp : responses) {
+            resp.close(); // RST_STREAM(CANCEL): the stream ends, the connection stays open and goes idle
+        }
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (pool.stats().leasesOut() > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
         ctx.progress().finish();
-        return pool.stats().open();
+        if (failed > 0) {
+            throw new IllegalStateException(failed + " of " + target + " requests failed while opening connections"
+                    + " (" + toOpen + " new)");
+        }
+        return open;
     }
 
     private static void waitClosed(Pool<?> pool) throws InterruptedException {

@@ -21,6 +21,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * time to the last event.
  */
 public final class StreamsPhase implements Phase {
+    /**
+     * The mock holds each response head this long, so that every stream is open at the same time: on
+     * two cores, starting 10 000 streams takes a few seconds, and a stream that ended before the last
+     * one started would not be concurrent with it.
+     */
+    static final long HEAD_DELAY_MS = 3000;
+
     @Override
     public String id() {
         return "streams";
@@ -30,7 +37,8 @@ public final class StreamsPhase implements Phase {
     public PhaseResult run(BenchContext ctx) throws Exception {
         PhaseResult r = new PhaseResult(id(), "Concurrent streaming chat completions (SSE) over HTTP/2");
         BenchOptions o = ctx.options();
-        HttpRequest req = BenchTarget.chatStream(ctx.target().main(), o.streamTokens(), o.streamTokenDelayMs());
+        HttpRequest req = BenchTarget.chatStream(ctx.target().main(), o.streamTokens(), o.streamTokenDelayMs(),
+                HEAD_DELAY_MS);
         PoolConfig config = PoolConfig.builder().maxConnections(o.streamConnections()).minIdle(0)
                 .maxPending(Math.max(PoolConfig.DEFAULT_MAX_PENDING, o.streams() * 2))
                 .connectionTimeout(Duration.ofSeconds(60)).build();
@@ -73,6 +81,7 @@ public final class StreamsPhase implements Phase {
             r.metric("streams", o.streams());
             r.metric("tokens_per_stream", o.streamTokens());
             r.metric("token_delay_ms", o.streamTokenDelayMs());
+            r.metric("head_delay_ms", HEAD_DELAY_MS);
             r.metric("ok", load.ok());
             r.metric("failed", load.failed());
             if (!load.failures().isEmpty()) {

@@ -19,9 +19,14 @@ import java.time.Duration;
  *   resume the session.</li>
  * </ul>
  * Connections are opened one at a time, so each handshake's time is the difference of the client's
- * handshake time totals before and after it.
+ * handshake time totals before and after it. A fresh client's event loop is first started with a
+ * cleartext request when the target has a cleartext port, and 20 resumed connections are made before
+ * the resumed samples; neither is counted.
  */
 public final class TlsPhase implements Phase {
+    /** Connections opened and closed before the resumed samples, not counted (JIT warm-up). */
+    static final int WARMUP = 20;
+
     @Override
     public String id() {
         return "tls_handshake";
@@ -45,6 +50,10 @@ public final class TlsPhase implements Phase {
         // One discarded client first: class loading and JIT would otherwise land on the first sample.
         for (int i = -1; i < o.tlsFullSamples(); i++) {
             try (ConnectionPoolManager client = ctx.target().client(config, io.sluice.http.Http2Settings.defaults(), 1)) {
+                if (ctx.target().http() != null) {
+                    // start the fresh client's event loop on the cleartext port, so the sample is the handshake
+                    oneRequest(client, BenchTarget.ping(ctx.target().http()));
+                }
                 TlsStats before = client.tlsStats();
                 if (!oneRequest(client, ping)) {
                     errors[0]++;
@@ -67,6 +76,10 @@ public final class TlsPhase implements Phase {
         long fullInResumedRun = 0;
         try (ConnectionPoolManager client = ctx.target().client(config, io.sluice.http.Http2Settings.defaults(), 1)) {
             Pool<?> pool = client.pool(route);
+            for (int i = 0; i < WARMUP; i++) { // JIT warm-up of the connect path, not counted
+                oneRequest(client, ping);
+                closeConnection(pool);
+            }
             for (int i = 0; i < o.tlsResumedSamples(); i++) {
                 TlsStats before = client.tlsStats();
                 if (!oneRequest(client, ping)) {
