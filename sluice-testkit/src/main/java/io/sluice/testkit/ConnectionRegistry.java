@@ -24,12 +24,17 @@ final class ConnectionRegistry {
         }
     }
 
-    void goAwayAll() {
+    /** GOAWAY on every HTTP/2 connection; graceful (drain open streams) unless {@code abrupt}. */
+    void goAwayAll(boolean abrupt) {
         for (Channel ch : channels) {
             ch.eventLoop().execute(() -> {
                 ConnectionState state = ch.attr(ConnectionState.KEY).get();
                 if (state != null && state.isHttp2()) {
-                    state.goAway();
+                    if (abrupt) {
+                        state.goAwayAbruptly();
+                    } else {
+                        state.goAway();
+                    }
                 }
             });
         }

@@ -3,6 +3,8 @@ package io.sluice.testkit;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http2.DefaultHttp2GoAwayFrame;
+import io.netty.handler.codec.http2.Http2Error;
 import io.netty.util.AttributeKey;
 import java.util.ArrayDeque;
 
@@ -93,10 +95,24 @@ final class ConnectionState {
         }
     }
 
-    /** HTTP/2: GOAWAY now, close once open streams finish (Netty's graceful shutdown). */
+    /**
+     * HTTP/2: GOAWAY(last-stream-id = the highest stream accepted) now; streams up to it are served to
+     * completion, newer ones are refused, and the connection closes when the last open stream ends
+     * or after {@link MockOptions#goAwayDrainTimeout()} (Netty's graceful shutdown, bounded by the
+     * codec's graceful-shutdown timeout).
+     */
     void goAway() {
         goingAway = true;
         channel.close();
+    }
+
+    /** HTTP/2: GOAWAY, then the socket is closed as soon as it is written, open streams or not. */
+    void goAwayAbruptly() {
+        goingAway = true;
+        if (channel.isActive()) {
+            channel.writeAndFlush(new DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR))
+                    .addListener(f -> closeNow());
+        }
     }
 
     /** Closes without GOAWAY, close_notify or lingering: the peer sees a reset or EOF. */

@@ -130,7 +130,7 @@ final class Exchange {
             return;
         }
         armSlowHead();
-        if (behavior.closeAfterBytes() < 0) {
+        if (behavior.cutAfterBytes() < 0) {
             finish(ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body, h,
                     EmptyHttpHeaders.INSTANCE)));
             return;
@@ -183,14 +183,22 @@ final class Exchange {
             buf.release();
             return null;
         }
-        long limit = behavior.closeAfterBytes();
+        long limit = behavior.cutAfterBytes();
         if (limit >= 0 && bodyBytes + buf.readableBytes() >= limit) {
             int keep = (int) (limit - bodyBytes);
             ByteBuf part = buf.readRetainedSlice(keep);
             buf.release();
             bodyBytes = limit;
             ChannelFuture f = ctx.writeAndFlush(new DefaultHttpContent(part));
-            f.addListener(x -> conn.closeNow());
+            boolean reset = behavior.cutIsReset();
+            // A reset may discard bytes still in the kernel's send buffer, exactly as a real RST does.
+            f.addListener(x -> {
+                if (reset) {
+                    conn.closeAbruptly();
+                } else {
+                    conn.closeNow();
+                }
+            });
             finish(f);
             return null;
         }
@@ -227,6 +235,23 @@ final class Exchange {
             finish(ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.CANCEL)));
         } else {
             ctx.flush();
+            conn.closeNow();
+            finish(null);
+        }
+    }
+
+    /**
+     * Refuses the request unprocessed. HTTP/2: RST_STREAM(REFUSED_STREAM), which tells the client it
+     * may retry anywhere. HTTP/1.1 has no such signal, so the connection is closed before any
+     * response byte, which a client sees as a stale connection.
+     */
+    void refuse() {
+        if (!isActive()) {
+            return;
+        }
+        if (http2) {
+            finish(ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.REFUSED_STREAM)));
+        } else {
             conn.closeNow();
             finish(null);
         }

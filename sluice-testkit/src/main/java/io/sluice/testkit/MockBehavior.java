@@ -31,6 +31,11 @@ import io.netty.handler.codec.http.HttpHeaders;
  * @param malformed          a deliberately broken response ({@code x-mock-malformed})
  * @param slowHeadersMs      HTTP/1.1: write the response head one byte at a time with this delay
  *                           between bytes; 0 off; ignored on HTTP/2 ({@code x-mock-slow-headers-ms})
+ * @param refuseStream       refuse the request before processing it: HTTP/2 RST_STREAM(REFUSED_STREAM),
+ *                           HTTP/1.1 close the connection without a response byte
+ *                           ({@code x-mock-refuse-stream})
+ * @param resetConnectionAfterBytes reset the TCP connection (SO_LINGER 0, an RST) after this many
+ *                           response body bytes; -1 off ({@code x-mock-reset-connection-after-bytes})
  */
 public record MockBehavior(
         int tokens,
@@ -45,7 +50,9 @@ public record MockBehavior(
         int goAwayAfterStreams,
         boolean blackhole,
         Malformation malformed,
-        long slowHeadersMs) {
+        long slowHeadersMs,
+        boolean refuseStream,
+        long resetConnectionAfterBytes) {
 
     /** Header names of the per-request knobs. */
     public static final String H_TOKENS = "x-mock-tokens";
@@ -61,6 +68,8 @@ public record MockBehavior(
     public static final String H_BLACKHOLE = "x-mock-blackhole";
     public static final String H_MALFORMED = "x-mock-malformed";
     public static final String H_SLOW_HEADERS_MS = "x-mock-slow-headers-ms";
+    public static final String H_REFUSE_STREAM = "x-mock-refuse-stream";
+    public static final String H_RESET_CONNECTION_AFTER_BYTES = "x-mock-reset-connection-after-bytes";
 
     /** Largest accepted token count; keeps a typo from producing gigabytes. */
     public static final int MAX_TOKENS = 1_000_000;
@@ -79,6 +88,7 @@ public record MockBehavior(
         requireRange("resetAfterTokens", resetAfterTokens, -1, MAX_TOKENS);
         requireRange("goAwayAfterStreams", goAwayAfterStreams, 0, Integer.MAX_VALUE);
         requireRange("slowHeadersMs", slowHeadersMs, 0, 60_000);
+        requireRange("resetConnectionAfterBytes", resetConnectionAfterBytes, -1, Long.MAX_VALUE);
         if (malformed == null) {
             malformed = Malformation.NONE;
         }
@@ -96,6 +106,22 @@ public record MockBehavior(
     /** A builder initialised from this behaviour. */
     public Builder toBuilder() {
         return new Builder(this);
+    }
+
+    /**
+     * The body byte count after which the connection is cut (closed or reset, whichever knob has the
+     * lower limit), or -1 when neither knob is set.
+     */
+    public long cutAfterBytes() {
+        if (closeAfterBytes < 0) {
+            return resetConnectionAfterBytes;
+        }
+        return resetConnectionAfterBytes < 0 ? closeAfterBytes : Math.min(closeAfterBytes, resetConnectionAfterBytes);
+    }
+
+    /** True when the cut at {@link #cutAfterBytes()} is a TCP reset rather than an orderly close. */
+    public boolean cutIsReset() {
+        return resetConnectionAfterBytes >= 0 && (closeAfterBytes < 0 || resetConnectionAfterBytes <= closeAfterBytes);
     }
 
     /** True when the status field asks for an error answer. */
@@ -128,6 +154,10 @@ public record MockBehavior(
         if ((v = headers.get(H_BLACKHOLE)) != null) b.blackhole(parseBoolean(H_BLACKHOLE, v));
         if ((v = headers.get(H_MALFORMED)) != null) b.malformed(parseMalformation(v));
         if ((v = headers.get(H_SLOW_HEADERS_MS)) != null) b.slowHeadersMs(parseLong(H_SLOW_HEADERS_MS, v));
+        if ((v = headers.get(H_REFUSE_STREAM)) != null) b.refuseStream(parseBoolean(H_REFUSE_STREAM, v));
+        if ((v = headers.get(H_RESET_CONNECTION_AFTER_BYTES)) != null) {
+            b.resetConnectionAfterBytes(parseLong(H_RESET_CONNECTION_AFTER_BYTES, v));
+        }
         try {
             return b.build();
         } catch (IllegalArgumentException e) {
@@ -199,6 +229,8 @@ public record MockBehavior(
         private boolean blackhole;
         private Malformation malformed = Malformation.NONE;
         private long slowHeadersMs;
+        private boolean refuseStream;
+        private long resetConnectionAfterBytes = -1;
 
         private Builder() {
         }
@@ -217,6 +249,8 @@ public record MockBehavior(
             blackhole = b.blackhole;
             malformed = b.malformed;
             slowHeadersMs = b.slowHeadersMs;
+            refuseStream = b.refuseStream;
+            resetConnectionAfterBytes = b.resetConnectionAfterBytes;
         }
 
         public Builder tokens(int v) { tokens = v; return this; }
@@ -232,12 +266,14 @@ public record MockBehavior(
         public Builder blackhole(boolean v) { blackhole = v; return this; }
         public Builder malformed(Malformation v) { malformed = v; return this; }
         public Builder slowHeadersMs(long v) { slowHeadersMs = v; return this; }
+        public Builder refuseStream(boolean v) { refuseStream = v; return this; }
+        public Builder resetConnectionAfterBytes(long v) { resetConnectionAfterBytes = v; return this; }
 
         /** @throws IllegalArgumentException when a value is out of range */
         public MockBehavior build() {
             return new MockBehavior(tokens, delayMs, tokenDelayMs, status, retryAfterMs, shouldRetry,
                     errorAfterTokens, closeAfterBytes, resetAfterTokens, goAwayAfterStreams, blackhole,
-                    malformed, slowHeadersMs);
+                    malformed, slowHeadersMs, refuseStream, resetConnectionAfterBytes);
         }
     }
 }

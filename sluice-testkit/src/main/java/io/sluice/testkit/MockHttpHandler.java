@@ -93,7 +93,6 @@ final class MockHttpHandler extends ChannelInboundHandlerAdapter {
 
     private void serve(ChannelHandlerContext ctx, ConnectionState conn, boolean h2, FullHttpRequest req) {
         String path = Routes.pathOf(req.uri());
-        server.stats.request(path);
         boolean anthropic = Routes.isAnthropic(path);
         boolean keepAlive = h2 || (HttpUtil.isKeepAlive(req) && req.decoderResult().isSuccess());
         Runnable onFinish = h2 ? NOTHING : () -> serveNextPipelined(ctx, conn);
@@ -105,6 +104,12 @@ final class MockHttpHandler extends ChannelInboundHandlerAdapter {
             knobError = e.getMessage();
         }
         Exchange ex = new Exchange(ctx, server, conn, h2, keepAlive, req.method(), path, behavior, onFinish);
+        if (behavior.refuseStream()) {
+            // Refused before processing, so it is not counted as a request: the client will send it again.
+            ex.refuse();
+            return;
+        }
+        server.stats.request(path);
         if (req.decoderResult().isFailure()) {
             ex.respondError(400, "Malformed HTTP request: " + req.decoderResult().cause().getMessage());
             return;

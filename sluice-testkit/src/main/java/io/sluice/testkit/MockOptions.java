@@ -26,6 +26,11 @@ import java.util.Objects;
  * @param rateLimitRequests    value of the request rate-limit headers' limit, per minute
  * @param rateLimitTokens      value of the token rate-limit headers' limit, per minute
  * @param behavior             default answer behaviour; request headers override it
+ * @param goAwayDrainTimeout   after a graceful GOAWAY, the longest an HTTP/2 connection waits for
+ *                             its open streams to finish before it is closed anyway
+ * @param ignorePings          HTTP/2: leave PING frames unanswered (no ACK), so clients can test
+ *                             their PING timeout; {@link MockProvider#ignorePings(boolean)} changes
+ *                             it at runtime
  */
 public record MockOptions(
         String host,
@@ -42,7 +47,9 @@ public record MockOptions(
         int ioThreads,
         long rateLimitRequests,
         long rateLimitTokens,
-        MockBehavior behavior) {
+        MockBehavior behavior,
+        Duration goAwayDrainTimeout,
+        boolean ignorePings) {
 
     /** Default request body limit: 8 MiB. */
     public static final int DEFAULT_MAX_REQUEST_BODY_BYTES = 8 * 1024 * 1024;
@@ -52,6 +59,10 @@ public record MockOptions(
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(idleTimeout, "idleTimeout");
         Objects.requireNonNull(behavior, "behavior");
+        Objects.requireNonNull(goAwayDrainTimeout, "goAwayDrainTimeout");
+        if (goAwayDrainTimeout.isNegative()) {
+            throw new IllegalArgumentException("goAwayDrainTimeout must not be negative, got " + goAwayDrainTimeout);
+        }
         checkPort("tlsPort", tlsPort);
         checkPort("plainPort", plainPort);
         if (maxConcurrentStreams < 0) {
@@ -132,6 +143,8 @@ public record MockOptions(
         private long rateLimitRequests = 10_000;
         private long rateLimitTokens = 2_000_000;
         private MockBehavior behavior = MockBehavior.defaults();
+        private Duration goAwayDrainTimeout = Duration.ofSeconds(30);
+        private boolean ignorePings;
 
         private Builder() {
         }
@@ -152,6 +165,8 @@ public record MockOptions(
             rateLimitRequests = o.rateLimitRequests;
             rateLimitTokens = o.rateLimitTokens;
             behavior = o.behavior;
+            goAwayDrainTimeout = o.goAwayDrainTimeout;
+            ignorePings = o.ignorePings;
         }
 
         public Builder host(String v) { host = v; return this; }
@@ -169,12 +184,15 @@ public record MockOptions(
         public Builder rateLimitRequests(long v) { rateLimitRequests = v; return this; }
         public Builder rateLimitTokens(long v) { rateLimitTokens = v; return this; }
         public Builder behavior(MockBehavior v) { behavior = v; return this; }
+        public Builder goAwayDrainTimeout(Duration v) { goAwayDrainTimeout = v; return this; }
+        public Builder ignorePings(boolean v) { ignorePings = v; return this; }
 
         /** @throws IllegalArgumentException when a value is invalid (e.g. a non-loopback host) */
         public MockOptions build() {
             return new MockOptions(host, tlsPort, plainPort, allowNonLoopback, forceJdkSsl,
                     maxConcurrentStreams, initialWindowSize, maxFrameSize, idleTimeout, maxRequestBodyBytes,
-                    requiredApiKey, ioThreads, rateLimitRequests, rateLimitTokens, behavior);
+                    requiredApiKey, ioThreads, rateLimitRequests, rateLimitTokens, behavior, goAwayDrainTimeout,
+                    ignorePings);
         }
     }
 }

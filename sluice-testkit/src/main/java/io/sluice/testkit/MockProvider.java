@@ -10,6 +10,7 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -42,9 +43,11 @@ public final class MockProvider implements AutoCloseable {
     private final String transport;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private MockProvider(MockOptions options) {
+    private static final long BIND_RETRY_NANOS = TimeUnit.SECONDS.toNanos(2);
+
+    private MockProvider(MockOptions options, MockCertificate certificate) {
         this.server = new MockServerContext(options);
-        this.certificate = MockCertificate.generate();
+        this.certificate = certificate;
         this.sslContext = TlsContextFactory.create(certificate, options.forceJdkSsl());
         ServerTransport t = ServerTransport.detect();
         this.transport = t.name();
@@ -73,7 +76,7 @@ public final class MockProvider implements AutoCloseable {
      * @throws IllegalStateException when a port cannot be bound (the message names it)
      */
     public static MockProvider start(MockOptions options) {
-        return new MockProvider(Objects.requireNonNull(options, "options"));
+        return new MockProvider(Objects.requireNonNull(options, "options"), MockCertificate.generate());
     }
 
     /** Starts a server with {@link MockOptions#defaults()}. */
@@ -91,10 +94,27 @@ public final class MockProvider implements AutoCloseable {
                 .childOption(ChannelOption.SO_KEEPALIVE, true)
                 .childHandler(initializer);
         String host = server.options.host();
+        // A fixed port just released by a previous server (restart) can take a moment to become
+        // bindable even with SO_REUSEADDR, so a fixed port is retried briefly; an ephemeral one is not.
+        long deadline = System.nanoTime() + (port == 0 ? 0 : BIND_RETRY_NANOS);
+        while (true) {
+            try {
+                return b.bind(new InetSocketAddress(host, port)).syncUninterruptibly().channel();
+            } catch (Exception e) {
+                if (System.nanoTime() >= deadline) {
+                    throw new IllegalStateException("cannot bind the mock provider to " + host + ":" + port + ": " + e, e);
+                }
+                sleepQuietly(50);
+            }
+        }
+    }
+
+    private static void sleepQuietly(long ms) {
         try {
-            return b.bind(new InetSocketAddress(host, port)).syncUninterruptibly().channel();
-        } catch (Exception e) {
-            throw new IllegalStateException("cannot bind the mock provider to " + host + ":" + port + ": " + e, e);
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while (re)starting the mock provider", e);
         }
     }
 
@@ -196,9 +216,71 @@ public final class MockProvider implements AutoCloseable {
         server.connections.killAll();
     }
 
-    /** Sends GOAWAY on every HTTP/2 connection; each closes once its open streams finish. */
+    /**
+     * Graceful GOAWAY on every HTTP/2 connection, as RFC 9113 §6.8 intends: GOAWAY(NO_ERROR,
+     * last-stream-id = the highest stream accepted); open streams up to it are served to completion,
+     * streams the client opens afterwards are refused (RST_STREAM REFUSED_STREAM), and frames for
+     * them are ignored; each connection closes when its last open stream ends, or after
+     * {@link MockOptions#goAwayDrainTimeout()}. HTTP/1.1 and WebSocket connections are untouched.
+     */
     public void goAwayAll() {
-        server.connections.goAwayAll();
+        goAwayAll(false);
+    }
+
+    /**
+     * GOAWAY on every HTTP/2 connection; with {@code abrupt} the socket is closed right after the
+     * GOAWAY is written, cutting open streams (what a crashing or impatient server does), otherwise
+     * as {@link #goAwayAll()}.
+     */
+    public void goAwayAll(boolean abrupt) {
+        server.connections.goAwayAll(abrupt);
+    }
+
+    /** Whether HTTP/2 PINGs are currently left unanswered. */
+    public boolean ignorePings() {
+        return server.ignorePings();
+    }
+
+    /**
+     * Stops (true) or resumes (false) acknowledging HTTP/2 PINGs on every connection, open or new,
+     * so a client's PING timeout can be tested. Other frames are served as usual.
+     */
+    public void ignorePings(boolean ignore) {
+        server.ignorePings(ignore);
+    }
+
+    /**
+     * "The server restarted": closes this provider as if its process died (every connection is reset,
+     * no GOAWAY) and starts a new one on the same ports with the same certificate (so clients that
+     * trust it keep working) and the current runtime settings (behaviour, max concurrent streams,
+     * ignorePings). Counters start from zero. This instance is closed afterwards; use the returned
+     * one.
+     *
+     * @throws IllegalStateException when the ports cannot be bound again within 2 s
+     */
+    public MockProvider restart() {
+        return restart(Duration.ZERO);
+    }
+
+    /**
+     * As {@link #restart()}, with the ports closed for {@code downtime} in between, so that clients
+     * see connection refused meanwhile.
+     */
+    public MockProvider restart(Duration downtime) {
+        Objects.requireNonNull(downtime, "downtime");
+        MockOptions next = server.options.toBuilder()
+                .tlsPort(tlsPort())
+                .plainPort(plainPort())
+                .behavior(server.behavior())
+                .maxConcurrentStreams(server.maxConcurrentStreams.get())
+                .ignorePings(server.ignorePings())
+                .build();
+        server.connections.killAll();
+        close();
+        if (!downtime.isZero() && !downtime.isNegative()) {
+            sleepQuietly(downtime.toMillis());
+        }
+        return new MockProvider(next, certificate);
     }
 
     /** Stops accepting, closes all connections and releases threads and the TLS context. Idempotent. */

@@ -17,10 +17,13 @@ final class MockServerContext {
     final AtomicInteger maxConcurrentStreams;
     /** Replaced whole by {@link MockProvider#behavior(MockBehavior)}; read once per request. */
     private volatile MockBehavior behavior;
+    /** Read by every HTTP/2 connection on each PING; see {@link MockProvider#ignorePings(boolean)}. */
+    private volatile boolean ignorePings;
 
     MockServerContext(MockOptions options) {
         this.options = options;
         this.behavior = options.behavior();
+        this.ignorePings = options.ignorePings();
         this.maxConcurrentStreams = new AtomicInteger(options.maxConcurrentStreams());
         this.headers = new ProviderHeaders(options);
     }
@@ -31,5 +34,13 @@ final class MockServerContext {
 
     void behavior(MockBehavior b) {
         behavior = b;
+    }
+
+    boolean ignorePings() {
+        return ignorePings;
+    }
+
+    void ignorePings(boolean ignore) {
+        ignorePings = ignore;
     }
 }

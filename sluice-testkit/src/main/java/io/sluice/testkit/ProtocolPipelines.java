@@ -6,6 +6,7 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
+import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
@@ -25,10 +26,12 @@ final class ProtocolPipelines {
 
     private final MockServerContext server;
     private final MockHttpHandler handler;
+    private final PingResponder pings;
 
     ProtocolPipelines(MockServerContext server) {
         this.server = server;
         this.handler = new MockHttpHandler(server);
+        this.pings = new PingResponder(server);
     }
 
     void http1(ChannelPipeline p) {
@@ -53,8 +56,18 @@ final class ProtocolPipelines {
                 .initialWindowSize(server.options.initialWindowSize())
                 .maxFrameSize(server.options.maxFrameSize())
                 .maxHeaderListSize(MAX_HEADER_SIZE);
-        ch.pipeline().addLast("h2", Http2FrameCodecBuilder.forServer().initialSettings(settings).build());
+        Http2FrameCodec codec = Http2FrameCodecBuilder.forServer()
+                .initialSettings(settings)
+                // Bounds the graceful close (GOAWAY, then wait for open streams); set explicitly because
+                // the codec's own timer otherwise closed the connection milliseconds after GOAWAY.
+                .gracefulShutdownTimeoutMillis(server.options.goAwayDrainTimeout().toMillis())
+                // PingResponder decides per PING, so ignorePings can change at runtime.
+                .autoAckPingFrame(false)
+                .build();
+        ch.pipeline().addLast("h2-goaway-filter", new GoAwayFrameFilter(codec.connection()));
+        ch.pipeline().addLast("h2", codec);
         ch.pipeline().addLast("h2-mux", new Http2MultiplexHandler(new StreamInitializer()));
+        ch.pipeline().addLast("h2-ping", pings);
     }
 
     /** Per HTTP/2 stream: HTTP object conversion, aggregation, the shared handler and stream counting. */
