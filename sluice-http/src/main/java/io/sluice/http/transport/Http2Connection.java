@@ -97,6 +97,8 @@ public final class Http2Connection extends HttpConnection {
     private long validateCounter;
     private final Map<Long, CompletableFuture<Void>> validations = new HashMap<>();
     private Throwable lastError;
+    /** The inbound protocol violation that ended the connection (a connection error our decoder raised), or null. */
+    private Http2Exception peerProtocolError;
     private io.netty.util.concurrent.ScheduledFuture<?> keepaliveTask;
 
     private Http2Connection(Route route, Channel channel, ConnectionObserver observer, TransportSettings s,
@@ -336,6 +338,15 @@ public final class Http2Connection extends HttpConnection {
 
     // ------------------------------------------------------------------ exchange ends
 
+    /**
+     * Whether the stream is above a received GOAWAY's last-stream-id: the peer never created it and ignores its
+     * frames, so nothing more is sent for it (no RST_STREAM; its DATA is dropped when Netty closes it). Such a
+     * stream may still be in Netty's map while it is being closed, so the id alone decides.
+     */
+    private boolean ignoredAfterGoAway(int streamId) {
+        return goAway && streamId > goAwayLastStreamId;
+    }
+
     private H2Exchange exchange(int streamId) {
         Http2Stream s = handler.connection().stream(streamId);
         return s == null ? null : s.getProperty(exchangeKey);
@@ -395,6 +406,11 @@ public final class Http2Connection extends HttpConnection {
             if (stream.id() > goAwayLastStreamId) {
                 cause = new UnprocessedRequestException(UnprocessedRequestException.Reason.GOAWAY,
                         "stream " + stream.id() + " above GOAWAY last-stream-id " + goAwayLastStreamId, null);
+            } else if (peerProtocolError != null) {
+                // The peer broke the protocol (invalid frame, bad HPACK, oversized frame): say so, rather than
+                // reporting a retryable connection loss that would invite the caller to try the same peer again.
+                cause = new ProtocolException(route.toString(), "HTTP/2 connection error from the peer ("
+                        + peerProtocolError.error() + "): " + peerProtocolError.getMessage(), peerProtocolError);
             } else {
                 cause = new ConnectionClosedException("HTTP/2 connection lost during the exchange",
                         !ex.headersReceived && !ex.dataSeen, ex.requestEnded, lastError);
@@ -618,6 +634,11 @@ public final class Http2Connection extends HttpConnection {
                         owner.limits.maxHeaderBlockBytes())
                         : new ProtocolException(owner.route.toString(), "HTTP/2 stream error: " + e.getMessage(), e);
             }
+            if (owner.ignoredAfterGoAway(e.streamId())) {
+                // Netty would answer with an RST_STREAM for the unknown stream (see resetStream below): send nothing.
+                LOG.debug("{}: no RST_STREAM for stream {} above the GOAWAY's last-stream-id", owner.route, e.streamId());
+                return;
+            }
             super.onStreamError(ctx, outbound, cause, e);
         }
 
@@ -626,8 +647,27 @@ public final class Http2Connection extends HttpConnection {
                                          Http2Exception http2Ex) {
             owner.lastError = cause;
             owner.broken = true;
+            if (!outbound && http2Ex != null && owner.peerProtocolError == null) {
+                owner.peerProtocolError = http2Ex; // raised by our decoder: what the peer sent was invalid
+            }
             LOG.debug("{}: HTTP/2 connection error: {}", owner.route, cause.toString());
             super.onConnectionError(ctx, outbound, cause, http2Ex);
+        }
+
+        /**
+         * Sends no RST_STREAM for a stream above a received GOAWAY's last-stream-id.
+         * The peer never created such a stream (RFC 9113 §6.8: it ignores them and we may treat them as never
+         * opened), so to it the RST_STREAM names an idle stream; strict peers, Netty's server among them, answer
+         * with a connection error that kills the streams below the last-stream-id still finishing. Netty itself
+         * resets such streams when their queued request DATA fails after the GOAWAY closed them (a POST racing the
+         * GOAWAY) through {@link #onStreamError}, which is guarded as well.
+         */
+        @Override
+        public ChannelFuture resetStream(ChannelHandlerContext ctx, int streamId, long errorCode, ChannelPromise promise) {
+            if (owner.ignoredAfterGoAway(streamId)) {
+                return promise.setSuccess();
+            }
+            return super.resetStream(ctx, streamId, errorCode, promise);
         }
     }
 
