@@ -14,10 +14,7 @@ import io.sluice.http.ProtocolException;
 import io.sluice.http.RequestTimeoutException;
 import io.sluice.http.SluiceHttpException;
 import io.sluice.http.TlsFailedException;
-import java.security.cert.CertPathValidatorException;
-import java.security.cert.CertificateException;
 import java.time.Duration;
-import java.util.Locale;
 import javax.net.ssl.SSLException;
 
 /**
@@ -84,32 +81,8 @@ final class WebSocketErrors {
         return false;
     }
 
-    /**
-     * A TLS handshake failure with its reason. This repeats the heuristics of the transport's
-     * package-private {@code TlsFailures} (JDK and BoringSSL word the same problems differently);
-     * it goes once that class is public.
-     */
+    /** A TLS handshake failure with its reason, classified as the HTTP transport does. */
     static TlsFailedException classifyTls(String route, Throwable failure) {
-        TlsFailedException.Reason reason = TlsFailedException.Reason.OTHER;
-        Throwable root = failure;
-        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            root = t;
-            String m = t.getMessage() == null ? "" : t.getMessage().toLowerCase(Locale.ROOT);
-            if (t instanceof CertificateException && (m.contains("no subject alternative") || m.contains("no name matching")
-                    || m.contains("hostname") || m.contains("does not match"))) {
-                reason = TlsFailedException.Reason.HOSTNAME_MISMATCH;
-                break;
-            }
-            if (t instanceof CertPathValidatorException || m.contains("pkix path")
-                    || m.contains("unable to find valid certification path") || m.contains("certificate_verify_failed")
-                    || m.contains("unknown_ca")) {
-                reason = TlsFailedException.Reason.UNTRUSTED;
-            } else if (reason == TlsFailedException.Reason.OTHER && (t instanceof NotSslRecordException
-                    || m.contains("protocol_version") || m.contains("no cipher") || m.contains("wrong_version_number")
-                    || m.contains("no_application_protocol") || m.contains("no appropriate protocol"))) {
-                reason = TlsFailedException.Reason.PROTOCOL;
-            }
-        }
-        return new TlsFailedException(route, reason, root.getClass().getSimpleName() + ": " + root.getMessage(), failure);
+        return io.sluice.http.transport.TlsFailures.classify(route, failure);
     }
 }

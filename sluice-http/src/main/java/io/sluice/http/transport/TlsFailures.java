@@ -13,12 +13,13 @@ import java.util.Locale;
  *
  * <p><b>Thread-safety:</b> stateless.
  */
-final class TlsFailures {
+public final class TlsFailures {
 
     private TlsFailures() {
     }
 
-    static TlsFailedException classify(String route, Throwable failure) {
+    /** The failure as a {@link TlsFailedException} whose reason is read from the whole cause chain. */
+    public static TlsFailedException classify(String route, Throwable failure) {
         TlsFailedException.Reason reason = TlsFailedException.Reason.OTHER;
         for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
             String m = t.getMessage() == null ? "" : t.getMessage().toLowerCase(Locale.ROOT);
