@@ -18,7 +18,8 @@ public final class SluiceCli implements Runnable {
     static final List<Supplier<Object>> SUBCOMMANDS = List.of(
             BenchCommand::new,
             MockCommand::new,
-            ProbeCommand::new);
+            ProbeCommand::new,
+            io.sluice.cli.soak.SoakCommand::new);
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
