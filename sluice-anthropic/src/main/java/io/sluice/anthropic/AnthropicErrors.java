@@ -1,5 +1,6 @@
 package io.sluice.anthropic;
 
+import io.sluice.http.sdk.PooledCalls;
 import com.anthropic.errors.AnthropicException;
 import com.anthropic.errors.AnthropicIoException;
 import io.sluice.http.ConnectionLostException;

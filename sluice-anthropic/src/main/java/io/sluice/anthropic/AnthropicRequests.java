@@ -1,5 +1,7 @@
 package io.sluice.anthropic;
 
+import io.sluice.http.sdk.CallTimeouts;
+import io.sluice.http.sdk.UrlEncoding;
 import com.anthropic.core.RequestOptions;
 import com.anthropic.core.Timeout;
 import com.anthropic.core.http.HttpRequest;

@@ -1,5 +1,7 @@
 package io.sluice.anthropic;
 
+import io.sluice.http.sdk.PooledCalls;
+import io.sluice.http.sdk.LiveExchanges;
 import com.anthropic.backends.Backend;
 import com.anthropic.core.RequestOptions;
 import com.anthropic.core.http.HttpClient;

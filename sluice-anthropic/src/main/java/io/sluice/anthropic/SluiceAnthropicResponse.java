@@ -1,5 +1,6 @@
 package io.sluice.anthropic;
 
+import io.sluice.http.sdk.ChunkInputStream;
 import com.anthropic.core.http.Headers;
 import com.anthropic.core.http.HttpResponse;
 import io.sluice.http.StreamingResponse;

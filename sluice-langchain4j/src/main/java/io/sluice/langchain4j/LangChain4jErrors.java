@@ -1,5 +1,7 @@
 package io.sluice.langchain4j;
 
+import io.sluice.http.sdk.ChunkInputStream;
+import io.sluice.http.sdk.PooledCalls;
 import dev.langchain4j.exception.LangChain4jException;
 import dev.langchain4j.exception.NonRetriableException;
 import dev.langchain4j.exception.RetriableException;

@@ -1,5 +1,6 @@
 package io.sluice.langchain4j;
 
+import io.sluice.http.sdk.CallTimeouts;
 import dev.langchain4j.http.client.FormDataFile;
 import dev.langchain4j.http.client.HttpRequest;
 import java.io.ByteArrayOutputStream;

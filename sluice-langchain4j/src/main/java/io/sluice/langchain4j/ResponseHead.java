@@ -1,5 +1,6 @@
 package io.sluice.langchain4j;
 
+import io.sluice.http.sdk.ChunkInputStream;
 import dev.langchain4j.http.client.SuccessfulHttpResponse;
 import io.sluice.http.StreamingResponse;
 import java.io.IOException;

@@ -1,5 +1,7 @@
 package io.sluice.langchain4j;
 
+import io.sluice.http.sdk.PooledCalls;
+import io.sluice.http.sdk.LiveExchanges;
 import dev.langchain4j.exception.HttpException;
 import dev.langchain4j.http.client.HttpClient;
 import dev.langchain4j.http.client.HttpRequest;

@@ -1,5 +1,6 @@
 package io.sluice.openai;
 
+import io.sluice.http.sdk.PooledCalls;
 import com.openai.errors.OpenAIException;
 import com.openai.errors.OpenAIIoException;
 import io.sluice.http.ConnectionLostException;

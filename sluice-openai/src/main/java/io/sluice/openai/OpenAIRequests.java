@@ -1,5 +1,7 @@
 package io.sluice.openai;
 
+import io.sluice.http.sdk.CallTimeouts;
+import io.sluice.http.sdk.UrlEncoding;
 import com.openai.core.RequestOptions;
 import com.openai.core.Timeout;
 import com.openai.core.http.HttpRequest;

@@ -1,5 +1,7 @@
 package io.sluice.openai;
 
+import io.sluice.http.sdk.PooledCalls;
+import io.sluice.http.sdk.LiveExchanges;
 import com.openai.core.RequestOptions;
 import com.openai.core.http.HttpClient;
 import com.openai.core.http.HttpRequest;

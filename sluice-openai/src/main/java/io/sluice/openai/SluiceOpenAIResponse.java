@@ -1,5 +1,6 @@
 package io.sluice.openai;
 
+import io.sluice.http.sdk.ChunkInputStream;
 import com.openai.core.http.Headers;
 import com.openai.core.http.HttpResponse;
 import io.sluice.http.StreamingResponse;

@@ -1,4 +1,4 @@
-package io.sluice.langchain4j;
+package io.sluice.http.sdk;
 
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -11,13 +11,13 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p><b>Thread-safety:</b> thread-safe. An {@link #add} racing {@link #closeAll} either sees the
  * close (returns false, and the caller aborts) or is aborted by it, never neither.
  */
-final class LiveExchanges {
+public final class LiveExchanges {
 
     private final Set<Runnable> aborts = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
     /** Registers an abort action; false when the transport is already closed (nothing was registered). */
-    boolean add(Runnable abort) {
+    public boolean add(Runnable abort) {
         aborts.add(abort);
         if (closed) {
             // closeAll may or may not have seen it; remove() decides who runs it, and here nobody must
@@ -28,16 +28,16 @@ final class LiveExchanges {
     }
 
     /** The exchange ended on its own; its abort action is no longer needed. */
-    void remove(Runnable abort) {
+    public void remove(Runnable abort) {
         aborts.remove(abort);
     }
 
-    boolean closed() {
+    public boolean closed() {
         return closed;
     }
 
     /** Marks the transport closed and runs every registered abort action once. */
-    void closeAll() {
+    public void closeAll() {
         closed = true;
         for (Runnable r : aborts) {
             if (aborts.remove(r)) { // whoever removes it runs it: once
@@ -47,7 +47,7 @@ final class LiveExchanges {
     }
 
     /** Number of exchanges in flight (pending or with an open body). */
-    int size() {
+    public int size() {
         return aborts.size();
     }
 }

@@ -1,4 +1,4 @@
-package io.sluice.langchain4j;
+package io.sluice.http.sdk;
 
 import io.sluice.http.HttpRequest;
 import java.time.Duration;
@@ -16,15 +16,15 @@ import java.time.Duration;
  *
  * <p><b>Thread-safety:</b> stateless.
  */
-final class CallTimeouts {
+public final class CallTimeouts {
 
     /** Stands for "no limit" where Sluice needs a positive bound (headers, body idle). */
-    static final Duration UNLIMITED = Duration.ofDays(365);
+    public static final Duration UNLIMITED = Duration.ofDays(365);
 
     private CallTimeouts() {
     }
 
-    static HttpRequest.Builder apply(HttpRequest.Builder b, Duration read, Duration request) {
+    public static HttpRequest.Builder apply(HttpRequest.Builder b, Duration read, Duration request) {
         Duration total = positive(request);
         Duration idle = positive(read) != null ? read : UNLIMITED;
         Duration headers = total != null && total.compareTo(idle) < 0 ? total : idle;

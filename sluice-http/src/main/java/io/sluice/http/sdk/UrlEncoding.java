@@ -1,4 +1,4 @@
-package io.sluice.anthropic;
+package io.sluice.http.sdk;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -11,14 +11,14 @@ import java.util.Map;
  *
  * <p><b>Thread-safety:</b> stateless.
  */
-final class UrlEncoding {
+public final class UrlEncoding {
 
     private static final char[] HEX = "0123456789ABCDEF".toCharArray();
 
     private UrlEncoding() {
     }
 
-    static String url(String baseUrl, List<String> pathSegments, Map<String, List<String>> query) {
+    public static String url(String baseUrl, List<String> pathSegments, Map<String, List<String>> query) {
         StringBuilder sb = new StringBuilder(baseUrl);
         for (String segment : pathSegments) {
             if (sb.length() == 0 || sb.charAt(sb.length() - 1) != '/') {

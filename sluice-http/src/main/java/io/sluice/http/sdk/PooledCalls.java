@@ -1,4 +1,4 @@
-package io.sluice.langchain4j;
+package io.sluice.http.sdk;
 
 import io.sluice.http.ClientClosedException;
 import io.sluice.http.ConnectionPoolManager;
@@ -19,7 +19,7 @@ import java.util.function.Function;
  *
  * <p><b>Thread-safety:</b> stateless; safe from any thread.
  */
-final class PooledCalls {
+public final class PooledCalls {
 
     private PooledCalls() {
     }
@@ -28,7 +28,7 @@ final class PooledCalls {
      * @param wrap     builds the SDK's response from the head and the body stream (must not throw)
      * @param mapError turns any failure (unwrapped) into the SDK's exception
      */
-    static <R> CompletableFuture<R> start(ConnectionPoolManager pools, HttpRequest request, LiveExchanges live,
+    public static <R> CompletableFuture<R> start(ConnectionPoolManager pools, HttpRequest request, LiveExchanges live,
             BiFunction<StreamingResponse, InputStream, R> wrap, Function<Throwable, RuntimeException> mapError) {
         CompletableFuture<R> out = new CompletableFuture<>();
         String route = request.route().toString();
@@ -77,7 +77,7 @@ final class PooledCalls {
         return out;
     }
 
-    static Throwable unwrap(Throwable t) {
+    public static Throwable unwrap(Throwable t) {
         while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
             t = t.getCause();
         }

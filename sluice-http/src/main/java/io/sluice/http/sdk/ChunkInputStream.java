@@ -1,4 +1,4 @@
-package io.sluice.openai;
+package io.sluice.http.sdk;
 
 import io.sluice.http.BodyChunk;
 import io.sluice.http.RequestTimeoutException;
@@ -29,7 +29,7 @@ import java.util.concurrent.ExecutionException;
  * chunk is guarded by a lock so that a close never releases a buffer under a running copy.
  * <b>Ownership:</b> owns the response and the chunk being read.
  */
-final class ChunkInputStream extends InputStream {
+public final class ChunkInputStream extends InputStream {
 
     private final StreamingResponse response;
     private final Runnable onDone;
@@ -42,7 +42,7 @@ final class ChunkInputStream extends InputStream {
     private boolean eof; // guarded by lock
 
     /** {@code onDone} runs once, when the stream is closed or reaches the end of the body. */
-    ChunkInputStream(StreamingResponse response, Runnable onDone) {
+    public ChunkInputStream(StreamingResponse response, Runnable onDone) {
         this.response = response;
         this.onDone = onDone;
     }
@@ -141,7 +141,7 @@ final class ChunkInputStream extends InputStream {
         });
     }
 
-    static IOException toIOException(Throwable t) {
+    public static IOException toIOException(Throwable t) {
         Throwable cause = t;
         while ((cause instanceof CompletionException || cause instanceof ExecutionException)
                 && cause.getCause() != null) {
