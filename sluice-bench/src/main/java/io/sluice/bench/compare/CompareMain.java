@@ -112,7 +112,7 @@ public final class CompareMain {
             o.clients = all;
         }
         for (String c : o.clients) {
-            if (!Peers.ALL.contains(c) && !c.equals("h2load")) {
+            if (!Peers.ALL.contains(c) && !Peers.EXTRA.contains(c) && !c.equals("h2load")) {
                 throw new IllegalArgumentException("unknown client '" + c + "'; known: " + CLIENT_NAMES);
             }
         }
@@ -201,7 +201,7 @@ public final class CompareMain {
 
     private static ObjectNode runClient(String client, MockProcess mock, Options o, PrintStream err) throws Exception {
         boolean memory = o.mode.equals("memory");
-        JsonNode before = mock.stats();
+        JsonNode before = mock.awaitQuiet(err);
         List<String> cmd = new ArrayList<>(javaCommand());
         if (memory) {
             // A fixed, pre-touched heap keeps the Java heap's share of the RSS constant, so RSS growth is native.
@@ -346,6 +346,23 @@ public final class CompareMain {
                 }
             }
             throw new IllegalStateException("no " + key + "= in '" + banner + "'");
+        }
+
+        /**
+         * Waits (up to 60 s) until the previous client's connections have closed on the server side,
+         * so that the open-connection count of the next client starts from an empty server.
+         */
+        JsonNode awaitQuiet(PrintStream err) throws IOException, InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            JsonNode s = stats();
+            while (s.path("connectionsOpen").asLong() > 0 && System.nanoTime() < deadline) {
+                Thread.sleep(200);
+                s = stats();
+            }
+            if (s.path("connectionsOpen").asLong() > 0) {
+                err.println("[compare] " + s.path("connectionsOpen").asLong() + " connections still open on the mock");
+            }
+            return s;
         }
 
         synchronized JsonNode stats() throws IOException {

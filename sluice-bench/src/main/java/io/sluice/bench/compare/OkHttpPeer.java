@@ -24,8 +24,11 @@ import okhttp3.ResponseBody;
  * concurrency (defaults 64 and 5). Each async call runs on a dispatcher thread; that is OkHttp's
  * design. Default connection pool (5 idle, 5 min) and timeouts (10 s read).
  *
- * <p>Memory mode: the pool keeps up to the target count of idle connections for 30 min, read
- * timeout 120 s.
+ * <p>Memory mode: HTTP/1.1 only. Over HTTP/2 OkHttp opens streams on a new connection before the
+ * server's SETTINGS arrive, so against the mock's limit of one stream per connection it gets
+ * refused streams and errors instead of opening one connection per request. Over HTTP/1.1 each
+ * in-flight call has its own connection; the pool keeps up to the target count idle for 30 min;
+ * read timeout 120 s.
  */
 final class OkHttpPeer implements Peer {
     private static final MediaType JSON = MediaType.get(Workload.CONTENT_TYPE);
@@ -44,7 +47,7 @@ final class OkHttpPeer implements Peer {
         X509TrustManager tm = Tls.trustManager(cfg.certPem());
         OkHttpClient.Builder b = new OkHttpClient.Builder()
                 .dispatcher(d)
-                .protocols(List.of(Protocol.HTTP_2, Protocol.HTTP_1_1))
+                .protocols(cfg.memoryMode() ? List.of(Protocol.HTTP_1_1) : List.of(Protocol.HTTP_2, Protocol.HTTP_1_1))
                 .sslSocketFactory(Tls.sslContext(cfg.certPem()).getSocketFactory(), tm);
         if (cfg.memoryMode()) {
             b.connectionPool(new ConnectionPool(cfg.connections(), 30, TimeUnit.MINUTES))
@@ -86,7 +89,7 @@ final class OkHttpPeer implements Peer {
 
     @Override
     public String protocol() {
-        return "h2";
+        return cfg.memoryMode() ? "http/1.1" : "h2";
     }
 
     @Override

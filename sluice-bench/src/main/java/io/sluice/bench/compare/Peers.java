@@ -5,6 +5,8 @@ import java.util.List;
 /** The clients the comparison knows, by the names used on the command line. */
 final class Peers {
     static final List<String> ALL = List.of("sluice", "jdk", "okhttp", "apache", "reactor-netty", "jetty");
+    /** Diagnostic variants, run only when named in {@code --clients}. */
+    static final List<String> EXTRA = List.of("sluice-tcnative-preloaded");
 
     private Peers() {
     }
@@ -12,6 +14,7 @@ final class Peers {
     static Peer create(String name, PeerConfig cfg) throws Exception {
         return switch (name) {
             case "sluice" -> new SluicePeer(cfg);
+            case "sluice-tcnative-preloaded" -> new SluicePeer(cfg, true);
             case "jdk" -> new JdkPeer(cfg);
             case "okhttp" -> new OkHttpPeer(cfg);
             case "apache" -> new ApachePeer(cfg);

@@ -90,14 +90,14 @@ final class Report {
         StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "Throughput: %d requests per client, %d in flight, POST %s over TLS%n",
                 doc.path("requests").asLong(), doc.path("concurrency").asInt(), Workload.PATH));
-        sb.append(String.format(Locale.ROOT, "%-14s %-6s %5s %11s %8s %8s %11s %6s %9s %7s%n",
+        sb.append(String.format(Locale.ROOT, "%-26s %-6s %5s %11s %8s %8s %11s %6s %9s %7s%n",
                 "client", "proto", "conc", "requests/s", "p50 ms", "p99 ms", "CPU us/req", "conns", "heap MiB", "errors"));
         JsonNode bestPeer = null;
         JsonNode bestP99 = null;
         JsonNode sluice = null;
         for (JsonNode r : doc.path("results")) {
             String c = r.path("client").asText();
-            sb.append(String.format(Locale.ROOT, "%-14s %-6s %5d %11.0f %8.2f %8.2f %11.1f %6d %9s %7d%n",
+            sb.append(String.format(Locale.ROOT, "%-26s %-6s %5d %11.0f %8.2f %8.2f %11.1f %6d %9s %7d%n",
                     c, r.path("protocol").asText(), r.path("concurrency").asInt(), r.path("rps").asDouble(),
                     r.path("p50_ms").asDouble(), r.path("p99_ms").asDouble(), r.path("cpu_us_per_request").asDouble(),
                     r.path("connections").asLong(),
@@ -105,7 +105,7 @@ final class Report {
                     r.path("errors").asLong()));
             if (c.equals("sluice")) {
                 sluice = r;
-            } else if (!c.equals("h2load") && r.path("errors").asLong() == 0) {
+            } else if (!c.equals("h2load") && !c.startsWith("sluice") && r.path("errors").asLong() == 0) {
                 if (bestPeer == null || r.path("rps").asDouble() > bestPeer.path("rps").asDouble()) {
                     bestPeer = r;
                 }
@@ -136,13 +136,13 @@ final class Report {
     static String memoryTable(JsonNode doc) {
         StringBuilder sb = new StringBuilder();
         sb.append("Memory per idle TLS connection (heap slope between the first two steps, native = RSS slope between the last two)\n");
-        sb.append(String.format(Locale.ROOT, "%-14s %-8s %-20s %-22s %-24s %10s %10s %10s %6s%n",
+        sb.append(String.format(Locale.ROOT, "%-26s %-8s %-20s %-22s %-24s %10s %10s %10s %6s%n",
                 "client", "proto", "open at steps", "heap MiB at steps", "RSS MiB at steps", "heap B/c", "native B/c",
                 "total B/c", "errors"));
         JsonNode sluice = null;
         JsonNode best = null;
         for (JsonNode r : doc.path("results")) {
-            sb.append(String.format(Locale.ROOT, "%-14s %-8s %-20s %-22s %-24s %10s %10s %10s %6d%n",
+            sb.append(String.format(Locale.ROOT, "%-26s %-8s %-20s %-22s %-24s %10s %10s %10s %6d%n",
                     r.path("client").asText(), r.path("protocol").asText(),
                     join(r.path("connections_open"), 1), join(r.path("heap_bytes"), 1048576.0),
                     join(r.path("rss_bytes"), 1048576.0),
@@ -150,7 +150,7 @@ final class Report {
                     r.path("total_per_connection_bytes").asText(), r.path("errors").asLong()));
             if (r.path("client").asText().equals("sluice")) {
                 sluice = r;
-            } else if (r.path("total_per_connection_bytes").isNumber()
+            } else if (!r.path("client").asText().startsWith("sluice") && r.path("total_per_connection_bytes").isNumber()
                     && (best == null || r.path("total_per_connection_bytes").asLong() < best.path("total_per_connection_bytes").asLong())) {
                 best = r;
             }

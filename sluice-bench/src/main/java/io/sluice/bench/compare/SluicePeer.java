@@ -22,7 +22,23 @@ final class SluicePeer implements Peer {
     private final PeerConfig cfg;
 
     SluicePeer(PeerConfig cfg) {
+        this(cfg, false);
+    }
+
+    /**
+     * @param preloadTcnative load netty-tcnative ({@code OpenSsl.isAvailable()}) before building the
+     *                        client. A diagnostic variant ("sluice-tcnative-preloaded"): in a fresh
+     *                        JVM, building a {@code ConnectionPoolManager} first initialises
+     *                        {@code ReferenceCountedOpenSslEngine} (through {@code HandshakeRecorder})
+     *                        before the native library is loaded, the tcnative classes fail to
+     *                        initialise, and Sluice silently falls back to the JDK's TLS engine. This
+     *                        variant shows what Sluice does once that is fixed.
+     */
+    SluicePeer(PeerConfig cfg, boolean preloadTcnative) {
         this.cfg = cfg;
+        if (preloadTcnative) {
+            io.netty.handler.ssl.OpenSsl.isAvailable();
+        }
         ConnectionPoolManager.Builder b = ConnectionPoolManager.builder()
                 .tls(TlsOptions.builder().trustCertificatePem(cfg.certPem()).build());
         if (cfg.memoryMode()) {
