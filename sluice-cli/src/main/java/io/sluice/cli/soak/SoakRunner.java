@@ -1,5 +1,6 @@
 package io.sluice.cli.soak;
 
+import io.sluice.health.OutlierDetector;
 import io.sluice.http.ConnectionPoolManager;
 import io.sluice.http.Route;
 import io.sluice.http.TlsOptions;
@@ -36,6 +37,7 @@ public final class SoakRunner {
     static final long REQUEST_DEADLINE_MS = 30_000;
     /** How long leases get to come home after the load stops (releases are asynchronous). */
     private static final long DRAIN_MS = 10_000;
+    private static final Duration OUTLIER_EJECTION = Duration.ofSeconds(1);
 
     private final SoakOptions options;
 
@@ -65,6 +67,9 @@ public final class SoakRunner {
                 ConnectionPoolManager client = ConnectionPoolManager.builder()
                         .tls(TlsOptions.builder().trustCertificatePem(mock.certificatePem()).build())
                         .poolConfig(PoolConfig.builder().maxConnections(32).minIdle(2).build())
+                        // Envoy's 30 s ejection would turn the rest of a short run into fast failures on
+                        // the only route after one restart; a short one keeps the pools exercised.
+                        .outlierDetection(new OutlierDetector.Settings(5, OUTLIER_EJECTION, OUTLIER_EJECTION.multipliedBy(5)))
                         .build();
                 WebSocketPool websockets = WebSocketPool.builder(mock.wssUri())
                         .tls(TlsOptions.builder().trustCertificatePem(mock.certificatePem()).build())
@@ -212,10 +217,13 @@ public final class SoakRunner {
         return sum;
     }
 
-    /** Parses {@code 60s}, {@code 2m}, {@code 500ms}, {@code 1h} or an ISO-8601 duration. */
+    /** Parses {@code 60s}, {@code 2m}, {@code 500ms}, {@code 1h}, bare seconds or an ISO-8601 duration. */
     public static Duration parseDuration(String s) {
         String t = s.trim().toLowerCase(java.util.Locale.ROOT);
         try {
+            if (t.startsWith("p")) {
+                return Duration.parse(t.toUpperCase(java.util.Locale.ROOT));
+            }
             if (t.endsWith("ms")) {
                 return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
             }
@@ -228,7 +236,7 @@ public final class SoakRunner {
             if (t.endsWith("h")) {
                 return Duration.ofHours(Long.parseLong(t.substring(0, t.length() - 1)));
             }
-            return Duration.parse(s.trim().toUpperCase(java.util.Locale.ROOT));
+            return Duration.ofSeconds(Long.parseLong(t));
         } catch (RuntimeException e) {
             throw new IllegalArgumentException("invalid duration '" + s + "': use e.g. 60s, 2m, 500ms", e);
         }
