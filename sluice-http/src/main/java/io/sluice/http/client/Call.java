@@ -56,6 +56,11 @@ public final class Call {
     private static final Logger LOG = LoggerFactory.getLogger(Call.class);
     /** An error body larger than this is not worth reading to keep the connection; the attempt is cancelled instead. */
     private static final int MAX_DISCARD = 64 * 1024;
+    /**
+     * Replays of requests that were never sent because their pooled connection was already closed. Bounded only
+     * against a pathological loop; in practice each replay consumes one dead connection, which leaves the pool.
+     */
+    private static final int MAX_NOT_SENT_REPLAYS = 16;
 
     private final Pool<HttpConnection> pool;
     private final String route;
@@ -74,6 +79,7 @@ public final class Call {
     private volatile int statusAttempts;
     private volatile int unprocessedReplays;
     private volatile int staleReplays;
+    private volatile int notSentReplays;
     private volatile Attempt current;
     private volatile CompletableFuture<Lease<HttpConnection>> acquiring;
     private volatile ScheduledFuture<?> totalTimer;
@@ -151,6 +157,18 @@ public final class Call {
         }
         TransportRetryRules.Failure kind;
         ConnectionClosedException closed = null;
+        if (t instanceof UnprocessedRequestException u && u.reason() == UnprocessedRequestException.Reason.NOT_SENT
+                && notSentReplays < MAX_NOT_SENT_REPLAYS) {
+            // Not one byte left: the pooled connection was found dead at the last moment (its close raced our
+            // acquire). Free to replay, and not the peer refusing work, so it does not spend the REFUSED_STREAM
+            // budget: after a mass close (a server restart, killConnections) each dead idle connection costs one.
+            notSentReplays++;
+            guard.replayed("not_sent");
+            LOG.debug("{}: replaying {} {}: connection found closed before the request was sent", route,
+                    request.method(), safeTarget());
+            attempt();
+            return;
+        }
         if (t instanceof UnprocessedRequestException u) {
             kind = u.reason() == UnprocessedRequestException.Reason.GOAWAY
                     ? TransportRetryRules.Failure.GOAWAY_UNPROCESSED : TransportRetryRules.Failure.REFUSED_STREAM;
@@ -173,7 +191,7 @@ public final class Call {
                 .build();
         RetryDecision d = TransportRetryRules.decide(kind, fa);
         if (!d.retry()) {
-            LOG.debug("{}: {} {} not replayed: {}", route, request.method(), request.pathAndQuery(), d.reason());
+            LOG.debug("{}: {} {} not replayed: {}", route, request.method(), safeTarget(), d.reason());
             fail(Errors.map(route, t, ctx.acquireTimeout()));
             return;
         }
@@ -184,8 +202,13 @@ public final class Call {
         }
         guard.replayed(kind == TransportRetryRules.Failure.CONNECTION_LOST ? "stale_connection"
                 : kind == TransportRetryRules.Failure.GOAWAY_UNPROCESSED ? "goaway_unprocessed" : "refused_stream");
-        LOG.debug("{}: replaying {} {}: {}", route, request.method(), request.pathAndQuery(), d.reason());
+        LOG.debug("{}: replaying {} {}: {}", route, request.method(), safeTarget(), d.reason());
         attempt();
+    }
+
+    /** The target for logs: the URI with key-like query parameters ({@code ?api_key=}, {@code ?key=}) redacted. */
+    private String safeTarget() {
+        return io.sluice.http.internal.Redaction.redactUri(request.uri());
     }
 
     /** Decides a status retry on a response head; null when the response goes to the caller. */
@@ -205,7 +228,7 @@ public final class Call {
             return;
         }
         statusAttempts++;
-        LOG.debug("{}: retrying {} {}: {}", route, request.method(), request.pathAndQuery(), d.reason());
+        LOG.debug("{}: retrying {} {}: {}", route, request.method(), safeTarget(), d.reason());
         long delay = d.delay().toNanos();
         if (delay <= 0) {
             attempt();
