@@ -130,8 +130,10 @@ public final class GeoRoutingPool implements AutoCloseable {
     }
 
     private CompletableFuture<Void> probe(String region) {
+        // The probe timeout bounds the whole probe (waiting for a slot and connecting included),
+        // so one unreachable region never holds up a round.
         HttpRequest ping = HttpRequest.newBuilder(baseUri(region).resolve(settings.probePath())).GET()
-                .headersTimeout(settings.probeTimeout()).build();
+                .headersTimeout(settings.probeTimeout()).totalTimeout(settings.probeTimeout()).build();
         long start = ticker.nanoTime();
         return client.send(ping).handle((r, err) -> {
             if (err == null && r.status() / 100 == 2) {

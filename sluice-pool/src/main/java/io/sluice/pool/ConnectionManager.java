@@ -46,6 +46,17 @@ public interface ConnectionManager<C> {
      */
     int capacity(C connection);
 
+    /**
+     * How many leases a connection is expected to take before any has been opened: the
+     * pool uses it to size its first burst of connects (a burst of 60 requests to an
+     * HTTP/2 route should open one connection, not 60). After the first connection opens,
+     * the pool uses the capacities it observes instead. A wrong guess costs little: too
+     * high, and the first connection's real capacity triggers the connects still needed.
+     */
+    default int expectedCapacity() {
+        return 1;
+    }
+
     /** Closes the connection and releases its resources. Must not throw. */
     void close(C connection);
 }

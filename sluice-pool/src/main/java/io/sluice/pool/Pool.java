@@ -100,8 +100,11 @@ public final class Pool<C> implements AutoCloseable {
     private final AtomicInteger allocated = new AtomicInteger();
     private final AtomicInteger connecting = new AtomicInteger();
     private volatile int maxConnections;
-    /** Capacity of the most recently opened connection: what a connect in progress is expected to supply. */
-    private volatile int expectedCapacity = 1;
+    /**
+     * What a connect in progress is expected to supply: the manager's guess until the first
+     * connection opens, then the capacity of the most recently opened one.
+     */
+    private volatile int expectedCapacity;
 
     private final ConcurrentLinkedQueue<Waiter<C>> waiters = new ConcurrentLinkedQueue<>();
     /** Waiters in state PENDING; decremented by whoever moves one out of PENDING. */
@@ -129,6 +132,7 @@ public final class Pool<C> implements AutoCloseable {
         this.scheduler = ownsScheduler ? PoolScheduler.newScheduler(name) : b.scheduler;
         this.completionExecutor = b.completionExecutor;
         this.maxConnections = config.maxConnections();
+        this.expectedCapacity = Math.max(1, manager.expectedCapacity());
         this.bypassNanos = config.validationBypassWindow().toNanos();
         this.connectionTimeoutNanos = config.connectionTimeout().toNanos();
         this.leakTracker = config.leakDetectionThreshold().isZero() ? null

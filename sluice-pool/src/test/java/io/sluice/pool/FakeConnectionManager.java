@@ -14,7 +14,7 @@ import java.util.function.Supplier;
  * once, held for the test to complete, or failed; connections report a settable capacity.
  * Thread-safe.
  */
-final class FakeConnectionManager implements ConnectionManager<FakeConnectionManager.Conn> {
+class FakeConnectionManager implements ConnectionManager<FakeConnectionManager.Conn> {
 
     /** A fake connection. */
     static final class Conn {

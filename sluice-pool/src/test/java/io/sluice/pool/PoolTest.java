@@ -447,6 +447,55 @@ class PoolTest {
     }
 
     @Test
+    void theManagersCapacityGuessSizesTheFirstBurst() {
+        FakeConnectionManager guessing = new FakeConnectionManager() {
+            @Override
+            public int expectedCapacity() {
+                return 100;
+            }
+        };
+        guessing.capacity = 100;
+        guessing.holdConnects = true;
+        Pool<Conn> p = Pool.builder(guessing).name("guess").config(cfg(10).build()).ticker(ticker)
+                .scheduler(scheduler).periodicHousekeeping(false).build();
+        pools.add(p);
+        List<CompletableFuture<Lease<Conn>>> burst = new ArrayList<>();
+        for (int i = 0; i < 60; i++) {
+            burst.add(p.acquire());
+        }
+        assertThat(guessing.heldConnects).as("one HTTP/2-like connection covers the burst").hasSize(1);
+        guessing.completeOneConnect();
+        burst.forEach(f -> f.join().close());
+        assertThat(p.stats().created()).isEqualTo(1);
+    }
+
+    @Test
+    void aWrongCapacityGuessIsCorrectedByTheFirstConnection() {
+        FakeConnectionManager guessing = new FakeConnectionManager() {
+            @Override
+            public int expectedCapacity() {
+                return 100;
+            }
+        };
+        guessing.holdConnects = true; // the server turns out to speak HTTP/1.1: capacity 1
+        Pool<Conn> p = Pool.builder(guessing).name("guess").config(cfg(10).build()).ticker(ticker)
+                .scheduler(scheduler).periodicHousekeeping(false).build();
+        pools.add(p);
+        List<CompletableFuture<Lease<Conn>>> burst = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            burst.add(p.acquire());
+        }
+        assertThat(guessing.heldConnects).hasSize(1);
+        guessing.completeOneConnect();
+        assertThat(guessing.heldConnects).as("the remaining 4 waiters get connects of their own").hasSize(4);
+        while (guessing.completeOneConnect()) {
+            // open them all
+        }
+        burst.forEach(f -> f.join().close());
+        assertThat(p.stats().created()).isEqualTo(5);
+    }
+
+    @Test
     void loweringCapacityWhileLeasedStopsNewLeasesUntilBelowIt() {
         manager.capacity = 10;
         Pool<Conn> p = pool(cfg(1));

@@ -2,8 +2,6 @@ package io.sluice.http.client;
 
 import io.sluice.health.OutlierDetector;
 import io.sluice.http.ConnectFailedException;
-import io.sluice.http.ConnectionLostException;
-import io.sluice.http.ProtocolException;
 import io.sluice.http.RequestTimeoutException;
 import io.sluice.http.RouteCounters;
 import io.sluice.http.RouteUnavailableException;
@@ -18,11 +16,14 @@ import java.util.concurrent.atomic.LongAdder;
  * One route's outlier ejection and event counters. Calls ask it for admission before
  * they start and report their outcome when they settle.
  *
- * <p>Failures that count towards ejection are the upstream's (Envoy's "consecutive 5xx"
- * with locally originated failures): a 5xx answer, a connect or TLS failure, a lost
- * connection, a protocol error, a connect or headers timeout. Not counted: 4xx answers,
- * waiting for a slot (local congestion), body-idle and total timeouts of long streams,
- * exceeded limits, invalid requests and cancellations.
+ * <p>Failures that count towards ejection are the ones that say the upstream cannot take
+ * new requests (Envoy's "consecutive 5xx" with locally originated failures): a 5xx answer,
+ * a connect or TLS failure (after the pool's own connect retries), a connect or headers
+ * timeout. Not counted: a connection lost under requests already in flight (one server
+ * restart would otherwise fail every in-flight request at once and eject the route on its
+ * own; the transport's passive detection deals with that connection), protocol errors of
+ * one response, 4xx answers, waiting for a slot (local congestion), body-idle and total
+ * timeouts of long streams, exceeded limits, invalid requests and cancellations.
  *
  * <p><b>Thread-safety:</b> thread-safe (the detector synchronizes per route; counters are
  * {@link LongAdder}s in concurrent maps).
@@ -99,8 +100,7 @@ public final class RouteGuard {
         if (e instanceof RequestTimeoutException t) {
             return t.phase() == RequestTimeoutException.Phase.CONNECT || t.phase() == RequestTimeoutException.Phase.HEADERS;
         }
-        return e instanceof ConnectFailedException || e instanceof TlsFailedException
-                || e instanceof ConnectionLostException || e instanceof ProtocolException;
+        return e instanceof ConnectFailedException || e instanceof TlsFailedException;
     }
 
     /** A transport replay of {@code kind}. */

@@ -240,6 +240,20 @@ public final class RouteConnectionManager implements ConnectionManager<HttpConne
         return connection.isBroken();
     }
 
+    /**
+     * Before any connection exists: an HTTPS route whose ALPN offers {@code h2}, or an h2c
+     * route, most likely multiplexes up to our stream cap, so the first burst opens one
+     * connection instead of one per request; a plain HTTP/1.1 route takes one lease each.
+     */
+    @Override
+    @SuppressWarnings("deprecation") // applicationProtocolNegotiator() is the only way to read the offered ALPN ids
+    public int expectedCapacity() {
+        boolean h2 = route.secure()
+                ? sslContext.applicationProtocolNegotiator().protocols().contains(ApplicationProtocolNames.HTTP_2)
+                : settings.h2cPriorKnowledge();
+        return h2 ? settings.http2().maxConcurrentStreams() : 1;
+    }
+
     @Override
     public int capacity(HttpConnection connection) {
         return connection.capacity();
