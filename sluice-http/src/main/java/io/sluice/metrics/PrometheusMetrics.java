@@ -77,6 +77,7 @@ public final class PrometheusMetrics {
         StringBuilder out = new StringBuilder(4096);
         out.append(PrometheusExporter.format(pools));
         appendTls(out);
+        appendRouteCounters(out);
         appendHealth(out);
         appendScalers(out);
         appendRouters(out);
@@ -108,6 +109,35 @@ public final class PrometheusMetrics {
         out.append("sluice_tls_handshake_mean_seconds{kind=\"full\"} ").append(num(full == 0 ? 0 : fullNanos / full / 1e9)).append('\n');
         out.append("sluice_tls_handshake_mean_seconds{kind=\"resumed\"} ")
                 .append(num(resumed == 0 ? 0 : resumedNanos / resumed / 1e9)).append('\n');
+    }
+
+    private void appendRouteCounters(StringBuilder out) {
+        if (clients.isEmpty()) {
+            return;
+        }
+        Map<String, io.sluice.http.RouteCounters> byRoute = new java.util.LinkedHashMap<>();
+        for (ConnectionPoolManager c : clients) {
+            for (io.sluice.http.Route r : c.routes()) {
+                byRoute.put(r.toString(), c.counters(r));
+            }
+        }
+        header(out, "sluice_connections_broken_total", "counter",
+                "Pooled connections found broken between requests (passive detection), by reason");
+        byRoute.forEach((pool, c) -> labelled(out, "sluice_connections_broken_total", pool, "reason", c.connectionsBroken()));
+        header(out, "sluice_replays_total", "counter", "Requests replayed by the transport (never processed by the peer), by kind");
+        byRoute.forEach((pool, c) -> labelled(out, "sluice_replays_total", pool, "kind", c.replays()));
+        header(out, "sluice_request_failures_total", "counter", "Failures handed to callers, by error type");
+        byRoute.forEach((pool, c) -> labelled(out, "sluice_request_failures_total", pool, "type", c.failures()));
+        header(out, "sluice_route_ejected", "gauge", "1 while outlier detection has ejected the route");
+        byRoute.forEach((pool, c) -> sample(out, "sluice_route_ejected", pool, c.ejected() ? 1 : 0));
+        header(out, "sluice_route_ejections_total", "counter", "Times outlier detection ejected the route");
+        byRoute.forEach((pool, c) -> sample(out, "sluice_route_ejections_total", pool, c.ejections()));
+    }
+
+    private static void labelled(StringBuilder out, String metric, String pool, String label, Map<String, Long> values) {
+        values.forEach((k, v) -> out.append(metric).append("{pool=\"").append(PrometheusExporter.escape(pool))
+                .append("\",").append(label).append("=\"").append(PrometheusExporter.escape(k)).append("\"} ")
+                .append(v).append('\n'));
     }
 
     private void appendHealth(StringBuilder out) {

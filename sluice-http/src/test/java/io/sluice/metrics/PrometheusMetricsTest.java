@@ -61,6 +61,9 @@ class PrometheusMetricsTest {
                     Ticker.system(), Clock.systemUTC());
             router.probeAll().get(10, TimeUnit.SECONDS);
 
+            mock.goAwayAll(); // passive detection counts it by reason
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5))
+                    .until(() -> client.counters(route).connectionsBroken().getOrDefault("goaway", 0L) == 1L);
             String text = new PrometheusMetrics().client(client).webSocket(ws).health(health).scaler(scaler)
                     .router(router).scrape();
 
@@ -72,6 +75,8 @@ class PrometheusMetricsTest {
                     .contains("sluice_health_success_ratio{" + pool + "} 1\n")
                     .contains("sluice_scaler_decisions_total{" + pool + ",action=\"shrink\"} 1\n")
                     .contains("sluice_region_latency_seconds{region=\"us-east-1\"}")
+                    .contains("sluice_connections_broken_total{" + pool + ",reason=\"goaway\"} 1\n")
+                    .contains("sluice_route_ejected{" + pool + "} 0\n")
                     .contains("sluice_region_cooldown_seconds{region=\"us-east-1\"} 0\n")
                     .contains("connection_pool_total{pool=\"" + ws.stats().name() + "\"} 1\n");
             assertThat(text).as("no secret in labels").doesNotContain("sk-secret").doesNotContain("sk-test");

@@ -66,6 +66,12 @@ public final class HandshakeRecorder {
     }
 
     private static MethodHandle findReused() {
+        // Load the native library through OpenSsl first: touching an OpenSSL engine class before
+        // it does makes tcnative's SSL class fail to initialise, and OpenSsl.isAvailable() then
+        // reports false for the whole JVM, which silently put every client on the JDK engine.
+        if (!io.netty.handler.ssl.OpenSsl.isAvailable()) {
+            return null;
+        }
         try {
             Class<?> c = Class.forName("io.netty.handler.ssl.ReferenceCountedOpenSslEngine");
             Method m = c.getDeclaredMethod("isSessionReused");
