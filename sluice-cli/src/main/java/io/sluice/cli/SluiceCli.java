@@ -17,6 +17,7 @@ public final class SluiceCli implements Runnable {
     /** Every subcommand, in the order {@code --help} lists them. */
     static final List<Supplier<Object>> SUBCOMMANDS = List.of(
             BenchCommand::new,
+            CompareCommand::new,
             MockCommand::new,
             ProbeCommand::new,
             io.sluice.cli.soak.SoakCommand::new);

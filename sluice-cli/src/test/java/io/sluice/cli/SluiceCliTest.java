@@ -67,4 +67,16 @@ class SluiceCliTest {
         assertThat(code).isEqualTo(2);
         assertThat(err.toString()).contains("bad delay 'fast' for us-east-1");
     }
+
+    @Test
+    void compareIsListedAndFindsTheCheckoutItRunsFrom() {
+        CommandLine cl = SluiceCli.commandLine();
+        StringWriter out = new StringWriter();
+        cl.setOut(new PrintWriter(out));
+        assertThat(cl.execute("--help")).isZero();
+        assertThat(out.toString()).contains("compare").contains("Side-by-side run");
+        java.nio.file.Path root = CompareCommand.repositoryRoot();
+        assertThat(root).isNotNull();
+        assertThat(root.resolve("sluice-bench")).isDirectory();
+    }
 }
