@@ -425,33 +425,31 @@ public final class Pool<C> implements AutoCloseable {
 
     /** The matching half of the drain loop: oldest waiter first, while free slots last. */
     private List<Handoff<C>> matchWaiters(List<Handoff<C>> handoffs) {
-        {
-            for (;;) {
-                Waiter<C> w = waiters.peek();
-                if (w == null) {
-                    break;
-                }
-                if (!w.isPending()) {
-                    waiters.remove(w);
-                    continue;
-                }
-                PoolEntry<C> e = closed ? null : findSlot(true);
-                if (e == null) {
-                    break;
-                }
-                if (!w.tryFulfill()) {
-                    // Cancelled or timed out between peek and here: give the slot back and go on.
-                    returnSlot(e);
-                    continue;
-                }
-                waiters.remove(w);
-                pending.decrementAndGet();
-                w.cancelTimer();
-                if (handoffs == null) {
-                    handoffs = new ArrayList<>(4);
-                }
-                handoffs.add(new Handoff<>(w, e));
+        for (;;) {
+            Waiter<C> w = waiters.peek();
+            if (w == null) {
+                break;
             }
+            if (!w.isPending()) {
+                waiters.remove(w);
+                continue;
+            }
+            PoolEntry<C> e = closed ? null : findSlot(true);
+            if (e == null) {
+                break;
+            }
+            if (!w.tryFulfill()) {
+                // Cancelled or timed out between peek and here: give the slot back and go on.
+                returnSlot(e);
+                continue;
+            }
+            waiters.remove(w);
+            pending.decrementAndGet();
+            w.cancelTimer();
+            if (handoffs == null) {
+                handoffs = new ArrayList<>(4);
+            }
+            handoffs.add(new Handoff<>(w, e));
         }
         return handoffs;
     }
