@@ -206,6 +206,15 @@ public final class ConnectionPoolManager implements AutoCloseable {
         return handshakes.snapshot();
     }
 
+    /**
+     * Forgets the cached TLS sessions: the next new connection to each route does a full
+     * handshake instead of resuming. Open connections are not affected. Used by the bench to time
+     * full handshakes on a warm client.
+     */
+    public void clearTlsSessions() {
+        SslContextFactory.clearSessions(sslContext);
+    }
+
     /** The status retry policy in force (SDK transports check that it is off). */
     public io.sluice.http.retry.StatusRetryPolicy statusRetryPolicy() {
         return context.statusRetries();

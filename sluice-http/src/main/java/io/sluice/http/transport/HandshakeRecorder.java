@@ -52,7 +52,8 @@ public final class HandshakeRecorder {
         return new TlsStats(full.sum(), resumed.sum(), failed.sum(), fullNanos.sum(), resumedNanos.sum());
     }
 
-    static boolean isResumed(SSLEngine engine, long startMillis) {
+    /** Whether the engine's finished handshake, begun at {@code startMillis} (wall clock), resumed a session. */
+    public static boolean isResumed(SSLEngine engine, long startMillis) {
         if (OPENSSL_REUSED != null && OPENSSL_REUSED.type().parameterType(0).isInstance(engine)) {
             try {
                 return (boolean) OPENSSL_REUSED.invoke(engine);
