@@ -10,6 +10,7 @@ import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http2.AbstractHttp2ConnectionHandlerBuilder;
 import io.netty.handler.codec.http2.DefaultHttp2Connection;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.DefaultHttp2RemoteFlowController;
 import io.netty.handler.codec.http2.Http2ConnectionAdapter;
 import io.netty.handler.codec.http2.Http2ConnectionDecoder;
 import io.netty.handler.codec.http2.Http2ConnectionEncoder;
@@ -21,6 +22,7 @@ import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2LocalFlowController;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2Stream;
+import io.netty.handler.codec.http2.UniformStreamByteDistributor;
 import io.netty.util.concurrent.EventExecutor;
 import io.sluice.http.HttpRequest;
 import io.sluice.http.LimitExceededException;
@@ -95,7 +97,8 @@ public final class Http2Connection extends HttpConnection {
     private int goAwayLastStreamId = Integer.MAX_VALUE;
     private long lastReadNanos = System.nanoTime();
     private long validateCounter;
-    private final Map<Long, CompletableFuture<Void>> validations = new HashMap<>();
+    /** Outstanding validation PINGs by payload; created on the first validate() (most connections never see one). */
+    private Map<Long, CompletableFuture<Void>> validations;
     private Throwable lastError;
     /** The inbound protocol violation that ended the connection (a connection error our decoder raised), or null. */
     private Http2Exception peerProtocolError;
@@ -120,6 +123,10 @@ public final class Http2Connection extends HttpConnection {
                                                       ConnectionObserver observer, ScheduledExecutorService scheduler) {
         Http2Connection c = new Http2Connection(route, ch, observer, s, scheduler);
         DefaultHttp2Connection nc = new DefaultHttp2Connection(false);
+        // Memory: the uniform distributor keeps one small state per stream; Netty's default weighted-fair one adds
+        // a priority queue, a state-only map and its removal queue per connection. Priorities are never sent
+        // (RFC 9113 deprecates them), and with equal weights both share the window evenly across streams.
+        nc.remote().flowController(new DefaultHttp2RemoteFlowController(nc, new UniformStreamByteDistributor(nc)));
         c.exchangeKey = nc.newKey();
         nc.addListener(c.new StreamEvents());
         Http2Settings initial = new Http2Settings()
@@ -176,6 +183,9 @@ public final class Http2Connection extends HttpConnection {
                 return;
             }
             long payload = VALIDATE_PING_BASE | (++validateCounter & 0xFFFFFF);
+            if (validations == null) {
+                validations = new HashMap<>(4);
+            }
             validations.put(payload, f);
             sendPing(payload);
             scheduler.schedule(() -> {
@@ -531,7 +541,7 @@ public final class Http2Connection extends HttpConnection {
                     notifyChanged(); // capacity is back
                 }
             } else {
-                CompletableFuture<Void> f = validations.remove(data);
+                CompletableFuture<Void> f = validations == null ? null : validations.remove(data);
                 if (f != null) {
                     f.complete(null);
                 }
@@ -616,10 +626,12 @@ public final class Http2Connection extends HttpConnection {
             ConnectionClosedException closed = new ConnectionClosedException("HTTP/2 connection closed", true,
                     owner.lastError);
             owner.ready.completeExceptionally(closed);
-            for (CompletableFuture<Void> f : owner.validations.values()) {
-                f.completeExceptionally(closed);
+            if (owner.validations != null) {
+                for (CompletableFuture<Void> f : owner.validations.values()) {
+                    f.completeExceptionally(closed);
+                }
+                owner.validations.clear();
             }
-            owner.validations.clear();
             super.channelInactive(ctx); // closes every stream: each open exchange fails once
             owner.notifyChanged();
         }
