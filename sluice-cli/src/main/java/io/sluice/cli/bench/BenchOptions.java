@@ -19,8 +19,9 @@ import java.time.Duration;
  * @param tlsFullSamples      phase 1: fresh clients, one full handshake each
  * @param tlsResumedSamples   phase 1: fresh connections of one client (first full, then resumed)
  * @param memoryConnections   phase 2: idle pooled connections measured (the seed's 100)
- * @param nativeLow           phase 2: connections open at the first RSS reading (0 = skip the native step)
- * @param nativeHigh          phase 2: connections open at the second RSS reading
+ * @param nativeLow           phase 2: connections open at the first RSS reading (also a heap step under --quick;
+ *                            0 = neither)
+ * @param nativeHigh          phase 2: connections open at the second RSS reading (ignored under --quick)
  * @param streams             phase 4: concurrent streaming chat completions
  * @param streamConnections   phase 4: pool limit (connections)
  * @param streamTokens        phase 4: tokens per stream
@@ -42,9 +43,9 @@ public record BenchOptions(URI url, Path cacert, boolean insecure, boolean quick
                 Duration.ofSeconds(1), Duration.ofSeconds(6), Duration.ofSeconds(6), Duration.ofSeconds(6), true);
     }
 
-    /** The short run: fewer samples, no native-memory step, the same 10 000 streams with fewer tokens. */
+    /** The short run: fewer samples, memory steps 100 and 1000 without the native step, 10 000 streams, fewer tokens. */
     public static BenchOptions quickDefaults() {
-        return new BenchOptions(null, null, false, true, 5_000, 64, 10, 50, 100, 0, 0, 10_000, 100, 4, 50,
+        return new BenchOptions(null, null, false, true, 5_000, 64, 10, 50, 100, 1000, 0, 10_000, 100, 4, 50,
                 Duration.ofSeconds(1), Duration.ofSeconds(4), Duration.ofSeconds(4), Duration.ofSeconds(3), true);
     }
 

@@ -23,11 +23,13 @@ public final class ExternalMock implements AutoCloseable {
     private final Process process;
     private final URI https;
     private final String certificatePem;
+    private final Path certificatePath;
 
-    private ExternalMock(Process process, URI https, String pem) {
+    private ExternalMock(Process process, URI https, String pem, Path pemPath) {
         this.process = process;
         this.https = https;
         this.certificatePem = pem;
+        this.certificatePath = pemPath;
     }
 
     /** Starts the mock with {@code extraArgs} after the port flags; waits up to 30 s for it to listen. */
@@ -62,8 +64,9 @@ public final class ExternalMock implements AutoCloseable {
             drain.setDaemon(true);
             drain.start();
             URI https = URI.create(field(first, "https"));
-            String pem = Files.readString(Path.of(field(first, "cert")), StandardCharsets.US_ASCII);
-            return new ExternalMock(p, https, pem);
+            Path pemPath = Path.of(field(first, "cert"));
+            String pem = Files.readString(pemPath, StandardCharsets.US_ASCII);
+            return new ExternalMock(p, https, pem, pemPath);
         } catch (Exception e) {
             p.destroyForcibly();
             if (e instanceof IOException io) {
@@ -88,6 +91,11 @@ public final class ExternalMock implements AutoCloseable {
 
     public String certificatePem() {
         return certificatePem;
+    }
+
+    /** The file the mock wrote its certificate to (PEM). */
+    public Path certificatePath() {
+        return certificatePath;
     }
 
     public long pid() {

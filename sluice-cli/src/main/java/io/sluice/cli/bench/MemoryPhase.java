@@ -1,37 +1,45 @@
 package io.sluice.cli.bench;
 
-import io.sluice.http.ConnectionPoolManager;
-import io.sluice.http.Http2Settings;
-import io.sluice.http.HttpRequest;
-import io.sluice.http.TlsOptions;
-import io.sluice.pool.Pool;
-import io.sluice.pool.PoolConfig;
-import java.net.URI;
-import java.time.Duration;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Phase 2, memory of idle pooled TLS HTTP/2 connections, in this (the client's) process.
+ * Phase 2, memory of idle pooled TLS HTTP/2 connections, measured in a JVM that holds nothing but the
+ * client ({@link MemoryChild}), against a server in another JVM (the embedded mock is started as
+ * {@link ExternalMock} for this phase; with {@code --url} the server is elsewhere anyway).
  * <ol>
- *   <li>Warm-up: one request, then the measured number of connections is opened and closed again
- *   (so the baseline has the same allocator history), then the baseline is read (heap after GC,
- *   direct memory, RSS) with no connection open.</li>
- *   <li>{@code memoryConnections} (100) connections are opened (that many requests held at once on a
- *   client that takes one stream per connection, so each needs its own connection, at most 8 connects
- *   at a time; the connections stay TLS HTTP/2), then the streams are cancelled and the connections left
- *   idle in the pool; heap and direct memory are read again.
- *   The differences are the Java-side cost of the connections.</li>
- *   <li>Unless quick: native memory (BoringSSL keeps TLS state off the heap) from RSS growth between
- *   {@code nativeLow} (1000) and {@code nativeHigh} (5000) open connections, minus the growth of the
- *   used heap and of direct memory over the same step, per connection, scaled to 100 (an upper bound;
- *   the lower bound, with the committed heap subtracted instead, is reported too).</li>
+ *   <li>The child runs with a fixed, pre-touched heap ({@code -Xms512m -Xmx512m -XX:+AlwaysPreTouch
+ *   -XX:+UseSerialGC}) and {@code MALLOC_ARENA_MAX=2}, so heap growth never shows in its resident set.</li>
+ *   <li>Baseline: one client, one warm-up connection and request, the connection closed again; heap after
+ *   GC, direct memory and RSS are read. Then, for each step N ({@code memoryConnections} (100), and
+ *   {@code nativeLow} (1000) / {@code nativeHigh} (5000) when set), a client whose pool has
+ *   minIdle = maxConnections = N opens them ({@code pool.warmUp()}), and the same readings are taken.</li>
+ *   <li>Heap and direct memory per connection: the difference between step {@code memoryConnections} and
+ *   the baseline. Native memory (BoringSSL keeps TLS state off the heap): (RSS growth − committed-heap
+ *   growth (0, pre-touched) − direct-memory growth) between {@code nativeLow} and {@code nativeHigh},
+ *   per connection. RSS is read after {@code System.trim_native_heap} (when the JVM has it), so that
+ *   memory glibc keeps from the connect burst's handshakes but no connection holds is not counted; the
+ *   untrimmed figure is reported too. Under {@code --quick} the native step is skipped.</li>
  * </ol>
- * With the embedded mock the server runs in a separate JVM for this phase, so its side of each
- * connection is not counted; with {@code --url} the server is elsewhere anyway.
+ * The criterion adds heap + direct + native for 100 connections.
  */
 public final class MemoryPhase implements Phase {
+    /** JVM flags of the measured child: fixed, pre-touched heap; a collector without background threads. */
+    static final List<String> CHILD_JVM_FLAGS = List.of("-Xms512m", "-Xmx512m", "-XX:+AlwaysPreTouch",
+            "-XX:+UseSerialGC");
+
     @Override
     public String id() {
         return "memory";
@@ -42,105 +50,121 @@ public final class MemoryPhase implements Phase {
         PhaseResult r = new PhaseResult(id(), "Memory of idle pooled TLS HTTP/2 connections");
         BenchOptions o = ctx.options();
         ExternalMock external = null;
-        URI base;
-        TlsOptions tls;
-        if (ctx.target().embedded()) {
-            external = ExternalMock.start(List.of());
-            base = external.https();
-            tls = TlsOptions.builder().trustCertificatePem(external.certificatePem()).build();
-            r.note("The mock provider ran in a separate JVM (pid " + external.pid()
-                    + ") for this phase, so only the client's memory is counted.");
-        } else {
-            base = ctx.target().main();
-            tls = ctx.target().tls();
-        }
-        long fdLimit = MemoryProbe.openFileLimit();
-        int low = o.nativeLow();
-        int high = o.nativeHigh();
-        if (high > 0 && fdLimit > 0 && fdLimit != Long.MAX_VALUE && high + 1000 > fdLimit) {
-            int capped = (int) Math.max(0, fdLimit - 1000);
-            r.note("ulimit -n is " + fdLimit + ": the native step uses " + capped + " instead of " + high
-                    + " connections.");
-            high = capped;
-        }
-        boolean nativeStep = !o.quick() && low > 0 && high > low * 2;
-        int maxConns = Math.max(o.memoryConnections(), nativeStep ? high : 0);
-        PoolConfig config = PoolConfig.builder().maxConnections(o.memoryConnections()).minIdle(0)
-                .idleTimeout(Duration.ofMinutes(30)).maxLifetime(Duration.ofMinutes(60))
-                .connectionTimeout(Duration.ofSeconds(30)).maxPending(Math.max(20_000, maxConns * 2)).build();
-        // One stream per connection: N concurrent requests need N connections, which then stay idle.
-        Http2Settings h2 = Http2Settings.defaults().withMaxConcurrentStreams(1);
-        try (ConnectionPoolManager client = ConnectionPoolManager.builder().poolConfig(config).http2(h2).tls(tls)
-                .statusRetries(false).ioThreads(2).build()) {
-            HttpRequest warm = HttpRequest.newBuilder(base.resolve("/ping")).GET().build();
-            Pool<?> pool = client.pool(warm.route());
-            ctx.progress().start("memory: baseline", 1, () -> pool.stats().open());
-            client.send(warm).get(30, java.util.concurrent.TimeUnit.SECONDS);
-            ctx.progress().done(1);
-            ctx.progress().finish();
-            // Warm-up: open the same number of connections the same way and close them again, so the
-            // baseline process has the same allocator history (pooled direct-memory chunks, JIT, classes)
-            // and the difference is what keeping the connections open costs.
-            openConnections(ctx, client, pool, base, o.memoryConnections(), 8);
-            waitClosed(pool);
-            MemoryProbe.Reading base0 = MemoryProbe.settleAndRead();
-
-            int opened = openConnections(ctx, client, pool, base, o.memoryConnections(), 8);
-            MemoryProbe.Reading at100 = MemoryProbe.settleAndRead();
-            double heapPer = (double) (at100.heapUsed() - base0.heapUsed()) / opened;
-            double directPer = (double) (at100.direct() - base0.direct()) / opened;
+        List<String> target = new ArrayList<>();
+        try {
+            if (ctx.target().embedded()) {
+                external = ExternalMock.start(List.of());
+                target.addAll(List.of("--url", external.https().toString(), "--cacert",
+                        external.certificatePath().toString()));
+                r.note("The mock provider ran in a separate JVM (pid " + external.pid() + "), the client in another"
+                        + " (" + String.join(" ", CHILD_JVM_FLAGS) + ", MALLOC_ARENA_MAX=2), so only the client's"
+                        + " memory is counted.");
+            } else {
+                target.addAll(List.of("--url", ctx.target().main().toString()));
+                if (o.cacert() != null) {
+                    target.addAll(List.of("--cacert", o.cacert().toAbsolutePath().toString()));
+                }
+                if (o.insecure()) {
+                    target.add("--insecure");
+                }
+            }
+            long fdLimit = MemoryProbe.openFileLimit();
+            int n100 = o.memoryConnections();
+            int low = o.nativeLow();
+            int high = o.quick() ? 0 : o.nativeHigh();
+            if (fdLimit > 0 && fdLimit != Long.MAX_VALUE) {
+                int cap = (int) Math.max(0, fdLimit - 1000);
+                if (high > cap) {
+                    r.note("ulimit -n is " + fdLimit + ": the native step uses " + cap + " instead of " + high
+                            + " connections.");
+                    high = cap;
+                }
+                if (low > cap) {
+                    low = 0;
+                }
+            }
+            boolean nativeStep = low > 0 && high > low * 2;
+            TreeSet<Integer> steps = new TreeSet<>();
+            steps.add(n100);
+            if (low > 0) {
+                steps.add(low);
+            }
+            if (nativeStep) {
+                steps.add(high);
+            }
+            List<Map<String, Long>> readings = runChild(ctx, target, steps);
+            Map<String, Long> base = readings.get(0);
+            Map<Integer, Map<String, Long>> byStep = new LinkedHashMap<>();
+            int i = 1;
+            for (int n : steps) {
+                byStep.put(n, readings.get(i++));
+            }
+            Map<String, Long> at = byStep.get(n100);
+            long opened = at.get("connections");
+            double heapPer = (double) (at.get("heap_used") - base.get("heap_used")) / opened;
+            double directPer = Math.max(0, (double) (at.get("direct") - base.get("direct")) / opened);
             int scale = 100;
             r.metric("connections", opened);
             r.metric("protocol", "TLS HTTP/2, idle in the pool");
-            r.metric("tls_provider", client.tlsProvider());
+            r.metric("method", "separate client JVM (" + String.join(" ", CHILD_JVM_FLAGS) + ", MALLOC_ARENA_MAX=2)");
             r.metric("heap_bytes_per_100", Math.round(heapPer * scale));
             r.metric("direct_bytes_per_100", Math.round(directPer * scale));
-            r.metric("baseline", reading(base0));
-            r.metric("at_" + opened, reading(at100));
+            r.metric("baseline", base);
+            for (Map.Entry<Integer, Map<String, Long>> e : byStep.entrySet()) {
+                Map<String, Long> m = new LinkedHashMap<>(e.getValue());
+                long n = Math.max(1, m.get("connections"));
+                m.put("heap_per_connection_bytes", Math.round((double) (m.get("heap_used") - base.get("heap_used")) / n));
+                r.metric("at_" + e.getKey(), m);
+            }
+            if (low > 0 && low != n100) {
+                Map<String, Long> a = byStep.get(n100);
+                Map<String, Long> b = byStep.get(low);
+                double marginal = (double) (b.get("heap_used") - a.get("heap_used"))
+                        / Math.max(1, b.get("connections") - a.get("connections"));
+                r.metric("heap_marginal_bytes_per_connection", Math.round(marginal));
+                r.note("Heap between " + a.get("connections") + " and " + b.get("connections") + " connections: "
+                        + Num.bytes(marginal) + " per connection (without the per-client costs that grow with the"
+                        + " first connections, e.g. the TLS session cache).");
+            }
             double nativePer = 0;
             if (nativeStep) {
-                pool.setMaxConnections(high);
-                int n1 = openConnections(ctx, client, pool, base, low, 64);
-                MemoryProbe.Reading r1 = MemoryProbe.settleAndRead();
-                int n2 = openConnections(ctx, client, pool, base, high, 64);
-                MemoryProbe.Reading r2 = MemoryProbe.settleAndRead();
-                int dn = Math.max(1, n2 - n1);
-                long dRss = r2.rss() - r1.rss();
-                long dHeapCommitted = r2.heapCommitted() - r1.heapCommitted();
-                long dDirect = r2.direct() - r1.direct();
-                // Upper bound, used for the criterion: RSS growth minus the growth of *used* heap and direct
-                // memory. Heap pages touched by garbage stay resident, so this over-counts; subtracting the
-                // committed heap instead under-counts (committed pages need not be resident). Both are reported.
-                long dHeapUsed = r2.heapUsed() - r1.heapUsed();
-                nativePer = Math.max(0, (double) (dRss - Math.max(0, dHeapUsed) - Math.max(0, dDirect)) / dn);
-                double nativeLower = Math.max(0, (double) (dRss - Math.max(0, dHeapCommitted) - Math.max(0, dDirect)) / dn);
-                r.metric("native_lower_bound_bytes_per_100", Math.round(nativeLower * scale));
-                // conservative: when the allocator already held enough chunks at 100, count the marginal cost
+                Map<String, Long> r1 = byStep.get(low);
+                Map<String, Long> r2 = byStep.get(high);
+                long n1 = r1.get("connections");
+                long n2 = r2.get("connections");
+                long dn = Math.max(1, n2 - n1);
+                boolean trimmed = r1.get("rss_trimmed") > 0 && r2.get("rss_trimmed") > 0;
+                long dRssRaw = r2.get("rss") - r1.get("rss");
+                long dRss = trimmed ? r2.get("rss_trimmed") - r1.get("rss_trimmed") : dRssRaw;
+                long dHeapCommitted = r2.get("heap_committed") - r1.get("heap_committed");
+                long dDirect = r2.get("direct") - r1.get("direct");
+                long dHeapUsed = r2.get("heap_used") - r1.get("heap_used");
+                nativePer = Math.max(0, (double) (dRss - Math.max(0, dHeapCommitted) - Math.max(0, dDirect)) / dn);
+                double nativeRaw = Math.max(0, (double) (dRssRaw - Math.max(0, dHeapCommitted) - Math.max(0, dDirect)) / dn);
                 double marginalDirect = Math.max(0, (double) dDirect / dn);
                 if (marginalDirect > directPer) {
                     directPer = marginalDirect;
                     r.metric("direct_bytes_per_100", Math.round(directPer * scale));
-                    r.note("Direct memory counted at its marginal cost from the native step, which was higher than"
-                            + " the difference measured at " + opened + " connections.");
+                    r.note("Direct memory counted at its marginal cost between " + n1 + " and " + n2
+                            + " connections, which was higher than the difference measured at " + opened + ".");
                 }
-                r.metric("at_" + n1, reading(r1));
-                r.metric("at_" + n2, reading(r2));
                 r.metric("native_step", Map.of("from_connections", n1, "to_connections", n2,
-                        "rss_growth_bytes", dRss, "heap_committed_growth_bytes", dHeapCommitted,
-                        "heap_used_growth_bytes", r2.heapUsed() - r1.heapUsed(), "direct_growth_bytes", dDirect,
-                        "rss_growth_per_connection_bytes", Math.round((double) dRss / dn)));
+                        "rss_growth_bytes", dRss, "rss_growth_untrimmed_bytes", dRssRaw,
+                        "heap_committed_growth_bytes", dHeapCommitted, "heap_used_growth_bytes", dHeapUsed,
+                        "direct_growth_bytes", dDirect, "rss_trimmed", trimmed));
                 r.metric("native_bytes_per_100", Math.round(nativePer * scale));
-                r.note("Marginal direct memory between " + n1 + " and " + n2 + " connections: "
-                        + Num.bytes((double) dDirect / dn * 100) + " per 100 (pooled-allocator chunks, not per-connection"
-                        + " buffers, dominate small counts).");
-                r.note("Native memory (counted): (RSS growth − used-heap growth − direct-memory growth) between "
-                        + n1 + " and " + n2 + " open connections, per connection, × 100. It is an upper bound: heap"
-                        + " pages touched by garbage stay resident. The lower bound subtracts the committed heap"
-                        + " instead (native_lower_bound_bytes_per_100).");
+                r.metric("native_untrimmed_bytes_per_100", Math.round(nativeRaw * scale));
+                r.metric("heap_marginal_native_step_bytes_per_connection", Math.round((double) dHeapUsed / dn));
+                r.note("Native memory: (RSS growth − committed-heap growth (" + dHeapCommitted + " B, pre-touched) −"
+                        + " direct growth) between " + n1 + " and " + n2 + " open connections, per connection, × 100"
+                        + (trimmed ? ", with RSS read after System.trim_native_heap. Untrimmed (glibc still holding"
+                        + " the connect burst's freed handshake memory): " + Num.bytes(nativeRaw * scale) + " per 100."
+                        : " (this JVM cannot trim the native heap, so freed malloc memory is counted too)."));
             } else {
                 r.metric("native_bytes_per_100", null);
                 r.note(o.quick() ? "--quick: the native-memory (RSS) step was skipped; the total counts heap and"
-                        + " direct memory only." : "The native-memory step was skipped (not enough file descriptors).");
+                        + " direct memory only." : "The native-memory step was skipped (not enough file descriptors"
+                        + " or no native step configured).");
             }
             r.metric("native_measured", nativeStep);
             long total = Math.round((heapPer + directPer + nativePer) * scale);
@@ -153,73 +177,84 @@ public final class MemoryPhase implements Phase {
         return r;
     }
 
-    private static Map<String, Object> reading(MemoryProbe.Reading m) {
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("heap_used_bytes", m.heapUsed());
-        out.put("heap_committed_bytes", m.heapCommitted());
-        out.put("direct_bytes", m.direct());
-        out.put("rss_bytes", m.rss());
-        return out;
-    }
-
-    /**
-     * Brings the pool to {@code target} open connections. Each request is held (its response not yet
-     * read) so its connection, which takes one stream, stays busy and the next request needs a new one;
-     * at most {@code parallel} connects run at once, so the allocator is not grown by a connect storm.
-     * Then every stream is cancelled and the connections go back to the pool idle.
-     */
-    private static int openConnections(BenchContext ctx, ConnectionPoolManager client, Pool<?> pool, URI base,
-            int target, int parallel) throws Exception {
-        ctx.progress().start("memory: open " + target, target, () -> pool.stats().open());
-        // a stream that stays open (its second token is ten minutes away) until we cancel it
-        HttpRequest req = BenchTarget.chatStream(base, 2, 600_000, 0);
-        java.util.concurrent.Semaphore inFlight = new java.util.concurrent.Semaphore(parallel);
-        List<java.util.concurrent.CompletableFuture<io.sluice.http.StreamingResponse>> held = new java.util.ArrayList<>();
-        int toOpen = Math.max(0, target - pool.stats().open());
-        // the already open connections are idle: hold one request on each of them too
-        for (int i = 0; i < target; i++) {
-            inFlight.acquire();
-            java.util.concurrent.CompletableFuture<io.sluice.http.StreamingResponse> f = client.stream(req);
-            f.whenComplete((resp, e) -> {
-                inFlight.release();
-                ctx.progress().done(1);
-                if (e != null) {
-                    ctx.progress().error();
+    /** Runs {@link MemoryChild}; returns its readings, the baseline first, then one per step in order. */
+    private static List<Map<String, Long>> runChild(BenchContext ctx, List<String> target, TreeSet<Integer> steps)
+            throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> cmd = new ArrayList<>();
+        cmd.add(java);
+        cmd.addAll(CHILD_JVM_FLAGS);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), MemoryChild.class.getName()));
+        cmd.addAll(target);
+        StringBuilder s = new StringBuilder();
+        for (int n : steps) {
+            s.append(s.length() == 0 ? "" : ",").append(n);
+        }
+        cmd.addAll(List.of("--steps", s.toString()));
+        Path err = Files.createTempFile("sluice-memory-child", ".err");
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(err.toFile());
+        pb.environment().put("MALLOC_ARENA_MAX", "2");
+        AtomicInteger done = new AtomicInteger();
+        ctx.progress().start("memory: client JVM, steps 0," + s, steps.size() + 1, done::get);
+        Process p = pb.start();
+        try {
+            CompletableFuture<List<Map<String, Long>>> lines = CompletableFuture.supplyAsync(() -> {
+                List<Map<String, Long>> out = new ArrayList<>();
+                try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(),
+                        StandardCharsets.UTF_8))) {
+                    String line;
+                    while ((line = in.readLine()) != null) {
+                        if (line.startsWith("reading ")) {
+                            out.add(parse(line));
+                            done.incrementAndGet();
+                            ctx.progress().done(1);
+                        } else if (line.startsWith("error ")) {
+                            throw new IllegalStateException("memory child: " + line.substring(6));
+                        } else if (line.equals("done")) {
+                            return out;
+                        }
+                    }
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
                 }
+                throw new IllegalStateException("memory child ended without finishing");
             });
-            held.add(f);
-        }
-        int failed = 0;
-        List<io.sluice.http.StreamingResponse> responses = new java.util.ArrayList<>();
-        for (java.util.concurrent.CompletableFuture<io.sluice.http.StreamingResponse> f : held) {
+            List<Map<String, Long>> out;
             try {
-                responses.add(f.get(60, java.util.concurrent.TimeUnit.SECONDS));
-            } catch (Exception e) {
-                failed++;
+                out = lines.get(15, TimeUnit.MINUTES);
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw new IllegalStateException(e.getCause().getMessage() + " (stderr: " + tail(err) + ")", e.getCause());
             }
+            if (out.size() != steps.size() + 1) {
+                throw new IllegalStateException("memory child gave " + out.size() + " readings for " + (steps.size() + 1)
+                        + " steps");
+            }
+            return out;
+        } finally {
+            ctx.progress().finish();
+            p.destroy();
+            if (!p.waitFor(5, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+            }
+            Files.deleteIfExists(err);
         }
-        int open = pool.stats().open();
-        for (io.sluice.http.StreamingResponse resp : responses) {
-            resp.close(); // RST_STREAM(CANCEL): the stream ends, the connection stays open and goes idle
-        }
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (pool.stats().leasesOut() > 0 && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
-        ctx.progress().finish();
-        if (failed > 0) {
-            throw new IllegalStateException(failed + " of " + target + " requests failed while opening connections"
-                    + " (" + toOpen + " new)");
-        }
-        return open;
     }
 
-    private static void waitClosed(Pool<?> pool) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-        while (pool.stats().open() > 0 && System.nanoTime() < deadline) {
-            if (pool.closeIdleConnections() == 0) {
-                Thread.sleep(2);
-            }
+    static Map<String, Long> parse(String line) {
+        Map<String, Long> m = new LinkedHashMap<>();
+        for (String part : line.substring("reading ".length()).trim().split(" ")) {
+            int eq = part.indexOf('=');
+            m.put(part.substring(0, eq), Long.parseLong(part.substring(eq + 1)));
+        }
+        return m;
+    }
+
+    private static String tail(Path f) {
+        try {
+            List<String> all = Files.readAllLines(f, StandardCharsets.UTF_8);
+            return String.join(" | ", all.subList(Math.max(0, all.size() - 5), all.size()));
+        } catch (IOException e) {
+            return "?";
         }
     }
 }
