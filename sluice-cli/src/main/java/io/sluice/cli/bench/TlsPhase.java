@@ -1,31 +1,56 @@
 package io.sluice.cli.bench;
 
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.util.ReferenceCountUtil;
 import io.sluice.http.ConnectionPoolManager;
-import io.sluice.http.HttpRequest;
+import io.sluice.http.Http2Settings;
 import io.sluice.http.Route;
 import io.sluice.http.TlsStats;
+import io.sluice.http.transport.HandshakeRecorder;
+import io.sluice.http.transport.HttpConnection;
+import io.sluice.http.transport.NettyTransport;
+import io.sluice.http.transport.SslContextFactory;
+import io.sluice.pool.Lease;
 import io.sluice.pool.Pool;
 import io.sluice.pool.PoolConfig;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /**
- * Phase 1, TLS handshakes through Sluice's own connect path. Each sample is one new connection
- * opened by the pool (TCP connect + TLS handshake, as {@link ConnectionPoolManager#tlsStats()} times
- * it), one request on it, then the connection is closed so the next request needs a new one.
+ * Phase 1, TLS handshakes through Sluice's own connect path, next to a bare Netty client measured the
+ * same way in the same rounds.
+ *
+ * <p>What a sample is: the time {@link ConnectionPoolManager#tlsStats()} records for one new pooled
+ * connection, opened by {@code pool.acquire()} (RouteConnectionManager.connect): from just before the
+ * TCP connect (after the DNS look-up) until the TLS handshake completes on the event loop. The h2
+ * preface and the peer's SETTINGS, which the pool also waits for, come after that and are not in it.
+ * The connection is then closed so the next acquire opens a new one.
  * <ul>
- *   <li>full: a fresh client per sample (a new TLS context, so an empty session cache);</li>
- *   <li>resumed: one client, connections opened one after another; the first is full, the rest
- *   resume the session.</li>
+ *   <li>full: one warm client; its TLS session cache is cleared before the sample
+ *   ({@link ConnectionPoolManager#clearTlsSessions()}), so the handshake is full;</li>
+ *   <li>resumed: the same client, the session cache kept.</li>
  * </ul>
- * Connections are opened one at a time, so each handshake's time is the difference of the client's
- * handshake time totals before and after it. A fresh client's event loop is first started with a
- * cleartext request when the target has a cleartext port, and 20 resumed connections are made before
- * the resumed samples; neither is counted.
+ * Baseline: a bare Netty client (Sluice's event loop setup, the same {@link SslContext} settings and
+ * trust, a plain {@link SslHandler}) timed from just before its TCP connect to its handshake's
+ * completion, and closed once the server's first bytes arrived (by then the TLS 1.3 ticket has too).
+ * Each round takes one sample of each of the four kinds, in turn, so both clients see the same load.
+ * {@link #WARMUP_ROUNDS} rounds are run first and not counted (JIT, both clients and the mock).
+ * The mock runs in this JVM and shares its cores (see docs/benchmarks.md).
  */
 public final class TlsPhase implements Phase {
-    /** Connections opened and closed before the resumed samples, not counted (JIT warm-up). */
-    static final int WARMUP = 20;
+    /** Rounds run before the samples, not counted: 4 handshakes each (Sluice and bare, full and resumed). */
+    static final int WARMUP_ROUNDS = 100;
 
     @Override
     public String id() {
@@ -42,96 +67,170 @@ public final class TlsPhase implements Phase {
         BenchOptions o = ctx.options();
         LatencyStats full = new LatencyStats();
         LatencyStats resumed = new LatencyStats();
-        long[] errors = {0};
+        LatencyStats bareFull = new LatencyStats();
+        LatencyStats bareResumed = new LatencyStats();
+        long errors = 0;
+        long unexpected = 0;
+        Route route = BenchTarget.ping(base).route();
+        int rounds = Math.max(o.tlsFullSamples(), o.tlsResumedSamples());
         PoolConfig config = PoolConfig.builder().maxConnections(1).minIdle(0).build();
-        HttpRequest ping = BenchTarget.ping(base);
-        Route route = ping.route();
-        ctx.progress().start("tls: full handshakes", o.tlsFullSamples(), null);
-        // One discarded client first: class loading and JIT would otherwise land on the first sample.
-        for (int i = -1; i < o.tlsFullSamples(); i++) {
-            try (ConnectionPoolManager client = ctx.target().client(config, io.sluice.http.Http2Settings.defaults(), 1)) {
-                if (ctx.target().http() != null) {
-                    // start the fresh client's event loop on the cleartext port, so the sample is the handshake
-                    oneRequest(client, BenchTarget.ping(ctx.target().http()));
-                }
-                TlsStats before = client.tlsStats();
-                if (!oneRequest(client, ping)) {
-                    errors[0]++;
-                    ctx.progress().error();
-                    continue;
-                }
-                TlsStats after = client.tlsStats();
-                if (i >= 0 && after.fullHandshakes() - before.fullHandshakes() == 1) {
-                    full.record(after.fullNanosTotal() - before.fullNanosTotal());
-                }
-            }
-            if (i >= 0) {
+        try (ConnectionPoolManager client = ctx.target().client(config, Http2Settings.defaults(), 1);
+             Bare bare = new Bare(SslContextFactory.build(ctx.target().tls()), route)) {
+            Pool<HttpConnection> pool = client.pool(route);
+            ctx.progress().start("tls: warm-up", WARMUP_ROUNDS, null);
+            for (int i = 0; i < WARMUP_ROUNDS; i++) {
+                sluice(client, pool, true);
+                sluice(client, pool, false);
+                bare.sample(true);
+                bare.sample(false);
                 ctx.progress().done(1);
             }
-        }
-        ctx.progress().finish();
-
-        ctx.progress().start("tls: resumed handshakes", o.tlsResumedSamples(), null);
-        long resumedCount = 0;
-        long fullInResumedRun = 0;
-        try (ConnectionPoolManager client = ctx.target().client(config, io.sluice.http.Http2Settings.defaults(), 1)) {
-            Pool<?> pool = client.pool(route);
-            for (int i = 0; i < WARMUP; i++) { // JIT warm-up of the connect path, not counted
-                oneRequest(client, ping);
-                closeConnection(pool);
-            }
-            for (int i = 0; i < o.tlsResumedSamples(); i++) {
-                TlsStats before = client.tlsStats();
-                if (!oneRequest(client, ping)) {
-                    errors[0]++;
+            ctx.progress().finish();
+            ctx.progress().start("tls: full and resumed handshakes", rounds, null);
+            for (int i = 0; i < rounds; i++) {
+                boolean doFull = i < o.tlsFullSamples();
+                boolean doResumed = i < o.tlsResumedSamples();
+                long[] s = {doFull ? sluice(client, pool, true) : 0, doResumed ? sluice(client, pool, false) : 0,
+                        doFull ? bare.sample(true) : 0, doResumed ? bare.sample(false) : 0};
+                LatencyStats[] into = {full, resumed, bareFull, bareResumed};
+                boolean failed = false;
+                for (int k = 0; k < 4; k++) {
+                    if (s[k] > 0) {
+                        into[k].record(s[k]);
+                    } else if (s[k] == FAILED) {
+                        failed = true;
+                    } else if (s[k] == WRONG_KIND) {
+                        unexpected++;
+                    }
+                }
+                if (failed) {
+                    errors++;
                     ctx.progress().error();
-                    continue;
                 }
-                TlsStats after = client.tlsStats();
-                if (after.resumedHandshakes() - before.resumedHandshakes() == 1) {
-                    resumed.record(after.resumedNanosTotal() - before.resumedNanosTotal());
-                    resumedCount++;
-                } else if (after.fullHandshakes() - before.fullHandshakes() == 1) {
-                    full.record(after.fullNanosTotal() - before.fullNanosTotal());
-                    fullInResumedRun++;
-                }
-                closeConnection(pool);
                 ctx.progress().done(1);
             }
+            ctx.progress().finish();
             r.metric("tls_provider", client.tlsProvider());
             r.metric("native_transport", client.nativeTransport());
         }
-        ctx.progress().finish();
         r.metric("full", full.summaryMillis());
         r.metric("resumed", resumed.summaryMillis());
         r.metric("full_p50_ms", Num.ms(full.percentileNanos(50)));
         r.metric("full_p99_ms", Num.ms(full.percentileNanos(99)));
         r.metric("resumed_p50_ms", Num.ms(resumed.percentileNanos(50)));
         r.metric("resumed_p99_ms", Num.ms(resumed.percentileNanos(99)));
-        r.metric("resumed_share", Num.round(o.tlsResumedSamples() == 0 ? 0
-                : (double) resumedCount / o.tlsResumedSamples(), 4));
-        r.metric("full_in_resumed_run", fullInResumedRun);
-        r.latency("full handshake", full).latency("resumed handshake", resumed);
-        r.note("Each sample is TCP connect + TLS handshake of one new pooled connection, timed by the client"
-                + " (ConnectionPoolManager.tlsStats()), one at a time, on loopback.");
-        return r.errors(errors[0]);
+        r.metric("bare_netty_full_p50_ms", Num.ms(bareFull.percentileNanos(50)));
+        r.metric("bare_netty_full_p99_ms", Num.ms(bareFull.percentileNanos(99)));
+        r.metric("bare_netty_resumed_p50_ms", Num.ms(bareResumed.percentileNanos(50)));
+        r.metric("bare_netty_resumed_p99_ms", Num.ms(bareResumed.percentileNanos(99)));
+        r.metric("unexpected_handshake_kind", unexpected);
+        r.latency("full handshake", full).latency("resumed handshake", resumed)
+                .latency("bare Netty full", bareFull).latency("bare Netty resumed", bareResumed);
+        r.note("A sample is TCP connect + TLS handshake of one new connection, on loopback, one at a time: Sluice's"
+                + " as its client records it (ConnectionPoolManager.tlsStats(), pool.acquire()), next to a bare Netty"
+                + " client timed the same way in the same rounds. One warm client each, " + WARMUP_ROUNDS
+                + " warm-up rounds; full samples clear the session cache first.");
+        return r.errors(errors);
     }
 
-    private static boolean oneRequest(ConnectionPoolManager client, HttpRequest req) {
+    private static final long FAILED = -1;
+    private static final long WRONG_KIND = -2;
+
+    /** One new pooled connection; its recorded handshake time, or FAILED / WRONG_KIND. */
+    private static long sluice(ConnectionPoolManager client, Pool<HttpConnection> pool, boolean full)
+            throws InterruptedException {
+        if (full) {
+            client.clearTlsSessions();
+        }
+        TlsStats before = client.tlsStats();
+        Lease<HttpConnection> lease;
         try {
-            return client.send(req).get(15, java.util.concurrent.TimeUnit.SECONDS).status() < 500;
+            lease = pool.acquire().get(15, TimeUnit.SECONDS);
         } catch (Exception e) {
-            return false;
+            return FAILED;
+        }
+        TlsStats after = client.tlsStats();
+        lease.invalidate();
+        closed(pool);
+        if (full && after.fullHandshakes() - before.fullHandshakes() == 1) {
+            return Math.max(1, after.fullNanosTotal() - before.fullNanosTotal());
+        }
+        if (!full && after.resumedHandshakes() - before.resumedHandshakes() == 1) {
+            return Math.max(1, after.resumedNanosTotal() - before.resumedNanosTotal());
+        }
+        return WRONG_KIND;
+    }
+
+    /** Waits (up to 5 s) until the invalidated connection is gone, so the next acquire opens a new one. */
+    private static void closed(Pool<?> pool) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (pool.stats().open() > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(0, 100_000);
         }
     }
 
-    /** Closes the (now idle) connection so that the next request opens a new one. */
-    private static void closeConnection(Pool<?> pool) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-        while (pool.stats().open() > 0 && System.nanoTime() < deadline) {
-            if (pool.closeIdleConnections() == 0) {
-                Thread.sleep(1); // the lease ends on the event loop, just after the response completed
+    /** A bare Netty TLS client on one event loop: connect, handshake, first server bytes, close. */
+    static final class Bare implements AutoCloseable {
+        private final NettyTransport transport = new NettyTransport(1, true, Duration.ofSeconds(10));
+        private final SslContext context;
+        private final Route route;
+
+        Bare(SslContext context, Route route) {
+            this.context = context;
+            this.route = route;
+        }
+
+        long sample(boolean full) throws InterruptedException {
+            if (full) {
+                SslContextFactory.clearSessions(context);
             }
+            InetSocketAddress address;
+            try {
+                address = new InetSocketAddress(InetAddress.getByName(route.host()), route.port());
+            } catch (java.net.UnknownHostException e) {
+                return FAILED;
+            }
+            CountDownLatch firstRead = new CountDownLatch(1);
+            CompletableFuture<Long> handshake = new CompletableFuture<>();
+            long startMillis = System.currentTimeMillis();
+            long t0 = System.nanoTime();
+            ChannelFuture cf = transport.bootstrap().handler(new ChannelInitializer<Channel>() {
+                @Override
+                protected void initChannel(Channel ch) {
+                    SslHandler ssl = context.newHandler(ch.alloc(), route.host(), route.port());
+                    ssl.handshakeFuture().addListener(f -> {
+                        if (f.isSuccess()) {
+                            handshake.complete(System.nanoTime() - t0);
+                        } else {
+                            handshake.completeExceptionally(f.cause());
+                        }
+                    });
+                    ch.pipeline().addLast(ssl, new ChannelInboundHandlerAdapter() {
+                        @Override
+                        public void channelRead(ChannelHandlerContext c, Object msg) {
+                            ReferenceCountUtil.release(msg);
+                            firstRead.countDown();
+                        }
+                    });
+                }
+            }).connect(address);
+            Channel ch = cf.channel();
+            try {
+                long nanos = handshake.get(15, TimeUnit.SECONDS);
+                firstRead.await(5, TimeUnit.SECONDS);
+                boolean resumed = HandshakeRecorder.isResumed(ch.pipeline().get(SslHandler.class).engine(), startMillis);
+                return resumed != full ? Math.max(1, nanos) : WRONG_KIND;
+            } catch (Exception e) {
+                return FAILED;
+            } finally {
+                ch.close().await(5, TimeUnit.SECONDS);
+            }
+        }
+
+        @Override
+        public void close() {
+            transport.close();
+            ReferenceCountUtil.release(context);
         }
     }
 }
