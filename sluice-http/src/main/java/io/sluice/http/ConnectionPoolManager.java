@@ -106,7 +106,19 @@ public final class ConnectionPoolManager implements AutoCloseable {
      * statuses included, after status retries) or fails with a {@link SluiceHttpException}.
      */
     public CompletableFuture<HttpResponse> send(HttpRequest request) {
-        return stream(request).thenCompose(StreamingResponse::aggregate);
+        Objects.requireNonNull(request, "request");
+        if (closed) {
+            return CompletableFuture.failedFuture(new ClientClosedException(request.route().toString(),
+                    "the client is closed"));
+        }
+        Pool<HttpConnection> pool;
+        try {
+            pool = pool(request.route());
+        } catch (ClientClosedException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        // Aggregated on the event loop, completed once on the callback executor (docs/http.md "Layers").
+        return Call.startAggregated(pool, request.route().toString(), request, context, guard(request.route()));
     }
 
     /**

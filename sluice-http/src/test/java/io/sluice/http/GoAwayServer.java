@@ -89,10 +89,12 @@ final class GoAwayServer implements AutoCloseable {
                 if (end) {
                     var stream = ((Http2StreamFrame) msg).stream();
                     ctx.executor().schedule(() -> {
+                        // Counted before the answer leaves: the client may see it (and the test read the
+                        // counter) before this thread would get past the flush.
+                        answered.incrementAndGet();
                         ctx.write(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().status("200")).stream(stream));
                         ctx.writeAndFlush(new DefaultHttp2DataFrame(
                                 Unpooled.copiedBuffer("ok", StandardCharsets.US_ASCII), true).stream(stream));
-                        answered.incrementAndGet();
                     }, delayMs, TimeUnit.MILLISECONDS);
                 }
             } finally {

@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.EventLoop;
 import io.sluice.http.Headers;
 import io.sluice.http.HttpRequest;
+import io.sluice.http.HttpResponse;
 import io.sluice.http.Protocol;
 import io.sluice.http.RequestTimeoutException;
 import io.sluice.http.SluiceHttpException;
@@ -73,7 +74,12 @@ public final class Call {
     private final Duration bodyIdleTimeout;
     private final Duration totalTimeout;
     private final long startNanos = System.nanoTime();
-    private final CompletableFuture<StreamingResponse> result = new CompletableFuture<>();
+    private final CompletableFuture<StreamingResponse> result;
+    /**
+     * {@code send()}: the whole response, aggregated on the event loop (internal code only) and
+     * handed to the caller on the callback executor in one hop; null for {@code stream()}.
+     */
+    private final CompletableFuture<HttpResponse> whole;
     private final AtomicBoolean settled = new AtomicBoolean();
 
     private volatile int statusAttempts;
@@ -85,7 +91,10 @@ public final class Call {
     private volatile ScheduledFuture<?> totalTimer;
     private volatile boolean finished;
 
-    private Call(Pool<HttpConnection> pool, String route, HttpRequest request, ClientContext ctx, RouteGuard guard) {
+    private Call(Pool<HttpConnection> pool, String route, HttpRequest request, ClientContext ctx, RouteGuard guard,
+                 boolean aggregate) {
+        this.result = aggregate ? null : new CompletableFuture<>();
+        this.whole = aggregate ? new CompletableFuture<>() : null;
         this.pool = pool;
         this.guard = guard;
         this.route = route;
@@ -99,23 +108,44 @@ public final class Call {
     /** Starts the request; the future completes with the response head (or the failure) on the callback executor. */
     public static CompletableFuture<StreamingResponse> start(Pool<HttpConnection> pool, String route, HttpRequest request,
                                                              ClientContext ctx, RouteGuard guard) {
-        Call c = new Call(pool, route, request, ctx, guard);
+        Call c = new Call(pool, route, request, ctx, guard, false);
+        return c.begin() ? c.result : CompletableFuture.failedFuture(guard.ejectedError());
+    }
+
+    /**
+     * Starts the request and reads the whole body ({@code send()}). The body is aggregated on
+     * the connection's event loop by {@link DefaultStreamingResponse#aggregate()} (no caller
+     * code runs there), and the future completes once, on the callback executor, with the
+     * whole response or the failure: one executor hop per request instead of one for the head
+     * plus one per body read. Cancelling the future stops the request (the stream is reset or
+     * the HTTP/1.1 connection closed).
+     */
+    public static CompletableFuture<HttpResponse> startAggregated(Pool<HttpConnection> pool, String route,
+                                                                  HttpRequest request, ClientContext ctx,
+                                                                  RouteGuard guard) {
+        Call c = new Call(pool, route, request, ctx, guard, true);
+        return c.begin() ? c.whole : CompletableFuture.failedFuture(guard.ejectedError());
+    }
+
+    /** False when the route is ejected (the call must fail fast without starting). */
+    private boolean begin() {
         RouteGuard.Admission admission = guard.admit();
         if (admission == RouteGuard.Admission.EJECTED) {
             // Fail fast: every request would only add load to an upstream that keeps failing.
-            return CompletableFuture.failedFuture(guard.ejectedError());
+            return false;
         }
-        c.probe = admission == RouteGuard.Admission.PROBE;
-        if (c.totalTimeout != null) {
-            c.totalTimer = ctx.scheduler().schedule(c::totalTimedOut, c.totalTimeout.toNanos(), TimeUnit.NANOSECONDS);
+        probe = admission == RouteGuard.Admission.PROBE;
+        if (totalTimeout != null) {
+            totalTimer = ctx.scheduler().schedule(this::totalTimedOut, totalTimeout.toNanos(), TimeUnit.NANOSECONDS);
         }
-        c.result.whenComplete((r, e) -> {
+        CompletableFuture<?> out = whole != null ? whole : result;
+        out.whenComplete((r, e) -> {
             if (e instanceof CancellationException) {
-                c.cancelledByCaller();
+                cancelledByCaller();
             }
         });
-        c.attempt();
-        return c.result;
+        attempt();
+        return true;
     }
 
     // ------------------------------------------------------------------ attempts
@@ -245,6 +275,17 @@ public final class Call {
             return;
         }
         guard.responded(response.status());
+        if (whole != null) {
+            // On the event loop: the aggregation below is our code; its ResponseBody completes inline.
+            response.aggregate().whenComplete((r, e) -> ctx.callbacks().execute(() -> {
+                if (e != null) {
+                    whole.completeExceptionally(e);
+                } else {
+                    whole.complete(r);
+                }
+            }));
+            return;
+        }
         ctx.callbacks().execute(() -> {
             if (!result.complete(response)) {
                 response.close(); // the caller cancelled meanwhile
@@ -258,7 +299,8 @@ public final class Call {
         }
         guard.failed(e, probe);
         finish();
-        ctx.callbacks().execute(() -> result.completeExceptionally(e));
+        CompletableFuture<?> out = whole != null ? whole : result;
+        ctx.callbacks().execute(() -> out.completeExceptionally(e));
     }
 
     /** The exchange is over for good (body ended or failed, or the call failed): stop the deadline timer. */
@@ -376,7 +418,8 @@ public final class Call {
                 return;
             }
             Protocol protocol = lease.connection().protocol();
-            body = new ResponseBody(exchange, ctx.callbacks(), () -> { });
+            // send(): the body's only reader is the aggregator, which runs inline on this loop.
+            body = new ResponseBody(exchange, whole != null ? Runnable::run : ctx.callbacks(), () -> { });
             body.watchIdle(route, bodyIdleTimeout);
             deliver(new DefaultStreamingResponse(status, h, protocol, body, route, ctx));
         }

@@ -293,7 +293,32 @@ public final class Http2Connection extends HttpConnection {
         } else {
             ex.requestEnded = true;
         }
+        flushAfterIteration();
+    }
+
+    /** A flush is queued for the end of this event-loop iteration. Event-loop confined. */
+    private boolean flushQueued;
+    private final Runnable iterationFlush = () -> {
+        flushQueued = false;
         handler.flush(ctx);
+    };
+
+    /**
+     * Flushes once at the end of the event loop's current iteration instead of once per request: the
+     * requests started in one iteration (each is a task on this loop) leave in one TLS record and one
+     * write. A flush per request was about 20 % of the event loops' CPU samples at 256 in flight. Must
+     * run on the loop. Falls back to an immediate flush on loops without tail tasks.
+     */
+    private void flushAfterIteration() {
+        if (flushQueued) {
+            return;
+        }
+        if (loop instanceof io.netty.channel.SingleThreadEventLoop st) {
+            flushQueued = true;
+            st.executeAfterEventLoopIteration(iterationFlush);
+        } else {
+            handler.flush(ctx);
+        }
     }
 
     private void sendPing(long payload) {
