@@ -16,8 +16,8 @@ import java.time.Duration;
  * @param quick               the short run (the native-memory step is skipped)
  * @param requests            phase 3: requests at steady load
  * @param concurrency         phase 3: requests in flight
- * @param tlsFullSamples      phase 1: fresh clients, one full handshake each
- * @param tlsResumedSamples   phase 1: fresh connections of one client (first full, then resumed)
+ * @param tlsFullSamples      phase 1: full handshakes (new connections of one warm client, session cache cleared)
+ * @param tlsResumedSamples   phase 1: resumed handshakes (new connections of the same client)
  * @param memoryConnections   phase 2: idle pooled connections measured (the seed's 100)
  * @param nativeLow           phase 2: connections open at the first RSS reading (also a heap step under --quick;
  *                            0 = neither)
@@ -39,13 +39,13 @@ public record BenchOptions(URI url, Path cacert, boolean insecure, boolean quick
 
     /** The full run. */
     public static BenchOptions defaults() {
-        return new BenchOptions(null, null, false, false, 20_000, 64, 30, 200, 100, 1000, 5000, 10_000, 100, 16, 50,
+        return new BenchOptions(null, null, false, false, 20_000, 64, 200, 200, 100, 1000, 5000, 10_000, 100, 16, 50,
                 Duration.ofSeconds(1), Duration.ofSeconds(6), Duration.ofSeconds(6), Duration.ofSeconds(6), true);
     }
 
     /** The short run: fewer samples, memory steps 100 and 1000 without the native step, 10 000 streams, fewer tokens. */
     public static BenchOptions quickDefaults() {
-        return new BenchOptions(null, null, false, true, 5_000, 64, 10, 50, 100, 1000, 0, 10_000, 100, 4, 50,
+        return new BenchOptions(null, null, false, true, 5_000, 64, 50, 50, 100, 1000, 0, 10_000, 100, 4, 50,
                 Duration.ofSeconds(1), Duration.ofSeconds(4), Duration.ofSeconds(4), Duration.ofSeconds(3), true);
     }
 
