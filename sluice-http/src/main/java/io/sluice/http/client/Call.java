@@ -361,6 +361,8 @@ public final class Call {
         private long discarded;
         private ResponseBody body;
         private io.netty.util.concurrent.ScheduledFuture<?> headersTimer;
+        /** The headers timer was kept at the head as the body's first idle check (see {@link #onHeaders}). */
+        private boolean timerWatchesBody;
         private final AtomicBoolean leaseEnded = new AtomicBoolean();
 
         Attempt(Lease<HttpConnection> lease) {
@@ -393,7 +395,14 @@ public final class Call {
         }
 
         private void headersTimedOut() {
-            if (headers || terminal) {
+            if (terminal) {
+                return;
+            }
+            if (headers) {
+                if (timerWatchesBody && body != null) {
+                    timerWatchesBody = false;
+                    body.checkIdleNow(route, bodyIdleTimeout); // arms the body's own watchdog when not idle
+                }
                 return;
             }
             RequestTimeoutException t = new RequestTimeoutException(route, RequestTimeoutException.Phase.HEADERS,
@@ -405,8 +414,13 @@ public final class Call {
         @Override
         public void onHeaders(int status, Headers h) {
             headers = true;
-            if (headersTimer != null) {
-                headersTimer.cancel(false);
+            io.netty.util.concurrent.ScheduledFuture<?> timer = headersTimer;
+            // Keep the pending headers timer as the body's first idle check when it is due no later than the
+            // idle bound would be (an early check re-arms for the rest): one schedule and one cancel per
+            // request instead of two of each on this loop's timer queue.
+            boolean keep = timer != null && !settled.get() && timer.getDelay(TimeUnit.NANOSECONDS) <= bodyIdleTimeout.toNanos();
+            if (timer != null && !keep) {
+                timer.cancel(false);
             }
             if (settled.get()) {
                 exchange.cancel(new CancellationException("call already settled"));
@@ -420,7 +434,11 @@ public final class Call {
             Protocol protocol = lease.connection().protocol();
             // send(): the body's only reader is the aggregator, which runs inline on this loop.
             body = new ResponseBody(exchange, whole != null ? Runnable::run : ctx.callbacks(), () -> { });
-            body.watchIdle(route, bodyIdleTimeout);
+            if (keep) {
+                timerWatchesBody = true;
+            } else {
+                body.watchIdle(route, bodyIdleTimeout);
+            }
             deliver(new DefaultStreamingResponse(status, h, protocol, body, route, ctx));
         }
 
@@ -442,6 +460,7 @@ public final class Call {
         @Override
         public void onComplete() {
             terminal = true;
+            cancelTimerWatchingBody();
             endLease();
             if (retryAfterBody != null) {
                 retryLater(retryAfterBody);
@@ -455,7 +474,7 @@ public final class Call {
         public void onFailure(Throwable cause) {
             terminal = true;
             if (headersTimer != null) {
-                headersTimer.cancel(false);
+                headersTimer.cancel(false); // pending before the head, or kept as the body's idle check
             }
             endLease();
             if (retryAfterBody != null) {
@@ -465,6 +484,13 @@ public final class Call {
                 finish();
             } else {
                 attemptFailed(this, cause);
+            }
+        }
+
+        /** A finished exchange must not stay reachable from the loop's timer queue for the rest of the bound. */
+        private void cancelTimerWatchingBody() {
+            if (headersTimer != null) {
+                headersTimer.cancel(false); // a no-op when it was cancelled at the head already
             }
         }
 

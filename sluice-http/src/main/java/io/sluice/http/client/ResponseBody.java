@@ -58,7 +58,6 @@ final class ResponseBody {
         this.onCancel = onCancel;
     }
 
-    /** Starts the body-idle watchdog on the exchange's event loop. */
     /**
      * The body-idle watchdog's pending task; cancelled when the body ends, fails or is
      * cancelled, so a finished response is not kept reachable by the event loop's timer
@@ -77,8 +76,23 @@ final class ResponseBody {
     }
 
     void watchIdle(String route, Duration idle) {
+        idleWatch = exchange.executor().schedule(idleCheck(route, idle), idle.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * Runs the body-idle check now, on the event loop: fails the body when it has been idle
+     * for the bound while the caller waits, and otherwise arms the watchdog for when it could
+     * be. {@code Call} uses it when its headers timer, still pending at the response head and
+     * due no later than the idle bound, is kept as the first idle check (one timer per
+     * request instead of two).
+     */
+    void checkIdleNow(String route, Duration idle) {
+        idleCheck(route, idle).run();
+    }
+
+    private Runnable idleCheck(String route, Duration idle) {
         long idleNanos = idle.toNanos();
-        idleWatch = exchange.executor().schedule(new Runnable() {
+        return new Runnable() {
             @Override
             public void run() {
                 long quietFor;
@@ -103,7 +117,7 @@ final class ResponseBody {
                     idleWatch = exchange.executor().schedule(this, Math.max(1, next), TimeUnit.NANOSECONDS);
                 }
             }
-        }, idleNanos, TimeUnit.NANOSECONDS);
+        };
     }
 
     // ------------------------------------------------------------------ producer (event loop)
