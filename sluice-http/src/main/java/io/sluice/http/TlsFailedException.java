@@ -26,4 +26,14 @@ public final class TlsFailedException extends SluiceHttpException {
     public Reason reason() {
         return reason;
     }
+
+    /**
+     * A certificate or protocol problem will not go away on another attempt; a handshake that
+     * broke off for another reason (the peer closed or reset the connection mid-handshake,
+     * e.g. while restarting) may well succeed on the next one, so the pool retries it.
+     */
+    @Override
+    public boolean retryable() {
+        return reason == Reason.OTHER;
+    }
 }
