@@ -99,7 +99,9 @@ public final class SslContextFactory {
                             ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
                             ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
                             alpn))
-                    .sessionCacheSize(1024)
+                    // A client resumes with a handful of routes; 1024 cached sessions cost about
+                    // 130 kB of heap per 100 connections in ./sluice bench for no resumption gain.
+                    .sessionCacheSize(64)
                     .sessionTimeout(3600);
             if (options.insecure()) {
                 if (INSECURE_WARNED.compareAndSet(false, true)) {
