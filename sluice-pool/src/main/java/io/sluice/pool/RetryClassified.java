@@ -9,6 +9,8 @@ package io.sluice.pool;
  *
  * <p>Implemented by exception classes; the pool looks at the failure and its causes and
  * obeys the first one that implements this interface.
+ *
+ * <p><b>Thread-safety:</b> implementations are exceptions, immutable once thrown.
  */
 public interface RetryClassified {
 

@@ -11,6 +11,8 @@ import io.sluice.pool.PoolStats;
  * {@code concurrency} in flight over the default pool (the seed's settings: max 100, min idle 10),
  * TLS HTTP/2. Reports the pool's acquire-wait percentiles and hit rate ({@link PoolStats}), its
  * acquire-wait histogram, and the request latency.
+ *
+ * <p><b>Thread-safety:</b> stateless between runs; one run at a time.
  */
 public final class AcquirePhase implements Phase {
     @Override

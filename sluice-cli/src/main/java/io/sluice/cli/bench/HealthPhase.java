@@ -25,6 +25,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * mock kills every connection (TCP reset), then sends GOAWAY on every connection, then kills them
  * again. Bad connections must be noticed and replaced with no failed request. A {@link HealthMonitor}
  * with a shortened interval probes the route meanwhile. Needs the embedded mock (fault actions).
+ *
+ * <p><b>Thread-safety:</b> stateless between runs; one run at a time.
  */
 public final class HealthPhase implements Phase {
     static final int IN_FLIGHT = 64;

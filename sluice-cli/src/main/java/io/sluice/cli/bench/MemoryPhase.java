@@ -34,6 +34,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   untrimmed figure is reported too. Under {@code --quick} the native step is skipped.</li>
  * </ol>
  * The criterion adds heap + direct + native for 100 connections.
+ *
+ * <p><b>Thread-safety:</b> stateless between runs; one run at a time.
  */
 public final class MemoryPhase implements Phase {
     /** JVM flags of the measured child: fixed, pre-touched heap; a collector without background threads. */

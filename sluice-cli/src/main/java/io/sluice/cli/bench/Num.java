@@ -2,7 +2,9 @@ package io.sluice.cli.bench;
 
 import java.util.Locale;
 
-/** Number formatting shared by the reports, so the text, JSON and HTML show the same digits. */
+/** Number formatting shared by the reports, so the text, JSON and HTML show the same digits. *
+ * <p><b>Thread-safety:</b> stateless.
+ */
 public final class Num {
     private Num() {
     }

@@ -25,6 +25,8 @@ import java.util.concurrent.ScheduledExecutorService;
  * scaler's 100 ms threshold and the pool grows; then an idle spell, where utilisation falls under
  * 30 % and the pool shrinks. The {@link AdaptiveScaler} runs with the seed's rules but its interval
  * shortened (1 s instead of 10 s) so the run stays short; every decision is reported.
+ *
+ * <p><b>Thread-safety:</b> stateless between runs; one run at a time.
  */
 public final class ScalingPhase implements Phase {
     static final int START_MAX = 10;

@@ -19,6 +19,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * most streams open at once on one connection (the mock's counter; with {@code --url} a lower bound
  * from the pool: peak leases ÷ open connections), the most open at once overall, throughput and the
  * time to the last event.
+ *
+ * <p><b>Thread-safety:</b> stateless between runs; one run at a time.
  */
 public final class StreamsPhase implements Phase {
     /**

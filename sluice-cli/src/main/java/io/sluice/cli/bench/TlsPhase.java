@@ -47,6 +47,8 @@ import java.util.concurrent.TimeUnit;
  * Each round takes one sample of each of the four kinds, in turn, so both clients see the same load.
  * {@link #WARMUP_ROUNDS} rounds are run first and not counted (JIT, both clients and the mock).
  * The mock runs in this JVM and shares its cores (see docs/benchmarks.md).
+ *
+ * <p><b>Thread-safety:</b> stateless between runs; one run at a time.
  */
 public final class TlsPhase implements Phase {
     /** Rounds run before the samples, not counted: 4 handshakes each (Sluice and bare, full and resumed). */

@@ -9,6 +9,8 @@ import java.util.stream.Collectors;
 /**
  * The faults a soak injects. Server-wide faults act on the mock ({@link #serverWide()}); the others
  * are one request carrying the mock's {@code x-mock-*} knob, whose failure is expected.
+ *
+ * <p><b>Thread-safety:</b> immutable enum.
  */
 public enum Fault {
     /** Every connection reset (SO_LINGER 0), no GOAWAY. */

@@ -1,6 +1,8 @@
 package io.sluice.cli.soak;
 
-/** The soak's request mix. */
+/** The soak's request mix. *
+ * <p><b>Thread-safety:</b> immutable enum.
+ */
 public enum RequestKind {
     /** Plain chat completion over {@code http://} (HTTP/1.1). */
     CHAT_H1("chat_h1", false, false),

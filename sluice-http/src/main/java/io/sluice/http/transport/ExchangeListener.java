@@ -15,6 +15,8 @@ import io.sluice.http.Headers;
  * listener must release it exactly once, and report the bytes through
  * {@link Exchange#bytesConsumed} when the caller is done so HTTP/2 flow control credits
  * the window.
+ *
+ * <p><b>Thread-safety:</b> every callback is made on the connection's event loop, one at a time; implementations must not block.
  */
 public interface ExchangeListener {
 
