@@ -100,6 +100,8 @@ public final class Pool<C> implements AutoCloseable {
     private final AtomicInteger allocated = new AtomicInteger();
     private final AtomicInteger connecting = new AtomicInteger();
     private volatile int maxConnections;
+    /** Connections kept open and warm; starts at the config's, changed by {@link #setMinIdle}. */
+    private volatile int minIdle;
     /**
      * What a connect in progress is expected to supply: the manager's guess until the first
      * connection opens, then the capacity of the most recently opened one.
@@ -132,6 +134,7 @@ public final class Pool<C> implements AutoCloseable {
         this.scheduler = ownsScheduler ? PoolScheduler.newScheduler(name) : b.scheduler;
         this.completionExecutor = b.completionExecutor;
         this.maxConnections = config.maxConnections();
+        this.minIdle = config.minIdle();
         this.expectedCapacity = Math.max(1, manager.expectedCapacity());
         this.bypassNanos = config.validationBypassWindow().toNanos();
         this.connectionTimeoutNanos = config.connectionTimeout().toNanos();
@@ -943,7 +946,7 @@ public final class Pool<C> implements AutoCloseable {
         }
         Arrays.sort(byAge, (a, b) -> Long.compare(a[0], b[0]));
         for (long[] k : byAge) {
-            if (idle <= config.minIdle()) {
+            if (idle <= minIdle) {
                 break;
             }
             if (closeIfIdle(expiredIdle.get((int) k[1]), CloseReason.IDLE)) {
@@ -959,7 +962,7 @@ public final class Pool<C> implements AutoCloseable {
         if (closed) {
             return;
         }
-        int target = Math.min(config.minIdle(), maxConnections);
+        int target = Math.min(minIdle, maxConnections);
         int idleOrComing = connecting.get();
         for (PoolEntry<C> e : entries) {
             long w = e.word();
@@ -982,7 +985,7 @@ public final class Pool<C> implements AutoCloseable {
         Runnable[] check = new Runnable[1];
         check[0] = () -> {
             PoolStats s = stats();
-            if (closed || s.open() >= Math.min(config.minIdle(), maxConnections) || s.connecting() == 0) {
+            if (closed || s.open() >= Math.min(minIdle, maxConnections) || s.connecting() == 0) {
                 done.complete(null);
             } else {
                 if (schedule(check[0], TimeUnit.MILLISECONDS.toNanos(5)) == null) {
@@ -1000,7 +1003,8 @@ public final class Pool<C> implements AutoCloseable {
      * Changes the limit on connections open or connecting. Growing serves waiters at once;
      * shrinking marks surplus connections draining (idle ones first), so they take no new
      * leases and close on their last release. Draining connections count against the new
-     * limit until they close.
+     * limit until they close. Growing also opens connections up to minIdle at once, when
+     * the old limit held the pool below it.
      */
     public void setMaxConnections(int n) {
         if (n < 1) {
@@ -1012,7 +1016,32 @@ public final class Pool<C> implements AutoCloseable {
             shrinkTo(n);
         }
         LOG.debug("pool '{}': maxConnections {} -> {}", name, old, n);
+        if (n > old) {
+            replenish(); // a minIdle the old limit clipped is topped up now, not at the next housekeeping tick
+        }
         drain();
+    }
+
+    /**
+     * Changes how many connections are kept open and warm (never more than maxConnections).
+     * Raising it opens the missing ones at once; lowering it lets the surplus close when
+     * their idle timeout passes, as any idle connection above minIdle does.
+     */
+    public void setMinIdle(int n) {
+        if (n < 0) {
+            throw new IllegalArgumentException("minIdle must not be negative, was " + n);
+        }
+        int old = minIdle;
+        minIdle = n;
+        LOG.debug("pool '{}': minIdle {} -> {}", name, old, n);
+        if (n > old) {
+            replenish();
+        }
+    }
+
+    /** The current minIdle (the config's unless {@link #setMinIdle} changed it). */
+    public int minIdle() {
+        return minIdle;
     }
 
     private void shrinkTo(int n) {

@@ -565,6 +565,38 @@ class PoolTest {
     }
 
     @Test
+    void growingTopsUpMinIdleTheOldLimitClipped() {
+        Pool<Conn> p = pool(cfg(6).minIdle(6));
+        p.warmUp().join();
+        p.setMaxConnections(2);
+        assertThat(p.stats().open()).isEqualTo(2);
+        p.setMaxConnections(5);
+        p.warmUp().join();
+        assertThat(p.stats().open()).as("opened by the resize, no housekeeping ran").isEqualTo(5);
+        assertThat(manager.openNow.get()).isEqualTo(5);
+        assertExact(p);
+    }
+
+    @Test
+    void raisingMinIdleOpensTheMissingConnectionsAtOnceAndLoweringLetsThemIdleOut() {
+        Pool<Conn> p = pool(cfg(10).minIdle(0).idleTimeout(Duration.ofSeconds(90)));
+        assertThat(p.stats().open()).isZero();
+        p.setMinIdle(4);
+        p.warmUp().join();
+        assertThat(p.stats().open()).isEqualTo(4);
+        p.setMinIdle(20);
+        p.warmUp().join();
+        assertThat(p.stats().open()).as("never above maxConnections").isEqualTo(10);
+        p.setMinIdle(3);
+        ticker.advance(Duration.ofSeconds(91));
+        p.runHousekeeping();
+        assertThat(p.stats().open()).isEqualTo(3);
+        assertThat(p.minIdle()).isEqualTo(3);
+        assertThatThrownBy(() -> p.setMinIdle(-1)).isInstanceOf(IllegalArgumentException.class);
+        assertExact(p);
+    }
+
+    @Test
     void expiredConnectionsRetireAndMultiplexedOnesDrainFirst() {
         manager.capacity = 10;
         Pool<Conn> p = pool(cfg(2).maxLifetime(Duration.ofSeconds(10)));

@@ -120,8 +120,9 @@ public final class ClientRun {
         settle();
         Map<String, Object> base0 = new LinkedHashMap<>();
         base0.put("target", 0);
-        base0.put("heap_bytes", heapAfterGc());
+        base0.put("heap_bytes", liveHeap());
         base0.put("rss_bytes", rss());
+        base0.put("jvm_native_bytes", jvmNativeCommitted());
         System.out.println("STEP " + JSON.writeValueAsString(base0));
         System.out.flush();
         stdin.readLine();
@@ -139,8 +140,9 @@ public final class ClientRun {
             settle();
             Map<String, Object> s = new LinkedHashMap<>();
             s.put("target", step);
-            s.put("heap_bytes", heapAfterGc());
+            s.put("heap_bytes", liveHeap());
             s.put("rss_bytes", rss());
+            s.put("jvm_native_bytes", jvmNativeCommitted());
             s.put("errors", o.errors());
             System.out.println("STEP " + JSON.writeValueAsString(s));
             System.out.flush();
@@ -191,6 +193,54 @@ public final class ClientRun {
         } catch (Exception e) {
             return false;
         }
+    }
+
+    /**
+     * Bytes of live objects: the total of {@code GC.class_histogram}, which runs a full collection first.
+     * The MXBean's "used" right after {@code System.gc()} strays by megabytes between readings (G1 keeps
+     * regions it has not yet reclaimed); falls back to it where the command is missing.
+     */
+    static long liveHeap() throws InterruptedException {
+        try {
+            String histogram = dcmd("gcClassHistogram");
+            for (String line : histogram.split("\n")) {
+                String t = line.trim();
+                if (t.startsWith("Total")) {
+                    String[] f = t.split("\\s+");
+                    return Long.parseLong(f[f.length - 1]);
+                }
+            }
+        } catch (Exception e) {
+            // fall through
+        }
+        return heapAfterGc();
+    }
+
+    /**
+     * The JVM's own committed native memory (heap, code cache, compiler arenas, metaspace, thread stacks,
+     * direct buffers) as Native Memory Tracking counts it ({@code -XX:NativeMemoryTracking=summary}), in
+     * bytes; -1 when tracking is off. RSS minus this is what native libraries (BoringSSL) hold.
+     */
+    static long jvmNativeCommitted() {
+        try {
+            for (String line : dcmd("vmNativeMemory", "summary").split("\n")) {
+                String t = line.trim();
+                int at = t.indexOf("committed=");
+                if (t.startsWith("Total:") && at >= 0) {
+                    String v = t.substring(at + "committed=".length());
+                    return Long.parseLong(v.substring(0, v.indexOf("KB")).trim()) * 1024;
+                }
+            }
+        } catch (Exception e) {
+            // tracking off or the command missing
+        }
+        return -1;
+    }
+
+    private static String dcmd(String operation, String... args) throws Exception {
+        return (String) ManagementFactory.getPlatformMBeanServer().invoke(
+                new ObjectName("com.sun.management:type=DiagnosticCommand"), operation,
+                new Object[] {args}, new String[] {String[].class.getName()});
     }
 
     static long heapAfterGc() throws InterruptedException {

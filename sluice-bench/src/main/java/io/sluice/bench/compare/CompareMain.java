@@ -204,8 +204,9 @@ public final class CompareMain {
         JsonNode before = mock.awaitQuiet(err);
         List<String> cmd = new ArrayList<>(javaCommand());
         if (memory) {
-            // A fixed, pre-touched heap keeps the Java heap's share of the RSS constant, so RSS growth is native.
-            cmd.addAll(List.of("-Xms1g", "-Xmx1g", "-XX:+AlwaysPreTouch"));
+            // A fixed, pre-touched heap keeps the Java heap's share of the RSS constant; Native Memory Tracking
+            // tells the JVM's own native growth (compiler arenas, code cache) apart from the libraries'.
+            cmd.addAll(List.of("-Xms1g", "-Xmx1g", "-XX:+AlwaysPreTouch", "-XX:NativeMemoryTracking=summary"));
         } else {
             cmd.addAll(List.of("-Xms1g", "-Xmx1g"));
             if (o.warmup != null) {

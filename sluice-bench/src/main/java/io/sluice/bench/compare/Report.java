@@ -40,10 +40,11 @@ final class Report {
     }
 
     /**
-     * Per-connection memory from the steps: heap slope between the first two non-zero steps (100 and
-     * 1000 by default), native slope (RSS, whose Java-heap part is constant because the heap is
-     * fixed and pre-touched) between the last two (1000 and 5000). Divided by the connections the
-     * server saw open, not by the targets.
+     * Per-connection memory from the steps: heap slope (live objects) between the first two non-zero
+     * steps (100 and 1000 by default), native slope between the last two (1000 and 5000): RSS minus the
+     * JVM's own committed native memory by Native Memory Tracking (the heap, fixed and pre-touched, and
+     * compiler arenas and code cache, which move RSS by megabytes between readings), or RSS alone when
+     * a step has no NMT reading. Divided by the connections the server saw open, not by the targets.
      */
     static ObjectNode memoryResult(ObjectNode child, ArrayNode openAtStep, long accepted) {
         ArrayNode steps = (ArrayNode) child.get("steps");
@@ -54,16 +55,26 @@ final class Report {
         ArrayNode open = r.putArray("connections_open");
         ArrayNode heap = r.putArray("heap_bytes");
         ArrayNode rss = r.putArray("rss_bytes");
+        ArrayNode jvm = r.putArray("jvm_native_bytes");
+        ArrayNode libraries = r.putArray("native_bytes");
+        boolean nmt = true;
+        for (int i = 0; i < steps.size(); i++) {
+            nmt &= steps.get(i).path("jvm_native_bytes").asLong(-1) >= 0;
+        }
         for (int i = 0; i < steps.size(); i++) {
             targets.add(steps.get(i).path("target").asInt());
             open.add(openAtStep.path(i).asLong());
             heap.add(steps.get(i).path("heap_bytes").asLong());
             rss.add(steps.get(i).path("rss_bytes").asLong());
+            jvm.add(steps.get(i).path("jvm_native_bytes").asLong(-1));
+            libraries.add(steps.get(i).path("rss_bytes").asLong()
+                    - (nmt ? steps.get(i).path("jvm_native_bytes").asLong() : 0));
         }
+        r.put("native_method", nmt ? "RSS - JVM native (NMT)" : "RSS");
         int n = steps.size();
         // index 0 is the baseline before any connection; 1 and 2 are the first two steps
         r.put("heap_per_connection_bytes", slope(heap, open, 1, 2));
-        r.put("native_per_connection_bytes", slope(rss, open, n - 2, n - 1));
+        r.put("native_per_connection_bytes", slope(libraries, open, n - 2, n - 1));
         double h = r.path("heap_per_connection_bytes").asDouble(Double.NaN);
         double nat = r.path("native_per_connection_bytes").asDouble(Double.NaN);
         if (!Double.isNaN(h) && !Double.isNaN(nat)) {
@@ -135,7 +146,8 @@ final class Report {
 
     static String memoryTable(JsonNode doc) {
         StringBuilder sb = new StringBuilder();
-        sb.append("Memory per idle TLS connection (heap slope between the first two steps, native = RSS slope between the last two)\n");
+        sb.append("Memory per idle TLS connection (heap: live-object slope between the first two steps; native: slope of RSS"
+                + " minus the JVM's own native memory (NMT) between the last two)\n");
         sb.append(String.format(Locale.ROOT, "%-26s %-8s %-20s %-22s %-24s %10s %10s %10s %6s%n",
                 "client", "proto", "open at steps", "heap MiB at steps", "RSS MiB at steps", "heap B/c", "native B/c",
                 "total B/c", "errors"));

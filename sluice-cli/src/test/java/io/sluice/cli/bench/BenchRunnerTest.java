@@ -30,7 +30,7 @@ class BenchRunnerTest {
 
     @BeforeAll
     static void runSmall() {
-        BenchOptions o = BenchOptions.quickDefaults().withLoad(1000, 32).withTls(3, 10).withMemory(20, 0, 0)
+        BenchOptions o = BenchOptions.defaults().withLoad(1000, 32).withTls(3, 10).withMemory(20, 40, 100)
                 .withStreams(500, 10, 2, 10)
                 .withScaling(Duration.ofMillis(500), Duration.ofMillis(2500), Duration.ofMillis(2500))
                 .withHealth(Duration.ofSeconds(2)).withProgress(false);
@@ -50,6 +50,11 @@ class BenchRunnerTest {
         assertThat(report.phase("streams").number("ok")).isEqualTo(500);
         assertThat(report.phase("streams").number("max_streams_one_connection")).isGreaterThanOrEqualTo(1);
         assertThat(report.phase("tls_handshake").metrics().get("resumed").toString()).contains("count=10");
+        PhaseResult memory = report.phase("memory");
+        assertThat(memory.metrics().get("native_measured")).isEqualTo(true);
+        assertThat(memory.metrics().get("native_step").toString()).as("the JVM's own share came from NMT")
+                .contains("nmt=true").contains("from_connections=40").contains("to_connections=100");
+        assertThat(memory.metrics().get("native_bytes_per_100")).isInstanceOf(Number.class);
         // 500 streams are not 10 000: that row must say FAIL, never PASS
         assertThat(report.criterion("load_10k").pass()).isFalse();
         assertThat(report.allPass()).isFalse();
