@@ -11,7 +11,13 @@ public final class TlsFailedException extends SluiceHttpException {
         HOSTNAME_MISMATCH,
         /** The peer did not speak TLS, or no common version/cipher/ALPN protocol. */
         PROTOCOL,
-        /** The client certificate was refused, or anything else. */
+        /**
+         * The server refused our client certificate, or required one and got none (its alert:
+         * bad_certificate, certificate_required, certificate_unknown, …). In TLS 1.3 this arrives
+         * after our side of the handshake finished, before the first response.
+         */
+        CERTIFICATE_REFUSED,
+        /** Anything else, e.g. the peer closed or reset the connection mid-handshake. */
         OTHER
     }
 

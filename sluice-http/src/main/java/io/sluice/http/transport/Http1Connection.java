@@ -374,6 +374,9 @@ public final class Http1Connection extends HttpConnection {
             H1Exchange ex = current;
             if (ex != null) {
                 Throwable cause = ex.cancelReason != null ? ex.cancelReason
+                        : !responseBytesSeen && TlsFailures.isTlsFailure(lastError)
+                        // TLS 1.3: a refused client certificate is reported after our side of the handshake ended
+                        ? TlsFailures.classify(route.toString(), lastError)
                         : new ConnectionClosedException("connection closed by the peer during the exchange",
                         !responseBytesSeen, ex.requestWritten, lastError);
                 fail(ex, cause);

@@ -14,6 +14,7 @@ import io.netty.handler.codec.http2.DefaultHttp2RemoteFlowController;
 import io.netty.handler.codec.http2.Http2ConnectionAdapter;
 import io.netty.handler.codec.http2.Http2ConnectionDecoder;
 import io.netty.handler.codec.http2.Http2ConnectionEncoder;
+import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2ConnectionHandler;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Exception;
@@ -677,6 +678,23 @@ public final class Http2Connection extends HttpConnection {
                 return;
             }
             super.onStreamError(ctx, outbound, cause, e);
+        }
+
+        /**
+         * Errors that are not HTTP/2's (a TLS alert from the peer, an I/O error) would travel to the pipeline's
+         * tail, be logged there as unhandled, and leave the connection's own cause unknown; they end the
+         * connection here and become the cause its streams and its SETTINGS wait fail with.
+         */
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) throws Exception {
+            if (Http2CodecUtil.getEmbeddedHttp2Exception(cause) != null) {
+                super.exceptionCaught(ctx, cause);
+                return;
+            }
+            LOG.debug("{}: connection error: {}", owner.route, cause.toString());
+            owner.lastError = cause;
+            owner.broken = true;
+            ctx.close();
         }
 
         @Override

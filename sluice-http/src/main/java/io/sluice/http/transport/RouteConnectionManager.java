@@ -149,6 +149,8 @@ public final class RouteConnectionManager implements ConnectionManager<HttpConne
                     SslHandler ssl = sslContext.newHandler(ch.alloc(), route.host(), route.port());
                     ssl.setHandshakeTimeoutMillis(settings.connectTimeout().toMillis());
                     ch.pipeline().addLast("tls", ssl);
+                    // until the protocol's handlers are in: a failed handshake's error ends here, not at the tail
+                    ch.pipeline().addLast(HandshakeErrorSink.NAME, HandshakeErrorSink.INSTANCE);
                 }
             }
         }).connect(address);
@@ -205,6 +207,9 @@ public final class RouteConnectionManager implements ConnectionManager<HttpConne
             ch.close();
             return;
         }
+        if (ch.pipeline().get(HandshakeErrorSink.NAME) != null) {
+            ch.pipeline().remove(HandshakeErrorSink.NAME);
+        }
         if (!h2) {
             Http1Connection c = Http1Connection.install(ch, route, settings, this);
             if (!result.complete(c)) {
@@ -214,7 +219,9 @@ public final class RouteConnectionManager implements ConnectionManager<HttpConne
         }
         Http2Connection.install(ch, route, settings, this, scheduler).whenComplete((c, e) -> {
             if (e != null) {
-                result.completeExceptionally(new ConnectFailedException(route.toString(),
+                // TLS 1.3: a server that refuses our certificate says so after our side of the handshake ended
+                result.completeExceptionally(TlsFailures.isTlsFailure(e) ? TlsFailures.classify(route.toString(), e)
+                        : new ConnectFailedException(route.toString(),
                         "HTTP/2 connection closed before the server's SETTINGS", e));
             } else if (!result.complete(c)) {
                 ch.close();
