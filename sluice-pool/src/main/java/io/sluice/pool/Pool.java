@@ -103,6 +103,12 @@ public final class Pool<C> implements AutoCloseable {
     /** Connections kept open and warm; starts at the config's, changed by {@link #setMinIdle}. */
     private volatile int minIdle;
     /**
+     * Set when {@link #replenish()} stopped at maxConnecting, so that a connect that opens resumes the
+     * pre-warm at once. A hint written by any thread: a lost update only delays the top-up to the next
+     * housekeeping run.
+     */
+    private volatile boolean replenishDeferred;
+    /**
      * What a connect in progress is expected to supply: the manager's guess until the first
      * connection opens, then the capacity of the most recently opened one.
      */
@@ -593,9 +599,33 @@ public final class Pool<C> implements AutoCloseable {
         }
         int per = Math.max(1, expectedCapacity);
         long supply = (long) connecting.get() * per;
-        while (demand > supply && reserve()) {
+        while (demand > supply && reserveConnect()) {
             startConnect(true);
             supply += per;
+        }
+        // Capped by maxConnecting: each connect in flight ends in drain(), which comes back here.
+    }
+
+    /**
+     * Reserves an entry within maxConnections and a connect within maxConnecting, or neither.
+     * The entry is reserved first: a reservation given back because the connect cap was reached
+     * can only make a concurrent {@link #reserve()} fail, and that caller's demand is met when a
+     * connect in flight ends (there is at least one, or the cap would not have been reached).
+     */
+    private boolean reserveConnect() {
+        if (!reserve()) {
+            return false;
+        }
+        int cap = config.maxConnecting();
+        for (;;) {
+            int c = connecting.get();
+            if (c >= cap) {
+                allocated.decrementAndGet();
+                return false;
+            }
+            if (connecting.compareAndSet(c, c + 1)) {
+                return true;
+            }
         }
     }
 
@@ -612,9 +642,9 @@ public final class Pool<C> implements AutoCloseable {
         }
     }
 
+    /** Starts a connect whose entry and connect slot {@link #reserveConnect()} took. */
     private void startConnect(boolean onDemand) {
         PoolEntry<C> e = new PoolEntry<>(entryIds.incrementAndGet());
-        connecting.incrementAndGet();
         add(e);
         attemptConnect(e, 1, onDemand);
     }
@@ -684,6 +714,8 @@ public final class Pool<C> implements AutoCloseable {
     }
 
     private void giveUpConnect(PoolEntry<C> e, Throwable cause, int attempts) {
+        // A failing upstream is not pressed with replacements at once: housekeeping tops up at its pace.
+        replenishDeferred = false;
         if (e.connectingToClosed()) {
             connecting.decrementAndGet();
             removeFromList(e);
@@ -746,6 +778,9 @@ public final class Pool<C> implements AutoCloseable {
         } else if (liveCount() > maxConnections) {
             // The limit shrank while this connect was in flight: it is surplus now.
             retire(e, CloseReason.SHRINK);
+        }
+        if (replenishDeferred) {
+            replenish(); // the pre-warm the connect cap held back goes on with the slot this connect freed
         }
         drain();
     }
@@ -962,6 +997,7 @@ public final class Pool<C> implements AutoCloseable {
         if (closed) {
             return;
         }
+        replenishDeferred = false; // a connect that completes while this runs must not start a nested top-up
         int target = Math.min(minIdle, maxConnections);
         int idleOrComing = connecting.get();
         for (PoolEntry<C> e : entries) {
@@ -970,10 +1006,16 @@ public final class Pool<C> implements AutoCloseable {
                 idleOrComing++;
             }
         }
-        while (idleOrComing < target && reserve()) {
+        boolean capped = false;
+        while (idleOrComing < target) {
+            if (!reserveConnect()) {
+                capped = connecting.get() >= config.maxConnecting();
+                break;
+            }
             startConnect(false);
             idleOrComing++;
         }
+        replenishDeferred = capped;
     }
 
     /**
@@ -985,7 +1027,7 @@ public final class Pool<C> implements AutoCloseable {
         Runnable[] check = new Runnable[1];
         check[0] = () -> {
             PoolStats s = stats();
-            if (closed || s.open() >= Math.min(minIdle, maxConnections) || s.connecting() == 0) {
+            if (closed || s.open() >= Math.min(minIdle, maxConnections) || (s.connecting() == 0 && !replenishDeferred)) {
                 done.complete(null);
             } else {
                 if (schedule(check[0], TimeUnit.MILLISECONDS.toNanos(5)) == null) {

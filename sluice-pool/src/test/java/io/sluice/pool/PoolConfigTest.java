@@ -34,6 +34,8 @@ class PoolConfigTest {
                 .hasMessageContaining("maxRetries").hasMessageContaining("-2");
         assertThatThrownBy(() -> PoolConfig.builder().maxPending(-5).build())
                 .hasMessageContaining("maxPending").hasMessageContaining("-5");
+        assertThatThrownBy(() -> PoolConfig.builder().maxConnecting(0).build())
+                .hasMessageContaining("maxConnecting").hasMessageContaining("0");
     }
 
     @Test
@@ -59,7 +61,7 @@ class PoolConfigTest {
 
     @Test
     void toBuilderRoundTrips() {
-        PoolConfig c = PoolConfig.builder().maxConnections(7).minIdle(2).maxPending(3).build();
+        PoolConfig c = PoolConfig.builder().maxConnections(7).minIdle(2).maxPending(3).maxConnecting(4).build();
         assertThat(c.toBuilder().build()).isEqualTo(c);
     }
 }

@@ -46,7 +46,7 @@ public class PoolLincheckTest {
         m.asyncValidatePercent = 0;
         pool = Pool.builder(m)
                 .name("lincheck")
-                .config(PoolConfig.builder().maxConnections(2).minIdle(2)
+                .config(PoolConfig.builder().maxConnections(2).minIdle(2).maxConnecting(1)
                         .validationBypassWindow(Duration.ZERO).build())
                 .ticker(() -> 0L)
                 .scheduler(new LincheckInertScheduler())

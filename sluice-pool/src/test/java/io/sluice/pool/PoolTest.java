@@ -597,6 +597,53 @@ class PoolTest {
     }
 
     @Test
+    void aColdBurstHasAtMostMaxConnectingConnectsInFlight() {
+        manager.holdConnects = true;
+        Pool<Conn> p = pool(cfg(10).maxConnecting(3));
+        List<CompletableFuture<Lease<Conn>>> waiting = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            waiting.add(p.acquire());
+        }
+        assertThat(manager.heldConnects).hasSize(3);
+        assertThat(p.stats().connecting()).isEqualTo(3);
+        int served = 0;
+        while (manager.completeOneConnect()) {
+            assertThat(manager.heldConnects.size()).as("connects in flight").isLessThanOrEqualTo(3);
+            served++;
+        }
+        assertThat(served).isEqualTo(10);
+        assertThat(waiting).allSatisfy(f -> assertThat(f).isCompleted());
+        assertThat(manager.connectAttempts.get()).isEqualTo(10);
+        waiting.forEach(f -> f.join().close());
+        assertExact(p);
+    }
+
+    @Test
+    void preWarmBeyondMaxConnectingGoesOnAsConnectsOpenWithoutWaitingForHousekeeping() {
+        manager.holdConnects = true;
+        Pool<Conn> p = pool(cfg(10).minIdle(8).maxConnecting(2));
+        CompletableFuture<Void> warm = p.warmUp();
+        assertThat(manager.heldConnects).hasSize(2);
+        while (manager.completeOneConnect()) {
+            assertThat(manager.heldConnects.size()).isLessThanOrEqualTo(2);
+        }
+        assertThat(p.stats().open()).isEqualTo(8);
+        assertThat(manager.connectAttempts.get()).isEqualTo(8);
+        assertThat(warm).succeedsWithin(Duration.ofSeconds(5));
+        assertExact(p);
+    }
+
+    @Test
+    void preWarmAgainstAFailingUpstreamEndsInsteadOfWaitingForever() {
+        manager.failAllConnects.set(true);
+        Pool<Conn> p = pool(cfg(10).minIdle(6).maxConnecting(2).maxRetries(0));
+        assertThat(p.warmUp()).succeedsWithin(Duration.ofSeconds(5));
+        assertThat(p.stats().connecting()).isZero();
+        assertThat(p.stats().open()).isZero();
+        assertExact(p);
+    }
+
+    @Test
     void expiredConnectionsRetireAndMultiplexedOnesDrainFirst() {
         manager.capacity = 10;
         Pool<Conn> p = pool(cfg(2).maxLifetime(Duration.ofSeconds(10)));
