@@ -1,6 +1,7 @@
 package io.sluice.bench.compare;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sluice.testkit.JvmNativeMemory;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -217,24 +218,13 @@ public final class ClientRun {
     }
 
     /**
-     * The JVM's own committed native memory (heap, code cache, compiler arenas, metaspace, thread stacks,
-     * direct buffers) as Native Memory Tracking counts it ({@code -XX:NativeMemoryTracking=summary}), in
-     * bytes; -1 when tracking is off. RSS minus this is what native libraries (BoringSSL) hold.
+     * The JVM's own committed native memory: the heap, the JIT (code cache, compiler arenas) and class
+     * metadata, by Native Memory Tracking ({@code -XX:NativeMemoryTracking=summary}); -1 when tracking is
+     * off. Thread stacks and direct buffers are not in it: a client that keeps them per connection pays
+     * for them. RSS minus this is what the client's connections hold off the heap.
      */
     static long jvmNativeCommitted() {
-        try {
-            for (String line : dcmd("vmNativeMemory", "summary").split("\n")) {
-                String t = line.trim();
-                int at = t.indexOf("committed=");
-                if (t.startsWith("Total:") && at >= 0) {
-                    String v = t.substring(at + "committed=".length());
-                    return Long.parseLong(v.substring(0, v.indexOf("KB")).trim()) * 1024;
-                }
-            }
-        } catch (Exception e) {
-            // tracking off or the command missing
-        }
-        return -1;
+        return JvmNativeMemory.ownCommitted();
     }
 
     private static String dcmd(String operation, String... args) throws Exception {

@@ -42,8 +42,9 @@ final class Report {
     /**
      * Per-connection memory from the steps: heap slope (live objects) between the first two non-zero
      * steps (100 and 1000 by default), native slope between the last two (1000 and 5000): RSS minus the
-     * JVM's own committed native memory by Native Memory Tracking (the heap, fixed and pre-touched, and
-     * compiler arenas and code cache, which move RSS by megabytes between readings), or RSS alone when
+     * JVM's own committed native memory by Native Memory Tracking (the heap, fixed and pre-touched, the
+     * JIT's code cache and arenas, which move RSS by megabytes between readings, and class metadata; thread
+     * stacks and direct buffers stay charged to the client), or RSS alone when
      * a step has no NMT reading. Divided by the connections the server saw open, not by the targets.
      */
     static ObjectNode memoryResult(ObjectNode child, ArrayNode openAtStep, long accepted) {

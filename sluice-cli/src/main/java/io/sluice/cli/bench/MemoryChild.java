@@ -7,6 +7,7 @@ import io.sluice.http.ConnectionPoolManager;
 import io.sluice.http.HttpRequest;
 import io.sluice.http.Timeouts;
 import io.sluice.http.TlsOptions;
+import io.sluice.testkit.JvmNativeMemory;
 import io.sluice.pool.Pool;
 import io.sluice.pool.PoolConfig;
 import java.io.PrintStream;
@@ -280,19 +281,20 @@ public final class MemoryChild {
     }
 
     /**
-     * The JVM's own native memory from Native Memory Tracking ({@code -XX:NativeMemoryTracking=summary}):
-     * {@code [committed bytes, malloc bytes]} of its "Total" lines, or {@code [-1, -1]} when NMT is off.
-     * The JVM's share of RSS moves by megabytes between readings (compiler arenas, code cache, metaspace);
-     * subtracting it leaves what the native libraries (BoringSSL) hold.
+     * {@code [the JVM's own committed native memory (heap, JIT, class metadata; see JvmNativeMemory),
+     * NMT's malloc total]}, each -1 when tracking is off. Subtracted from RSS growth, the first leaves
+     * what the native libraries (BoringSSL) and per-connection threads or buffers hold.
      */
     static long[] jvmNative() {
         try {
-            return parseNmt(dcmdOutput("vmNativeMemory", "summary"));
+            String summary = dcmdOutput("vmNativeMemory", "summary");
+            return new long[] {JvmNativeMemory.ownCommitted(summary), parseNmt(summary)[1]};
         } catch (Exception e) {
             return new long[] {-1, -1};
         }
     }
 
+    /** {@code [committed, malloc]} of the "Total" lines of an NMT summary, -1 each when absent. */
     static long[] parseNmt(String summary) {
         long committed = -1;
         long malloc = -1;

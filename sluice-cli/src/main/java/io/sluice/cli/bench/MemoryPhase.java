@@ -30,8 +30,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>Heap and direct memory per connection: the difference between step {@code memoryConnections} and
  *   the baseline. Native memory (BoringSSL keeps TLS state off the heap): (RSS growth − the JVM's own
  *   native growth) between {@code nativeLow} and {@code nativeHigh}, per connection. The JVM's own share
- *   comes from Native Memory Tracking ({@code -XX:NativeMemoryTracking=summary}, committed total): its
- *   compiler arenas and code cache move RSS by 10–30 MB between two readings, which moved this figure
+ *   comes from Native Memory Tracking ({@code -XX:NativeMemoryTracking=summary}: the heap, JIT and class
+ *   metadata categories, see {@code JvmNativeMemory}; direct growth is subtracted too, as it is counted
+ *   on its own): its compiler arenas and code cache move RSS by 10–30 MB between two readings, which moved this figure
  *   between 9 and 13 kB per connection in runs of one build; with that share subtracted, 5.9–6.0 kB. RSS is read after {@code System.trim_native_heap} (when the JVM has it), so that
  *   memory glibc keeps from the connect burst's handshakes but no connection holds is not counted; the
  *   untrimmed figure is reported too. Under {@code --quick} the native step is skipped.</li>
@@ -144,11 +145,11 @@ public final class MemoryPhase implements Phase {
                 long dHeapCommitted = r2.get("heap_committed") - r1.get("heap_committed");
                 long dDirect = r2.get("direct") - r1.get("direct");
                 long dHeapUsed = r2.get("heap_used") - r1.get("heap_used");
-                // The JVM's own native memory (compiler arenas, code cache, metaspace, thread stacks, direct
-                // buffers, the pre-touched heap) as Native Memory Tracking counts it; -1 when NMT is off.
+                // The JVM's own native memory (the pre-touched heap, compiler arenas, code cache, class metadata)
+                // as Native Memory Tracking counts it; -1 when NMT is off. Direct memory is counted on its own.
                 boolean nmt = r1.getOrDefault("jvm_committed", -1L) >= 0 && r2.getOrDefault("jvm_committed", -1L) >= 0;
                 long dJvm = nmt ? r2.get("jvm_committed") - r1.get("jvm_committed") : -1;
-                long dJvmAccounted = nmt ? dJvm : Math.max(0, dHeapCommitted) + Math.max(0, dDirect);
+                long dJvmAccounted = (nmt ? dJvm : Math.max(0, dHeapCommitted)) + Math.max(0, dDirect);
                 nativePer = Math.max(0, (double) (dRss - dJvmAccounted) / dn);
                 double nativeRaw = Math.max(0, (double) (dRssRaw - dJvmAccounted) / dn);
                 double marginalDirect = Math.max(0, (double) dDirect / dn);
@@ -174,9 +175,9 @@ public final class MemoryPhase implements Phase {
                 r.metric("native_untrimmed_bytes_per_100", Math.round(nativeRaw * scale));
                 r.metric("heap_marginal_native_step_bytes_per_connection", Math.round((double) dHeapUsed / dn));
                 r.note("Native memory: (RSS growth − the JVM's own native growth ("
-                        + (nmt ? Num.bytes(dJvm) + " by Native Memory Tracking: compiler arenas, code cache, metaspace,"
-                        + " direct buffers; the heap is pre-touched" : "NMT off: committed heap " + dHeapCommitted
-                        + " B + direct " + dDirect + " B") + ")) between " + n1 + " and " + n2
+                        + (nmt ? Num.bytes(dJvm) + " by Native Memory Tracking: heap (pre-touched), compiler arenas,"
+                        + " code cache, class metadata" : "NMT off: committed heap " + dHeapCommitted + " B")
+                        + ") − direct growth (" + dDirect + " B)) between " + n1 + " and " + n2
                         + " open connections, per connection, × 100"
                         + (trimmed ? ", with RSS read after System.trim_native_heap. Untrimmed (glibc still holding"
                         + " freed handshake memory): " + Num.bytes(nativeRaw * scale) + " per 100."
