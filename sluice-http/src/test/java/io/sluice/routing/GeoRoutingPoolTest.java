@@ -59,7 +59,7 @@ class GeoRoutingPoolTest {
                 .poolConfig(PoolConfig.builder().minIdle(0).build()).build();
         closeables.add(client);
         GeoRoutingPool.Settings settings = new GeoRoutingPool.Settings("us-east-1", Duration.ofSeconds(30), "/ping",
-                Duration.ofMillis(300), Duration.ofSeconds(10));
+                Duration.ofMillis(1000), Duration.ofSeconds(10));
         GeoRoutingPool router = new GeoRoutingPool(client, bases, settings, scheduler, Ticker.system(), Clock.systemUTC());
         closeables.add(router);
         return router;
@@ -72,7 +72,9 @@ class GeoRoutingPoolTest {
 
     @Test
     void routesToTheFastestHealthyRegionAndFailsOverFromARateLimitedOne() throws Exception {
-        MockProvider slow = mock(MockBehavior.builder().delayMs(80).build());
+        // Each first probe also pays for a cold TLS connect (tens of ms on a loaded 2-core runner, once more than
+        // 80 ms): the slow region is slower by a margin that connect cannot close.
+        MockProvider slow = mock(MockBehavior.builder().delayMs(250).build());
         MockProvider fast = mock(MockBehavior.defaults());
         MockProvider hole = mock(MockBehavior.builder().blackhole(true).build());
         MockProvider limited = mock(MockBehavior.builder().status(429).retryAfterMs(20_000).build());
