@@ -144,7 +144,13 @@ public final class RouteConnectionManager implements ConnectionManager<HttpConne
         ChannelFuture cf = transport.bootstrap().handler(new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
-                if (sslContext != null) {
+                if (sslContext == null) {
+                    // An h2c server speaks first (its SETTINGS). The connect listener that installs the protocol
+                    // handlers runs as a later event-loop task when the connect finished before it was added, so
+                    // bytes read before then would reach the pipeline's tail and be dropped: read nothing until
+                    // the handlers are in (installProtocol turns reading back on).
+                    ch.config().setAutoRead(false);
+                } else {
                     // host and port key the session cache, so later connections resume the session
                     SslHandler ssl = sslContext.newHandler(ch.alloc(), route.host(), route.port());
                     ssl.setHandshakeTimeoutMillis(settings.connectTimeout().toMillis());
@@ -195,6 +201,9 @@ public final class RouteConnectionManager implements ConnectionManager<HttpConne
     private void installProtocol(Channel ch, boolean h2, CompletableFuture<HttpConnection> result) {
         try {
             doInstallProtocol(ch, h2, result);
+            if (!ch.config().isAutoRead()) {
+                ch.config().setAutoRead(true); // reads what the server sent first, now that a handler takes it
+            }
         } catch (RuntimeException e) {
             result.completeExceptionally(new ConnectFailedException(route.toString(),
                     "cannot set up the " + (h2 ? "HTTP/2" : "HTTP/1.1") + " pipeline: " + e, e));
