@@ -56,9 +56,18 @@ public final class MemoryPhase implements Phase {
         PhaseResult r = new PhaseResult(id(), "Memory of idle pooled TLS HTTP/2 connections");
         BenchOptions o = ctx.options();
         ExternalMock external = null;
+        Path cacertFile = null;
         List<String> target = new ArrayList<>();
         try {
-            if (ctx.target().embedded()) {
+            if (ctx.target().embedded() && o.quick()) {
+                // No RSS step under --quick: the client's JVM is still its own, and the bench's embedded mock
+                // spares a JVM start.
+                cacertFile = Files.createTempFile("sluice-bench-mock", ".pem");
+                Files.writeString(cacertFile, ctx.target().certificatePem());
+                target.addAll(List.of("--url", ctx.target().https().toString(), "--cacert", cacertFile.toString()));
+                r.note("The client ran in a JVM of its own (" + String.join(" ", CHILD_JVM_FLAGS)
+                        + ", MALLOC_ARENA_MAX=2), against the bench's embedded mock.");
+            } else if (ctx.target().embedded()) {
                 external = ExternalMock.start(List.of());
                 target.addAll(List.of("--url", external.https().toString(), "--cacert",
                         external.certificatePath().toString()));
@@ -194,6 +203,9 @@ public final class MemoryPhase implements Phase {
         } finally {
             if (external != null) {
                 external.close();
+            }
+            if (cacertFile != null) {
+                Files.deleteIfExists(cacertFile);
             }
         }
         return r;

@@ -45,7 +45,8 @@ import java.util.concurrent.TimeUnit;
  * trust, a plain {@link SslHandler}) timed from just before its TCP connect to its handshake's
  * completion, and closed once the server's first bytes arrived (by then the TLS 1.3 ticket has too).
  * Each round takes one sample of each of the four kinds, in turn, so both clients see the same load.
- * {@link #WARMUP_ROUNDS} rounds are run first and not counted (JIT, both clients and the mock).
+ * {@link #WARMUP_ROUNDS} rounds ({@link #QUICK_WARMUP_ROUNDS} under --quick) are run first and not counted
+ * (JIT, both clients and the mock).
  * The mock runs in this JVM and shares its cores (see docs/benchmarks.md).
  *
  * <p><b>Thread-safety:</b> stateless between runs; one run at a time.
@@ -53,6 +54,7 @@ import java.util.concurrent.TimeUnit;
 public final class TlsPhase implements Phase {
     /** Rounds run before the samples, not counted: 4 handshakes each (Sluice and bare, full and resumed). */
     static final int WARMUP_ROUNDS = 100;
+    static final int QUICK_WARMUP_ROUNDS = 50;
 
     @Override
     public String id() {
@@ -79,8 +81,9 @@ public final class TlsPhase implements Phase {
         try (ConnectionPoolManager client = ctx.target().client(config, Http2Settings.defaults(), 1);
              Bare bare = new Bare(SslContextFactory.build(ctx.target().tls()), route)) {
             Pool<HttpConnection> pool = client.pool(route);
-            ctx.progress().start("tls: warm-up", WARMUP_ROUNDS, null);
-            for (int i = 0; i < WARMUP_ROUNDS; i++) {
+            int warmup = ctx.options().quick() ? QUICK_WARMUP_ROUNDS : WARMUP_ROUNDS;
+            ctx.progress().start("tls: warm-up", warmup, null);
+            for (int i = 0; i < warmup; i++) {
                 sluice(client, pool, true);
                 sluice(client, pool, false);
                 bare.sample(true);
@@ -130,7 +133,7 @@ public final class TlsPhase implements Phase {
                 .latency("bare Netty full", bareFull).latency("bare Netty resumed", bareResumed);
         r.note("A sample is TCP connect + TLS handshake of one new connection, on loopback, one at a time: Sluice's"
                 + " as its client records it (ConnectionPoolManager.tlsStats(), pool.acquire()), next to a bare Netty"
-                + " client timed the same way in the same rounds. One warm client each, " + WARMUP_ROUNDS
+                + " client timed the same way in the same rounds. One warm client each, " + (ctx.options().quick() ? QUICK_WARMUP_ROUNDS : WARMUP_ROUNDS)
                 + " warm-up rounds; full samples clear the session cache first.");
         return r.errors(errors);
     }
