@@ -48,8 +48,8 @@ import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.ssl.SslProvider;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import io.sluice.http.faults.FaultSupport;
 import io.sluice.http.transport.SslContextFactory;
-import io.sluice.pool.PoolStats;
 import java.math.BigInteger;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -68,7 +68,6 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Date;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -214,7 +213,7 @@ class MutualTlsTest {
         HttpResponse again = answer(client.send(HttpRequest.newBuilder(server.uri("/whoami")).build()));
         assertThat(again.bodyAsString()).contains("subject=" + clientLeaf.cert.getSubjectX500Principal().getName());
         assertThat(server.handshakesOk.get()).isEqualTo(1);
-        assertAccountingExact(client);
+        FaultSupport.assertAccountingExact(client);
     }
 
     @ParameterizedTest(name = "{0} {1} {2}")
@@ -244,7 +243,7 @@ class MutualTlsTest {
         assertThat(server.handshakesOk.get()).isZero();
         assertThat(server.handshakesFailed.get()).as("not retried, although the pool allows 2 connect retries")
                 .isEqualTo(1);
-        assertAccountingExact(client);
+        FaultSupport.assertAccountingExact(client);
     }
 
     // ---------------------------------------------------------------- helpers
@@ -301,19 +300,6 @@ class MutualTlsTest {
             assertThat(t).as("failure type").isInstanceOf(SluiceHttpException.class);
             return (SluiceHttpException) t;
         }
-    }
-
-    /** No lease out, nobody waiting, and every open connection idle, in use or draining (as FaultSupport checks). */
-    private static void assertAccountingExact(ConnectionPoolManager client) {
-        await().atMost(WAIT).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(5)).untilAsserted(() -> {
-            for (Map.Entry<Route, PoolStats> e : client.allStats().entrySet()) {
-                PoolStats s = e.getValue();
-                assertThat(s.leasesOut()).as("leasesOut of %s: %s", e.getKey(), s).isZero();
-                assertThat(s.pending()).as("pending of %s: %s", e.getKey(), s).isZero();
-                assertThat(s.open()).as("open == idle + inUse + draining for %s: %s", e.getKey(), s)
-                        .isEqualTo(s.idle() + s.inUse() + s.draining());
-            }
-        });
     }
 
     // ---------------------------------------------------------------- the server

@@ -28,7 +28,7 @@ import java.util.concurrent.TimeoutException;
  * Shared pieces of the fault matrix: the protocol parameter, clients that trust the mock,
  * the "completed within its deadline" bound, exact pool accounting and the Netty leak check.
  */
-final class FaultSupport {
+public final class FaultSupport {
 
     /** Slack added to a request's deadline before a test calls it a hang. Generous on purpose: not a timing assertion. */
     static final Duration HANG_SLACK = Duration.ofSeconds(5);
@@ -99,7 +99,7 @@ final class FaultSupport {
      * Exact accounting on every route of the client once releases settled: no lease out, nobody
      * waiting, and every open connection is idle, in use or draining.
      */
-    static void assertAccountingExact(ConnectionPoolManager client) {
+    public static void assertAccountingExact(ConnectionPoolManager client) {
         await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(10)).untilAsserted(() -> {
             for (Map.Entry<Route, PoolStats> e : client.allStats().entrySet()) {
                 PoolStats s = e.getValue();
