@@ -58,6 +58,8 @@ public final class CompareMain {
         Long mockWarmup;
         List<Integer> memorySteps = List.of(100, 1000, 5000);
         int serverMaxStreams = 256;
+        /** Throughput runs per client, each against a fresh mock; the report gives the median. */
+        int repeat = 1;
     }
 
     public static void main(String[] args) {
@@ -87,16 +89,20 @@ public final class CompareMain {
                 case "--mode" -> o.mode = value(args, ++i, a);
                 case "--warmup" -> o.warmup = Long.parseLong(value(args, ++i, a));
                 case "--mock-warmup" -> o.mockWarmup = Long.parseLong(value(args, ++i, a));
+                case "--repeat" -> o.repeat = Integer.parseInt(value(args, ++i, a));
                 case "--memory-steps" -> o.memorySteps = Arrays.stream(value(args, ++i, a).split(","))
                         .map(String::trim).map(Integer::parseInt).toList();
                 case "-h", "--help" -> throw new IllegalArgumentException("usage: CompareMain [--json] [--requests N] "
                         + "[--concurrency C] [--clients " + String.join(",", Peers.ALL) + ",h2load] "
-                        + "[--mode throughput|memory] [--warmup N] [--mock-warmup N] [--memory-steps 100,1000,5000]");
+                        + "[--mode throughput|memory] [--warmup N] [--mock-warmup N] [--repeat N] [--memory-steps 100,1000,5000]");
                 default -> throw new IllegalArgumentException("unknown option " + a);
             }
         }
         if (!o.mode.equals("throughput") && !o.mode.equals("memory")) {
             throw new IllegalArgumentException("--mode must be throughput or memory, got " + o.mode);
+        }
+        if (o.repeat < 1) {
+            throw new IllegalArgumentException("--repeat must be >= 1");
         }
         if (o.requests < 1 || o.concurrency < 1) {
             throw new IllegalArgumentException("--requests and --concurrency must be >= 1");
@@ -131,25 +137,34 @@ public final class CompareMain {
         boolean memory = o.mode.equals("memory");
         int rc = 0;
         ArrayNode results = JSON.createArrayNode();
+        int runs = memory ? 1 : o.repeat;
         for (String client : o.clients) {
-            ObjectNode r;
-            try {
-                r = runAgainstFreshMock(client, o, memory, err);
-            } catch (Exception e) {
-                err.println("[compare] " + client + " failed: " + e);
-                r = null;
+            List<ObjectNode> each = new ArrayList<>();
+            for (int k = 0; k < runs; k++) {
+                ObjectNode r;
+                try {
+                    r = runAgainstFreshMock(client, o, memory, err);
+                } catch (Exception e) {
+                    err.println("[compare] " + client + " failed: " + e);
+                    r = null;
+                }
+                if (r != null) {
+                    each.add(r);
+                }
             }
-            if (r == null) {
+            if (each.size() < runs) {
                 rc = 1;
-                continue;
             }
-            results.add(r);
+            if (!each.isEmpty()) {
+                results.add(runs == 1 ? each.get(0) : Report.median(each));
+            }
         }
         ObjectNode doc = JSON.createObjectNode();
         doc.put("mode", o.mode);
         if (!memory) {
             doc.put("requests", o.requests);
             doc.put("concurrency", o.concurrency);
+            doc.put("repeat", o.repeat);
         }
         doc.set("results", results);
         doc.set("machine", Report.machine());

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 
 /** Tables, the memory arithmetic and the machine description for {@link CompareMain}. */
@@ -98,10 +100,37 @@ final class Report {
         return JSON.getNodeFactory().numberNode(Math.round((double) (v.path(b).asLong() - v.path(a).asLong()) / dc));
     }
 
+    /**
+     * One row for several runs of a client: the median of each of requests/s, p50, p99 and CPU per request
+     * (each on its own), the other fields from the run with the median requests/s, the errors summed, and
+     * every run's requests/s and p99 under {@code rps_runs} and {@code p99_ms_runs}.
+     */
+    static ObjectNode median(List<ObjectNode> runs) {
+        List<ObjectNode> byRps = new ArrayList<>(runs);
+        byRps.sort(java.util.Comparator.comparingDouble(r -> r.path("rps").asDouble()));
+        ObjectNode m = byRps.get(byRps.size() / 2).deepCopy();
+        for (String k : List.of("rps", "p50_ms", "p99_ms", "cpu_us_per_request")) {
+            double[] v = runs.stream().mapToDouble(r -> r.path(k).asDouble()).sorted().toArray();
+            double med = v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+            m.put(k, Math.round(med * 1000) / 1000.0);
+        }
+        m.put("errors", runs.stream().mapToLong(r -> r.path("errors").asLong()).sum());
+        ArrayNode rps = m.putArray("rps_runs");
+        ArrayNode p99 = m.putArray("p99_ms_runs");
+        for (ObjectNode r : runs) {
+            rps.add(r.path("rps").asDouble());
+            p99.add(r.path("p99_ms").asDouble());
+        }
+        m.put("runs", runs.size());
+        return m;
+    }
+
     static String throughputTable(JsonNode doc) {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "Throughput: %d requests per client, %d in flight, POST %s over TLS%n",
-                doc.path("requests").asLong(), doc.path("concurrency").asInt(), Workload.PATH));
+        sb.append(String.format(Locale.ROOT, "Throughput: %d requests per client, %d in flight, POST %s over TLS%s%n",
+                doc.path("requests").asLong(), doc.path("concurrency").asInt(), Workload.PATH,
+                doc.path("repeat").asInt(1) > 1 ? "; median of " + doc.path("repeat").asInt() + " runs per client,"
+                        + " each against a fresh mock" : ""));
         sb.append(String.format(Locale.ROOT, "%-26s %-6s %5s %11s %8s %8s %11s %6s %9s %7s%n",
                 "client", "proto", "conc", "requests/s", "p50 ms", "p99 ms", "CPU us/req", "conns", "heap MiB", "errors"));
         JsonNode bestPeer = null;
