@@ -108,6 +108,8 @@ public final class Pool<C> implements AutoCloseable {
      * housekeeping run.
      */
     private volatile boolean replenishDeferred;
+    /** Replenish passes asked for and not yet run; the thread that moved it from 0 runs them all. */
+    private final AtomicInteger replenishWip = new AtomicInteger();
     /**
      * What a connect in progress is expected to supply: the manager's guess until the first
      * connection opens, then the capacity of the most recently opened one.
@@ -992,8 +994,23 @@ public final class Pool<C> implements AutoCloseable {
         drain();
     }
 
-    /** Opens connections until minIdle are idle or on their way, within maxConnections. */
+    /**
+     * Opens connections until minIdle are idle or on their way, within maxConnections. One pass at a time:
+     * two threads counting the same missing connections (housekeeping, a resize, a connect that freed a
+     * slot) would each open them. A call that finds a pass running makes that pass go round once more.
+     */
     private void replenish() {
+        if (replenishWip.getAndIncrement() != 0) {
+            return;
+        }
+        int missed = 1;
+        do {
+            replenishPass();
+            missed = replenishWip.addAndGet(-missed);
+        } while (missed != 0);
+    }
+
+    private void replenishPass() {
         if (closed) {
             return;
         }

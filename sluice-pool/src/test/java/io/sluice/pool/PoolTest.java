@@ -644,6 +644,33 @@ class PoolTest {
     }
 
     @Test
+    void housekeepingRacingARaisedMinIdleOpensTheMissingConnectionsOnce() throws Exception {
+        for (int round = 0; round < 100; round++) {
+            FakeConnectionManager m = new FakeConnectionManager();
+            m.holdConnects = true;
+            Pool<Conn> p = Pool.builder(m).name("race").config(cfg(500).minIdle(0).maxConnecting(500).build())
+                    .ticker(ticker).scheduler(scheduler).periodicHousekeeping(false).build();
+            java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(2);
+            Thread other = new Thread(() -> {
+                try {
+                    start.await();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+                for (int i = 0; i < 20; i++) {
+                    p.runHousekeeping(); // tops up to minIdle too, racing the resize below
+                }
+            });
+            other.start();
+            start.await();
+            p.setMinIdle(200);
+            other.join();
+            assertThat(m.heldConnects).as("connects started in round %d", round).hasSize(200);
+            p.close();
+        }
+    }
+
+    @Test
     void expiredConnectionsRetireAndMultiplexedOnesDrainFirst() {
         manager.capacity = 10;
         Pool<Conn> p = pool(cfg(2).maxLifetime(Duration.ofSeconds(10)));
