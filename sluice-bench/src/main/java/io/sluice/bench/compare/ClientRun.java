@@ -2,6 +2,7 @@ package io.sluice.bench.compare;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sluice.testkit.JvmNativeMemory;
+import io.sluice.testkit.LiveHeap;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -203,14 +204,7 @@ public final class ClientRun {
      */
     static long liveHeap() throws InterruptedException {
         try {
-            String histogram = dcmd("gcClassHistogram");
-            for (String line : histogram.split("\n")) {
-                String t = line.trim();
-                if (t.startsWith("Total")) {
-                    String[] f = t.split("\\s+");
-                    return Long.parseLong(f[f.length - 1]);
-                }
-            }
+            return LiveHeap.totalBytes(dcmd("gcClassHistogram"));
         } catch (Exception e) {
             // fall through
         }

@@ -8,6 +8,7 @@ import io.sluice.http.HttpRequest;
 import io.sluice.http.Timeouts;
 import io.sluice.http.TlsOptions;
 import io.sluice.testkit.JvmNativeMemory;
+import io.sluice.testkit.LiveHeap;
 import io.sluice.pool.Pool;
 import io.sluice.pool.PoolConfig;
 import java.io.PrintStream;
@@ -173,7 +174,7 @@ public final class MemoryChild {
         // Heap after GC, exactly: the class histogram's total (live objects after the full GC it runs). The
         // MXBean's used figure right after System.gc() was off by 1.5 to 5 MB between runs on this machine.
         String histogram = dcmdOutput("gcClassHistogram");
-        long heapUsed = histogramTotal(histogram);
+        long heapUsed = LiveHeap.totalBytes(histogram);
         long netty = PlatformDependent.usedDirectMemory();
         long allocator = ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider p
                 ? p.metric().usedDirectMemory() : -1;
@@ -250,18 +251,6 @@ public final class MemoryChild {
         }
         int from = k + name.length() + 2;
         return Long.parseLong(tag.substring(from, tag.indexOf('"', from)));
-    }
-
-    /** The bytes of the "Total" line of a GC.class_histogram output. */
-    static long histogramTotal(String histogram) {
-        for (String line : histogram.split("\n")) {
-            String t = line.trim();
-            if (t.startsWith("Total")) {
-                String[] f = t.split("\\s+");
-                return Long.parseLong(f[f.length - 1]);
-            }
-        }
-        throw new IllegalStateException("no Total line in the class histogram");
     }
 
     /** Runs a diagnostic command (by its MBean operation name); false when this JVM does not have it. */
