@@ -52,8 +52,12 @@ class BenchRunnerTest {
         assertThat(report.phase("tls_handshake").metrics().get("resumed").toString()).contains("count=10");
         PhaseResult memory = report.phase("memory");
         assertThat(memory.metrics().get("native_measured")).isEqualTo(true);
-        assertThat(memory.metrics().get("native_step").toString()).as("the JVM's own share came from NMT")
-                .contains("nmt=true").contains("from_connections=40").contains("to_connections=100");
+        @SuppressWarnings("unchecked")
+        java.util.Map<String, Object> step = (java.util.Map<String, Object>) memory.metrics().get("native_step");
+        assertThat(step.get("nmt")).as("the JVM's own share came from NMT").isEqualTo(true);
+        // the steps' targets; a checkout that waits for its validation may open one more (counted as opened)
+        assertThat(((Number) step.get("from_connections")).longValue()).isBetween(40L, 41L);
+        assertThat(((Number) step.get("to_connections")).longValue()).as("maxConnections is the largest step").isEqualTo(100L);
         assertThat(memory.metrics().get("native_bytes_per_100")).isInstanceOf(Number.class);
         // 500 streams are not 10 000: that row must say FAIL, never PASS
         assertThat(report.criterion("load_10k").pass()).isFalse();
