@@ -33,7 +33,9 @@ final class AnthropicRequests {
         }
         String url = UrlEncoding.url(request.baseUrl(), request.pathSegments(), query);
         io.sluice.http.HttpRequest.Builder b = io.sluice.http.HttpRequest.newBuilder(url)
-                .method(request.method().name());
+                .method(request.method().name())
+                // the SDK retries on its own: Sluice's status retries would multiply its attempts
+                .statusRetries(false);
         for (String name : request.headers().names()) {
             for (String value : request.headers().values(name)) {
                 b.header(name, value);

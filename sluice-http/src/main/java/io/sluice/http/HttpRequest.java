@@ -37,6 +37,10 @@ public final class HttpRequest {
     private final Duration headersTimeout;
     private final Duration bodyIdleTimeout;
     private final Duration totalTimeout;
+    /** The caller declared the request idempotent (it carries an idempotency key, or repeating it is harmless). */
+    private final boolean markedIdempotent;
+    /** Status retries for this request: null means "as the client is configured", FALSE turns them off. */
+    private final Boolean statusRetries;
 
     private HttpRequest(Builder b) {
         this.method = RequestValidator.validateMethod(Objects.requireNonNull(b.method, "method"));
@@ -49,6 +53,8 @@ public final class HttpRequest {
         this.headersTimeout = positiveOrNull("headersTimeout", b.headersTimeout);
         this.bodyIdleTimeout = positiveOrNull("bodyIdleTimeout", b.bodyIdleTimeout);
         this.totalTimeout = positiveOrNull("totalTimeout", b.totalTimeout);
+        this.markedIdempotent = b.markedIdempotent;
+        this.statusRetries = b.statusRetries;
     }
 
     /** A builder for {@code GET uri}. */
@@ -73,6 +79,8 @@ public final class HttpRequest {
         b.headersTimeout = headersTimeout;
         b.bodyIdleTimeout = bodyIdleTimeout;
         b.totalTimeout = totalTimeout;
+        b.markedIdempotent = markedIdempotent;
+        b.statusRetries = statusRetries;
         return b;
     }
 
@@ -104,9 +112,24 @@ public final class HttpRequest {
         return headers;
     }
 
-    /** Whether the method is idempotent (RFC 9110 §9.2.2): status retries of 5xx apply only then. */
+    /**
+     * Whether sending this request twice has the effect of sending it once: its method is idempotent
+     * (RFC 9110 §9.2.2: GET, HEAD, OPTIONS, TRACE, PUT, DELETE), the caller marked it with
+     * {@link Builder#idempotent(boolean)}, or it carries an {@code Idempotency-Key} header (the provider then
+     * deduplicates it). Only such a request is replayed after a connection lost once the request was written,
+     * and only such a request gets status retries of a 5xx.
+     */
     public boolean idempotent() {
-        return io.sluice.http.retry.Methods.isIdempotent(method);
+        return markedIdempotent || io.sluice.http.retry.Methods.isIdempotent(method)
+                || headers.contains("idempotency-key");
+    }
+
+    /**
+     * Whether the client may retry this request on a retryable status (429, 503, ...): false when the request turned
+     * them off with {@link Builder#statusRetries(boolean)}, otherwise whatever the client's policy says.
+     */
+    public boolean statusRetriesAllowed() {
+        return statusRetries == null || statusRetries;
     }
 
     /** Whether there is a body (bytes or a publisher). */
@@ -171,6 +194,8 @@ public final class HttpRequest {
         private Duration headersTimeout;
         private Duration bodyIdleTimeout;
         private Duration totalTimeout;
+        private boolean markedIdempotent;
+        private Boolean statusRetries;
 
         private Builder() {
         }
@@ -252,6 +277,26 @@ public final class HttpRequest {
 
         public Builder totalTimeout(Duration d) {
             this.totalTimeout = d;
+            return this;
+        }
+
+        /**
+         * Declares that repeating this request is harmless (e.g. the provider deduplicates it by a key in its body).
+         * An idempotent request that was written and then lost before any response byte is replayed once on a new
+         * connection; any other request fails with {@link ConnectionLostException#possiblyProcessed()} true.
+         */
+        public Builder idempotent(boolean idempotent) {
+            this.markedIdempotent = idempotent;
+            return this;
+        }
+
+        /**
+         * Turns the client's status retries (429, 503, 5xx of idempotent requests) off for this request with
+         * {@code false}; {@code true} leaves them as the client is configured. Callers that retry on their own (the
+         * official SDKs do) turn them off, so the two retry loops do not multiply.
+         */
+        public Builder statusRetries(boolean allowed) {
+            this.statusRetries = allowed ? null : Boolean.FALSE;
             return this;
         }
 

@@ -24,7 +24,9 @@ final class LangChain4jRequests {
 
     static io.sluice.http.HttpRequest toSluice(HttpRequest request, Duration readTimeout) {
         io.sluice.http.HttpRequest.Builder b = io.sluice.http.HttpRequest.newBuilder(request.url())
-                .method(request.method().name());
+                .method(request.method().name())
+                // the SDK retries on its own: Sluice's status retries would multiply its attempts
+                .statusRetries(false);
         request.headers().forEach((name, values) -> {
             if (values != null) {
                 values.forEach(v -> b.header(name, v));

@@ -81,6 +81,8 @@ public final class Call {
      */
     private final CompletableFuture<HttpResponse> whole;
     private final AtomicBoolean settled = new AtomicBoolean();
+    /** A failure after the response head (body or aggregation) was counted: each call counts at most one. */
+    private final AtomicBoolean bodyFailureCounted = new AtomicBoolean();
 
     private volatile int statusAttempts;
     private volatile int unprocessedReplays;
@@ -216,7 +218,7 @@ public final class Call {
                 .responseBytesReceived(closed != null && !closed.beforeResponse())
                 .bodyBytesDelivered(false)
                 .requestBodyReplayable(true) // bytes are kept; publishers must be re-subscribable (HttpRequest's contract)
-                .idempotencyKeyPresent(request.headers().contains("idempotency-key"))
+                .idempotent(request.idempotent())
                 .replaysSoFar(lost ? staleReplays : unprocessedReplays)
                 .build();
         RetryDecision d = TransportRetryRules.decide(kind, fa);
@@ -230,7 +232,8 @@ public final class Call {
         } else {
             unprocessedReplays++;
         }
-        guard.replayed(kind == TransportRetryRules.Failure.CONNECTION_LOST ? "stale_connection"
+        guard.replayed(kind == TransportRetryRules.Failure.CONNECTION_LOST
+                ? (fa.requestFullyWritten() ? "stale_connection" : "not_fully_written")
                 : kind == TransportRetryRules.Failure.GOAWAY_UNPROCESSED ? "goaway_unprocessed" : "refused_stream");
         LOG.debug("{}: replaying {} {}: {}", route, request.method(), safeTarget(), d.reason());
         attempt();
@@ -243,13 +246,13 @@ public final class Call {
 
     /** Decides a status retry on a response head; null when the response goes to the caller. */
     private RetryDecision statusRetry(int status, Headers headers) {
-        if (status < 400 || !ctx.statusRetries().enabled()) {
+        if (status < 400 || !ctx.statusRetries().enabled() || !request.statusRetriesAllowed()) {
             return null;
         }
         Duration remaining = totalTimeout == null ? null
                 : totalTimeout.minusNanos(System.nanoTime() - startNanos);
-        RetryDecision d = ctx.statusRetries().decide(request.method(), status, headers::get, statusAttempts + 1,
-                remaining, false);
+        RetryDecision d = ctx.statusRetries().decide(request.method(), request.idempotent(), status, headers::get,
+                statusAttempts + 1, remaining, false);
         return d.retry() ? d : null;
     }
 
@@ -279,6 +282,7 @@ public final class Call {
             // On the event loop: the aggregation below is our code; its ResponseBody completes inline.
             response.aggregate().whenComplete((r, e) -> ctx.callbacks().execute(() -> {
                 if (e != null) {
+                    bodyFailed(e);
                     whole.completeExceptionally(e);
                 } else {
                     whole.complete(r);
@@ -301,6 +305,19 @@ public final class Call {
         finish();
         CompletableFuture<?> out = whole != null ? whole : result;
         ctx.callbacks().execute(() -> out.completeExceptionally(e));
+    }
+
+    /**
+     * The response failed after its head reached the caller (a reset or lost connection mid-body, a body-idle
+     * timeout, a body over its limit): counted once per call, as failures before the head are. Caller
+     * cancellations are not failures of the route.
+     */
+    private void bodyFailed(Throwable failure) {
+        SluiceHttpException e = Errors.map(route, failure, null);
+        if (e instanceof io.sluice.http.ClientClosedException || !bodyFailureCounted.compareAndSet(false, true)) {
+            return;
+        }
+        guard.failedAfterHead(e);
     }
 
     /** The exchange is over for good (body ended or failed, or the call failed): stop the deadline timer. */
@@ -359,6 +376,9 @@ public final class Call {
         private boolean terminal;
         private RetryDecision retryAfterBody;
         private long discarded;
+        /** When the error body being drained last produced bytes; the drain ends when it is quiet for body-idle. */
+        private long lastDrainNanos;
+        private io.netty.util.concurrent.ScheduledFuture<?> drainTimer;
         private ResponseBody body;
         private io.netty.util.concurrent.ScheduledFuture<?> headersTimer;
         /** The headers timer was kept at the head as the body's first idle check (see {@link #onHeaders}). */
@@ -429,11 +449,13 @@ public final class Call {
             RetryDecision d = statusRetry(status, h);
             if (d != null) {
                 retryAfterBody = d; // read and drop the error body, then retry
+                watchDrain();
                 return;
             }
             Protocol protocol = lease.connection().protocol();
             // send(): the body's only reader is the aggregator, which runs inline on this loop.
-            body = new ResponseBody(exchange, whole != null ? Runnable::run : ctx.callbacks(), () -> { });
+            body = new ResponseBody(exchange, whole != null ? Runnable::run : ctx.callbacks(), () -> { },
+                    Call.this::bodyFailed);
             if (keep) {
                 timerWatchesBody = true;
             } else {
@@ -452,8 +474,36 @@ public final class Call {
             data.release();
             exchange.bytesConsumed(n);
             discarded += n;
+            lastDrainNanos = System.nanoTime();
             if (discarded > MAX_DISCARD) {
                 exchange.cancel(new CancellationException("error body too large to drain"));
+            }
+        }
+
+        /**
+         * Bounds the drain of an error body before a status retry by the body-idle timeout: a server that sends
+         * part of its 503 body and then goes quiet must not hold the call, its lease and (HTTP/2) its stream slot
+         * for ever. When the body stalls the exchange is cancelled and the status retry goes ahead on another
+         * connection (the decision to retry was made on the head; the body does not change it).
+         */
+        private void watchDrain() {
+            lastDrainNanos = System.nanoTime();
+            drainTimer = loop.schedule(this::drainCheck, bodyIdleTimeout.toNanos(), TimeUnit.NANOSECONDS);
+        }
+
+        private void drainCheck() {
+            if (terminal) {
+                return;
+            }
+            long quiet = System.nanoTime() - lastDrainNanos;
+            long idle = bodyIdleTimeout.toNanos();
+            if (quiet >= idle) {
+                LOG.debug("{}: error body of {} {} stalled for {} ms while draining; abandoning it", route,
+                        request.method(), safeTarget(), bodyIdleTimeout.toMillis());
+                exchange.cancel(new RequestTimeoutException(route, RequestTimeoutException.Phase.BODY_IDLE,
+                        bodyIdleTimeout, null));
+            } else {
+                drainTimer = loop.schedule(this::drainCheck, idle - quiet, TimeUnit.NANOSECONDS);
             }
         }
 
@@ -473,9 +523,7 @@ public final class Call {
         @Override
         public void onFailure(Throwable cause) {
             terminal = true;
-            if (headersTimer != null) {
-                headersTimer.cancel(false); // pending before the head, or kept as the body's idle check
-            }
+            cancelTimerWatchingBody(); // pending before the head, kept as the body's idle check, or the drain's
             endLease();
             if (retryAfterBody != null) {
                 retryLater(retryAfterBody); // the error body broke off; the retry does not depend on it
@@ -491,6 +539,9 @@ public final class Call {
         private void cancelTimerWatchingBody() {
             if (headersTimer != null) {
                 headersTimer.cancel(false); // a no-op when it was cancelled at the head already
+            }
+            if (drainTimer != null) {
+                drainTimer.cancel(false);
             }
         }
 

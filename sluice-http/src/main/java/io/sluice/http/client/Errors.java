@@ -62,12 +62,20 @@ public final class Errors {
         }
         if (t instanceof UnprocessedRequestException u) {
             return u.reason() == UnprocessedRequestException.Reason.GOAWAY
-                    ? new ConnectionLostException(route, "server sent GOAWAY and replays were used up: " + u.getMessage(), u)
+                    ? new ConnectionLostException(route, "server sent GOAWAY and replays were used up: " + u.getMessage()
+                    + " (the request was not processed)", false, u)
                     : new TooManyStreamsException(route, "server refused the stream and replays were used up: "
                     + u.getMessage(), u);
         }
-        if (t instanceof ConnectionClosedException || t instanceof StreamResetException) {
-            return new ConnectionLostException(route, t.getMessage(), t);
+        if (t instanceof ConnectionClosedException c) {
+            boolean possiblyProcessed = c.requestWritten() || !c.beforeResponse();
+            return new ConnectionLostException(route, t.getMessage() + (possiblyProcessed
+                    ? " (the request may have been processed)" : " (the request was not fully sent)"),
+                    possiblyProcessed, t);
+        }
+        if (t instanceof StreamResetException) {
+            // The server had the stream and chose to reset it: it may have acted on the request.
+            return new ConnectionLostException(route, t.getMessage() + " (the request may have been processed)", true, t);
         }
         if (t instanceof Http2Exception) {
             return new ProtocolException(route, "HTTP/2 protocol error: " + t.getMessage(), t);

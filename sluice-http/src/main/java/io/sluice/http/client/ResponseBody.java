@@ -38,6 +38,8 @@ final class ResponseBody {
     private final Exchange exchange;
     private final Executor callbacks;
     private final Runnable onCancel;
+    /** Hears, once, that the body failed before its end (not called for a caller's cancel). */
+    private final java.util.function.Consumer<Throwable> onFailed;
     private final ReentrantLock lock = new ReentrantLock();
     private final ArrayDeque<ByteBuf> queue = new ArrayDeque<>();
     private long queuedBytes;
@@ -53,9 +55,19 @@ final class ResponseBody {
      * @param onCancel runs once when the caller stops the body before its end (after the exchange was cancelled)
      */
     ResponseBody(Exchange exchange, Executor callbacks, Runnable onCancel) {
+        this(exchange, callbacks, onCancel, t -> { });
+    }
+
+    /**
+     * @param onCancel runs once when the caller stops the body before its end (after the exchange was cancelled)
+     * @param onFailed runs once, on the failing thread and without a lock held, when the body fails before its end
+     */
+    ResponseBody(Exchange exchange, Executor callbacks, Runnable onCancel,
+                 java.util.function.Consumer<Throwable> onFailed) {
         this.exchange = exchange;
         this.callbacks = callbacks;
         this.onCancel = onCancel;
+        this.onFailed = onFailed;
     }
 
     /**
@@ -194,6 +206,7 @@ final class ResponseBody {
             lock.unlock();
         }
         stopIdleWatch();
+        onFailed.accept(t);
         if (w != null) {
             CompletableFuture<BodyChunk> fw = w;
             callbacks.execute(() -> fw.completeExceptionally(t));

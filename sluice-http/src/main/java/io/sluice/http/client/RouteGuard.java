@@ -89,6 +89,19 @@ public final class RouteGuard {
         }
     }
 
+    /**
+     * The call's response failed after its head had been delivered (and {@link #responded} counted). Counted among
+     * failures like any other; for ejection only a stream the server reset mid-body counts, as a 5xx would: the
+     * server gave up on the request. A connection lost under in-flight bodies, a body-idle or total timeout of a
+     * long stream and a body over its limit stay out of ejection, for the reasons the class comment gives.
+     */
+    void failedAfterHead(SluiceHttpException error) {
+        count(failures, error.getClass().getSimpleName());
+        if (detector != null && error.getCause() instanceof io.sluice.http.transport.StreamResetException) {
+            detector.recordFailure(route);
+        }
+    }
+
     /** The call was cancelled by its caller before an outcome. */
     void abandoned(boolean probe) {
         if (detector != null && probe) {

@@ -121,6 +121,18 @@ public final class StatusRetryPolicy {
      */
     public RetryDecision decide(String method, int status, HeaderLookup headers, int attemptsSoFar,
             Duration remainingDeadline, boolean bodyBytesDelivered) {
+        return decide(method, Methods.isIdempotent(method), status, headers, attemptsSoFar, remainingDeadline,
+                bodyBytesDelivered);
+    }
+
+    /**
+     * As {@link #decide(String, int, HeaderLookup, int, Duration, boolean)}, for a request whose idempotence is known
+     * beyond its method (the caller marked it, or it carries an {@code Idempotency-Key}).
+     *
+     * @param idempotent whether sending the request twice is harmless; 5xx statuses other than 503 retry only then
+     */
+    public RetryDecision decide(String method, boolean idempotent, int status, HeaderLookup headers, int attemptsSoFar,
+            Duration remainingDeadline, boolean bodyBytesDelivered) {
         Objects.requireNonNull(headers, "headers");
         if (attemptsSoFar < 1) {
             throw new IllegalArgumentException("attemptsSoFar counts the attempt that failed, so it is at least 1, was "
@@ -144,7 +156,7 @@ public final class StatusRetryPolicy {
         if (Boolean.FALSE.equals(serverSays)) {
             return RetryDecision.giveUp(status + " with x-should-retry: false");
         }
-        if (serverSays == null && !isRetryable(method, status)) {
+        if (serverSays == null && !isRetryable(idempotent, status)) {
             return RetryDecision.giveUp(status + " is not retryable for " + method);
         }
         String why = serverSays != null ? status + " with x-should-retry: true" : String.valueOf(status);
@@ -171,8 +183,12 @@ public final class StatusRetryPolicy {
 
     /** Whether {@code status} is retryable for {@code method} by the status table alone (no headers). */
     public boolean isRetryable(String method, int status) {
+        return isRetryable(Methods.isIdempotent(method), status);
+    }
+
+    private boolean isRetryable(boolean idempotent, int status) {
         return Arrays.binarySearch(anyMethodStatuses, status) >= 0
-                || (Methods.isIdempotent(method) && Arrays.binarySearch(idempotentStatuses, status) >= 0);
+                || (idempotent && Arrays.binarySearch(idempotentStatuses, status) >= 0);
     }
 
     /** The delay before retry number {@code retriesSoFar + 1} when the server gave no hint. */

@@ -6,7 +6,8 @@ import java.util.Objects;
  * The transport's own replays: always on, invisible to the caller, and never able to double a request's effect.
  * The transport classifies a failed attempt, describes it in a {@link FailedAttempt} and asks {@link #decide}.
  *
- * <p>The rules, and why each is safe:
+ * <p>The rule: a request is replayed only when the server provably did not process it, because an AI provider bills
+ * what it processed and a duplicated completion is paid twice. The cases, and why each is safe:
  * <ul>
  *   <li><b>Connect failures</b> are retried by the pool ({@code PoolConfig.maxRetries}, exponential backoff with
  *   jitter) before the transport ever sees them; the transport adds nothing, so the two layers do not multiply.</li>
@@ -14,16 +15,17 @@ import java.util.Objects;
  *   last-stream-id are the peer's promise that it did no work (RFC 9113 §8.7), so they are replayed on another
  *   connection at once, for any method including POST, up to {@link #MAX_UNPROCESSED_REPLAYS} times (a peer that
  *   keeps refusing is overloaded, and {@code TooManyStreamsException} tells the caller).</li>
- *   <li><b>Stale connections</b>: an attempt on a <em>reused</em> connection that was closed or reset before any
- *   response byte arrived is the keep-alive race (the server closed an idle connection as we wrote to it), and is
- *   replayed once on a fresh connection, for any method. The server's close raced our write, so it never handled
- *   the request; a server that did the work and then died before sending a single response byte produces the same
- *   symptom, which is why this replay happens once and only on a connection that had already served an exchange,
- *   never on a fresh one. OkHttp does the same ({@code retryOnConnectionFailure}). A request with an
- *   {@code Idempotency-Key} is safe in every case. The pool's idle-close watch and an idle timeout below the
- *   server's make the race rare in the first place. The rule is the same on HTTP/1.1 and HTTP/2.</li>
- *   <li><b>Never</b> once a response body byte reached the caller, nor when the request body cannot be produced
- *   again (a one-shot stream already read).</li>
+ *   <li><b>Not fully written</b>: the connection failed before the request's last byte was written to the socket.
+ *   A server cannot act on a request it has not received in full, so it is replayed once, for any method.</li>
+ *   <li><b>Written, then lost before any response byte</b> (the stale keep-alive race, or a connection lost while
+ *   the provider was generating): the server may have processed it. Only an idempotent request (by method, marked
+ *   by the caller, or carrying an {@code Idempotency-Key}) is replayed, once, and only when the connection had
+ *   served an earlier exchange (on a fresh connection it is no race). Any other request fails with
+ *   {@code ConnectionLostException.possiblyProcessed()} true, so the caller, who knows whether a duplicate matters,
+ *   decides. The stale case is made rare instead: an idle HTTP/1.1 connection that saw the peer's FIN leaves the
+ *   pool at once, and an idle timeout below the server's {@code Keep-Alive: timeout=} retires it first.</li>
+ *   <li><b>Never</b> once a response byte arrived, nor when the request body cannot be produced again (a one-shot
+ *   stream already read).</li>
  * </ul>
  *
  * <p><b>Thread-safety:</b> stateless.
@@ -32,7 +34,10 @@ public final class TransportRetryRules {
 
     /** Replays of refused or never-processed HTTP/2 streams per request. */
     public static final int MAX_UNPROCESSED_REPLAYS = 3;
-    /** Stale-connection replays per request: one, since a second stale connection in a row is no longer a race. */
+    /**
+     * Replays per request after a lost connection (not fully written, or written and idempotent): one, since a second
+     * lost connection in a row is no longer a race.
+     */
     public static final int MAX_STALE_REPLAYS = 1;
 
     private TransportRetryRules() {
@@ -88,20 +93,41 @@ public final class TransportRetryRules {
         if (attempt.responseBytesReceived()) {
             return RetryDecision.giveUp("connection lost after the response began: the server processed the request");
         }
-        if (!attempt.connectionReused()) {
-            return RetryDecision.giveUp("connection lost on a fresh connection: not a stale-connection race");
-        }
         if (!attempt.requestBodyReplayable()) {
-            return RetryDecision.giveUp("stale connection, but the request body cannot be sent again");
+            return RetryDecision.giveUp("connection lost, but the request body cannot be sent again");
         }
         if (attempt.replaysSoFar() >= MAX_STALE_REPLAYS) {
-            return RetryDecision.giveUp("stale connection again after a replay: giving up");
+            return RetryDecision.giveUp("connection lost again after a replay: giving up");
         }
-        if (attempt.idempotencyKeyPresent()) {
-            return RetryDecision.retryNow("stale connection, request has an Idempotency-Key: replaying once");
+        if (!attempt.requestFullyWritten()) {
+            return RetryDecision.retryNow("connection lost before the request was fully written: the server cannot "
+                    + "have processed it, replaying " + attempt.method() + " once on another connection");
         }
-        return RetryDecision.retryNow("stale connection: closed before any response byte, replaying " + attempt.method()
-                + " once on a fresh connection");
+        if (!attempt.idempotent() && !Methods.isIdempotent(attempt.method())) {
+            return RetryDecision.giveUp("connection lost after " + attempt.method() + " was fully written: the server "
+                    + "may have processed it, not replayed");
+        }
+        if (!attempt.connectionReused()) {
+            return RetryDecision.giveUp("connection lost on a fresh connection after the request was written: not a "
+                    + "stale-connection race");
+        }
+        return RetryDecision.retryNow("stale connection: closed before any response byte, replaying idempotent "
+                + attempt.method() + " once on a fresh connection");
+    }
+
+    /**
+     * Whether a request that failed this way may have been processed by the server: false only when the failure
+     * proves it was not (never fully written, refused, or above a GOAWAY's last-stream-id).
+     */
+    public static boolean possiblyProcessed(Failure failure, FailedAttempt attempt) {
+        switch (failure) {
+            case CONNECT_FAILED:
+            case REFUSED_STREAM:
+            case GOAWAY_UNPROCESSED:
+                return false;
+            default:
+                return attempt.requestFullyWritten() || attempt.responseBytesReceived();
+        }
     }
 
     /**
@@ -116,12 +142,13 @@ public final class TransportRetryRules {
      * @param responseBytesReceived any byte of the response (status line or HEADERS) arrived
      * @param bodyBytesDelivered    any response body byte reached the caller
      * @param requestBodyReplayable the request body can be produced again (none, a byte array, a repeatable supplier)
-     * @param idempotencyKeyPresent the request carries an {@code Idempotency-Key} header
+     * @param idempotent            sending the request twice is harmless: an idempotent method, marked by the caller,
+     *                              or an {@code Idempotency-Key} header
      * @param replaysSoFar          transport replays this request already had for the same kind of failure
      */
     public record FailedAttempt(String method, boolean connectionReused, boolean requestFullyWritten,
             boolean responseBytesReceived, boolean bodyBytesDelivered, boolean requestBodyReplayable,
-            boolean idempotencyKeyPresent, int replaysSoFar) {
+            boolean idempotent, int replaysSoFar) {
 
         public FailedAttempt {
             Objects.requireNonNull(method, "method");
@@ -142,7 +169,7 @@ public final class TransportRetryRules {
             private boolean responseBytesReceived;
             private boolean bodyBytesDelivered;
             private boolean requestBodyReplayable;
-            private boolean idempotencyKeyPresent;
+            private boolean idempotent;
             private int replaysSoFar;
 
             private Builder(String method) {
@@ -174,8 +201,8 @@ public final class TransportRetryRules {
                 return this;
             }
 
-            public Builder idempotencyKeyPresent(boolean v) {
-                idempotencyKeyPresent = v;
+            public Builder idempotent(boolean v) {
+                idempotent = v;
                 return this;
             }
 
@@ -186,7 +213,7 @@ public final class TransportRetryRules {
 
             public FailedAttempt build() {
                 return new FailedAttempt(method, connectionReused, requestFullyWritten, responseBytesReceived,
-                        bodyBytesDelivered, requestBodyReplayable, idempotencyKeyPresent, replaysSoFar);
+                        bodyBytesDelivered, requestBodyReplayable, idempotent, replaysSoFar);
             }
         }
     }

@@ -62,7 +62,8 @@ import org.slf4j.LoggerFactory;
  *   both windows.</li>
  *   <li>Keepalive: an idle connection sends a PING every pingInterval; its timeout runs on
  *   the client's scheduler, not on the event loop, so it fires even when the loop is busy
- *   writing. While a keepalive PING is out the connection takes no new streams (capacity 0).</li>
+ *   writing. A PING in flight does not stop new streams; one unanswered past its expected round trip does
+ *   (capacity 0) until its ACK, and one unanswered past the PING timeout closes the connection.</li>
  * </ul>
  *
  * <p><b>Thread-safety:</b> stream state is confined to the event loop; the fields the
@@ -87,7 +88,16 @@ public final class Http2Connection extends HttpConnection {
     private volatile boolean broken;
     private volatile boolean goAway;
     private volatile int peerMaxStreams = Integer.MAX_VALUE;
+    /** A keepalive PING is out and not yet acknowledged. Written on the event loop, read by the scheduler. */
     private volatile boolean keepalivePingOut;
+    /**
+     * The outstanding keepalive PING has gone unanswered past its expected round trip: the connection may be dead, so
+     * it takes no new streams until the ACK. A PING merely in flight does not take the connection out of service
+     * (a burst after an idle gap would otherwise open new connections while one that fits it is being checked).
+     */
+    private volatile boolean pingOverdue;
+    /** Tells a scheduled check which keepalive PING it belongs to; bumped on the event loop for each one sent. */
+    private volatile int keepaliveGeneration;
 
     // --- event-loop confined
     private Http2ClientHandler handler;
@@ -97,6 +107,9 @@ public final class Http2Connection extends HttpConnection {
     private int connectionWindow;
     private int goAwayLastStreamId = Integer.MAX_VALUE;
     private long lastReadNanos = System.nanoTime();
+    /** When the outstanding keepalive PING was sent, and the smoothed PING round trip (0 until one was measured). */
+    private long keepaliveSentNanos;
+    private long smoothedRttNanos;
     private long validateCounter;
     /** Outstanding validation PINGs by payload; created on the first validate() (most connections never see one). */
     private Map<Long, CompletableFuture<Void>> validations;
@@ -149,7 +162,7 @@ public final class Http2Connection extends HttpConnection {
 
     @Override
     public int capacity() {
-        if (isBroken() || keepalivePingOut) {
+        if (isBroken() || pingOverdue) {
             return 0;
         }
         return Math.min(peerMaxStreams, cfg.maxConcurrentStreams());
@@ -247,6 +260,9 @@ public final class Http2Connection extends HttpConnection {
         }
         boolean endStream = !r.hasBody() || (bytes != null && bytes.length == 0);
         ChannelPromise headersWritten = ctx.newPromise();
+        if (endStream) {
+            lastFrameWritten(ex, headersWritten);
+        }
         handler.encoder().writeHeaders(ctx, id, h, 0, endStream, headersWritten);
         Http2Stream stream = conn.stream(id);
         if (stream == null) {
@@ -266,8 +282,9 @@ public final class Http2Connection extends HttpConnection {
             }
         });
         if (bytes != null && bytes.length > 0) {
-            handler.encoder().writeData(ctx, id, Unpooled.wrappedBuffer(bytes), 0, true, ctx.newPromise());
-            ex.requestEnded = true;
+            // Queued behind flow control when the body exceeds the peer's window: requestWritten follows the socket.
+            handler.encoder().writeData(ctx, id, Unpooled.wrappedBuffer(bytes), 0, true,
+                    lastFrameWritten(ex, ctx.newPromise()));
         } else if (r.bodyPublisher() != null) {
             ex.bodyWriter = new RequestBodyWriter(loop, channel.alloc(), new RequestBodyWriter.Sink() {
                 @Override
@@ -277,10 +294,10 @@ public final class Http2Connection extends HttpConnection {
                         return channel.newFailedFuture(new IllegalStateException("stream over"));
                     }
                     ChannelPromise p = ctx.newPromise();
-                    handler.encoder().writeData(ctx, id, chunk, 0, last, p);
                     if (last) {
-                        ex.requestEnded = true;
+                        lastFrameWritten(ex, p);
                     }
+                    handler.encoder().writeData(ctx, id, chunk, 0, last, p);
                     handler.flush(ctx);
                     return p;
                 }
@@ -291,10 +308,22 @@ public final class Http2Connection extends HttpConnection {
                 }
             });
             r.bodyPublisher().subscribe(ex.bodyWriter);
-        } else {
-            ex.requestEnded = true;
         }
         flushAfterIteration();
+    }
+
+    /**
+     * Marks the request fully written once the frame carrying its END_STREAM reached the socket. Until then a lost
+     * connection proves the server did not get the whole request (the replay rule depends on it), so queueing the
+     * frame is not enough: a body larger than the peer's window waits in the flow controller.
+     */
+    private static ChannelPromise lastFrameWritten(H2Exchange ex, ChannelPromise p) {
+        p.addListener(f -> {
+            if (f.isSuccess()) {
+                ex.requestWritten = true;
+            }
+        });
+        return p;
     }
 
     /** A flush is queued for the end of this event-loop iteration. Event-loop confined. */
@@ -333,14 +362,32 @@ public final class Http2Connection extends HttpConnection {
         }
         long idle = System.nanoTime() - lastReadNanos;
         if (handler.connection().numActiveStreams() == 0 && idle >= cfg.pingInterval().toNanos()) {
-            keepalivePingOut = true; // no new streams until the ACK: the connection may be dead
+            keepalivePingOut = true;
+            int generation = ++keepaliveGeneration;
+            keepaliveSentNanos = System.nanoTime();
             sendPing(KEEPALIVE_PING);
             scheduler.schedule(() -> {
-                if (keepalivePingOut) {
+                if (keepalivePingOut && keepaliveGeneration == generation && !pingOverdue) {
+                    pingOverdue = true; // no new streams until the ACK: past its round trip, it may be dead
+                    notifyChanged();
+                }
+            }, expectedPingRoundTripNanos(), TimeUnit.NANOSECONDS);
+            scheduler.schedule(() -> {
+                if (keepalivePingOut && keepaliveGeneration == generation) {
                     pingTimedOut("keepalive");
                 }
             }, cfg.pingTimeout().toNanos(), TimeUnit.NANOSECONDS);
         }
+    }
+
+    /**
+     * How long a keepalive PING may be out before the connection stops taking streams: four smoothed round trips
+     * (a congested path stretches one), one second before any was measured, at least 50 ms and at most the PING
+     * timeout. Event-loop confined.
+     */
+    private long expectedPingRoundTripNanos() {
+        long expected = smoothedRttNanos == 0 ? TimeUnit.SECONDS.toNanos(1) : 4 * smoothedRttNanos;
+        return Math.min(cfg.pingTimeout().toNanos(), Math.max(TimeUnit.MILLISECONDS.toNanos(50), expected));
     }
 
     /** Runs on the scheduler thread: the flags are volatile and close() is thread-safe. */
@@ -449,7 +496,7 @@ public final class Http2Connection extends HttpConnection {
                         + peerProtocolError.error() + "): " + peerProtocolError.getMessage(), peerProtocolError);
             } else {
                 cause = new ConnectionClosedException("HTTP/2 connection lost during the exchange",
-                        !ex.headersReceived && !ex.dataSeen, ex.requestEnded, lastError);
+                        !ex.headersReceived && !ex.dataSeen, ex.requestWritten, lastError);
             }
         }
         ex.listener.onFailure(cause);
@@ -516,11 +563,18 @@ public final class Http2Connection extends HttpConnection {
             return n > 0 ? padding : n + padding;
         }
 
+        /**
+         * The response is complete (END_STREAM). When the server answered before it had our whole request (RFC 9113
+         * §8.1: a 200 or 413 sent before reading a large POST), the rest of the body is dropped and the stream reset
+         * with CANCEL, which closes it and completes the exchange with the response: a server that stops reading
+         * would otherwise leave our END_STREAM queued behind a window that never opens, and the stream's slot held.
+         */
         private void remoteEnded(H2Exchange ex) {
             ex.remoteEnded = true;
-            if (!ex.requestEnded) {
-                // The server answered before our body was done; finish the stream so its slot frees.
-                ex.bodyWriter.cancel();
+            if (!ex.requestWritten) {
+                if (ex.bodyWriter != null) {
+                    ex.bodyWriter.cancel();
+                }
                 handler.resetStream(ctx, ex.streamId, Http2Error.CANCEL.code(), ctx.newPromise());
                 handler.flush(ctx);
             }
@@ -530,6 +584,12 @@ public final class Http2Connection extends HttpConnection {
         public void onRstStreamRead(ChannelHandlerContext c, int streamId, long errorCode) {
             H2Exchange ex = exchange(streamId);
             if (ex == null || ex.done || ex.failure != null) {
+                return;
+            }
+            if (ex.remoteEnded) {
+                // The response was complete before the reset: RFC 9113 §8.1 lets a server that answered early stop
+                // our request body with RST_STREAM(NO_ERROR), and clients must not discard the response. Whatever
+                // the code, a reset after END_STREAM can only concern the request body, which is no longer needed.
                 return;
             }
             ex.failure = errorCode == Http2Error.REFUSED_STREAM.code()
@@ -563,8 +623,13 @@ public final class Http2Connection extends HttpConnection {
                 }
             } else if (data == KEEPALIVE_PING) {
                 if (keepalivePingOut) {
+                    long rtt = System.nanoTime() - keepaliveSentNanos;
+                    smoothedRttNanos = smoothedRttNanos == 0 ? rtt : (7 * smoothedRttNanos + rtt) / 8;
                     keepalivePingOut = false;
-                    notifyChanged(); // capacity is back
+                    if (pingOverdue) {
+                        pingOverdue = false;
+                        notifyChanged(); // capacity is back
+                    }
                 }
             } else {
                 CompletableFuture<Void> f = validations == null ? null : validations.remove(data);
@@ -771,7 +836,8 @@ public final class Http2Connection extends HttpConnection {
         boolean headersReceived;
         boolean dataSeen;
         boolean remoteEnded;
-        boolean requestEnded;
+        /** The last request frame reached the socket (set by its write promise, on the event loop). */
+        boolean requestWritten;
         boolean done;
         Throwable failure;
         RequestBodyWriter bodyWriter;

@@ -84,24 +84,40 @@ class TransportRetryRulesTest {
         assertThat(d.reason()).contains("processed");
     }
 
+    /** An AI provider bills a completion it processed: a written POST lost before its answer is not sent again. */
     @Test
-    void fullyWrittenPostOnAReusedConnectionIsReplayedOnce() {
+    void fullyWrittenPostIsNotReplayedAndMayHaveBeenProcessed() {
         RetryDecision d = TransportRetryRules.decide(Failure.CONNECTION_LOST, post().build());
-        assertThat(d.retry()).isTrue();
-        assertThat(d.reason()).contains("once");
-        assertThat(TransportRetryRules.decide(Failure.CONNECTION_LOST, post().replaysSoFar(1).build()).retry()).isFalse();
+        assertThat(d.retry()).isFalse();
+        assertThat(d.reason()).contains("may have processed");
+        assertThat(TransportRetryRules.possiblyProcessed(Failure.CONNECTION_LOST, post().build())).isTrue();
+        assertThat(TransportRetryRules.decide(Failure.CONNECTION_LOST, post().connectionReused(false).build()).retry())
+                .isFalse();
     }
 
     @Test
-    void postWithIdempotencyKeyIsReplayed() {
-        assertThat(TransportRetryRules.decide(Failure.CONNECTION_LOST, post().idempotencyKeyPresent(true).build())
+    void postMarkedIdempotentIsReplayedOnceOnAReusedConnection() {
+        assertThat(TransportRetryRules.decide(Failure.CONNECTION_LOST, post().idempotent(true).build())
                 .retry()).isTrue();
+        assertThat(TransportRetryRules.decide(Failure.CONNECTION_LOST, post().idempotent(true).replaysSoFar(1).build())
+                .retry()).isFalse();
+        assertThat(TransportRetryRules.decide(Failure.CONNECTION_LOST,
+                post().idempotent(true).connectionReused(false).build()).retry()).isFalse();
     }
 
     @Test
-    void postNotFullyWrittenIsReplayed() {
-        assertThat(TransportRetryRules.decide(Failure.CONNECTION_LOST, post().requestFullyWritten(false).build())
-                .retry()).isTrue();
+    void postNotFullyWrittenIsReplayedOnceEvenOnAFreshConnectionAndWasNotProcessed() {
+        FailedAttempt partial = post().requestFullyWritten(false).connectionReused(false).build();
+        assertThat(TransportRetryRules.decide(Failure.CONNECTION_LOST, partial).retry()).isTrue();
+        assertThat(TransportRetryRules.possiblyProcessed(Failure.CONNECTION_LOST, partial)).isFalse();
+        assertThat(TransportRetryRules.decide(Failure.CONNECTION_LOST,
+                post().requestFullyWritten(false).replaysSoFar(1).build()).retry()).isFalse();
+    }
+
+    @Test
+    void refusedAndGoAwayStreamsWereNotProcessed() {
+        assertThat(TransportRetryRules.possiblyProcessed(Failure.REFUSED_STREAM, post().build())).isFalse();
+        assertThat(TransportRetryRules.possiblyProcessed(Failure.GOAWAY_UNPROCESSED, post().build())).isFalse();
     }
 
     @Test
