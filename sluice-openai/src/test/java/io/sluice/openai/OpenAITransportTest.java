@@ -112,6 +112,29 @@ class OpenAITransportTest {
         assertThat(mock.stats().requests("/v1/chat/completions") - before).isEqualTo(3);
     }
 
+    /**
+     * Whatever manager the SDK is given, its status retries stay off for the SDK's requests: the SDK retries on its
+     * own, and two retry loops would multiply (3 SDK attempts × 4 Sluice attempts = 12 requests against a provider
+     * that is already rate-limiting).
+     */
+    @Test
+    void sdkRequestsTurnStatusRetriesOffEvenOnAManagerThatHasThemOn() {
+        try (MockProvider own = MockProvider.start(MockOptions.builder().requiredApiKey(KEY).build());
+             ConnectionPoolManager retrying = ConnectionPoolManager.builder().statusRetries(true)
+                     .poolConfig(PoolConfig.builder().maxConnections(1).minIdle(0).build())
+                     .tls(TlsOptions.builder().trustCertificatePem(own.certificatePem()).build()).build()) {
+            OpenAIClient sdk = SluiceOpenAI.builder().poolManager(retrying).apiKey(KEY)
+                    .baseUrl(own.httpsUri() + "/v1").maxRetries(2).build();
+            ChatCompletionCreateParams p = params().putAdditionalHeader("x-mock-status", "503")
+                    .putAdditionalHeader("x-mock-retry-after-ms", "5").build();
+
+            assertThatThrownBy(() -> sdk.chat().completions().create(p)).isInstanceOf(OpenAIServiceException.class);
+
+            assertThat(own.stats().requests("/v1/chat/completions")).isEqualTo(3);
+            sdk.close();
+        }
+    }
+
     @Test
     void errorEventMidStreamSurfacesAsTheSdkException() {
         ChatCompletionCreateParams p = params().putAdditionalHeader("x-mock-tokens", "6")
