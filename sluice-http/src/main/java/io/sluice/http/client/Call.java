@@ -92,6 +92,8 @@ public final class Call {
     private volatile CompletableFuture<Lease<HttpConnection>> acquiring;
     private volatile ScheduledFuture<?> totalTimer;
     private volatile boolean finished;
+    /** The status of the response handed to the caller (0 before): its body's end records the route's outcome. */
+    private volatile int deliveredStatus;
 
     private Call(Pool<HttpConnection> pool, String route, HttpRequest request, ClientContext ctx, RouteGuard guard,
                  boolean aggregate) {
@@ -277,7 +279,8 @@ public final class Call {
             response.close();
             return;
         }
-        guard.responded(response.status());
+        deliveredStatus = response.status();
+        guard.responded(response.status(), probe);
         if (whole != null) {
             // On the event loop: the aggregation below is our code; its ResponseBody completes inline.
             response.aggregate().whenComplete((r, e) -> ctx.callbacks().execute(() -> {
@@ -516,6 +519,7 @@ public final class Call {
                 retryLater(retryAfterBody);
             } else if (body != null) {
                 body.onEnd();
+                guard.completed(deliveredStatus, probe);
                 finish();
             }
         }

@@ -64,14 +64,27 @@ public final class RouteGuard {
                 + (ms > 0 ? "the next probe request is allowed in " + ms + " ms" : "a probe request is in flight"));
     }
 
-    /** The call ended with a response head of {@code status}. */
-    void responded(int status) {
+    /**
+     * The call's response head of {@code status} reached the caller. A 5xx is a failure at once. A success waits for
+     * the body's end ({@link #completed}), because a stream the server resets mid-body is a failure too, and a
+     * success recorded at the head would reset the consecutive count between such failures. The ejected route's
+     * probe is the exception: its head alone brings the route back, so a probe whose body the caller never reads
+     * cannot keep the route ejected.
+     */
+    void responded(int status, boolean probe) {
         if (detector == null) {
             return;
         }
         if (status >= 500) {
             detector.recordFailure(route);
-        } else {
+        } else if (probe) {
+            detector.recordSuccess(route);
+        }
+    }
+
+    /** The body of a response whose head was {@code status} ended normally. */
+    void completed(int status, boolean probe) {
+        if (detector != null && status < 500 && !probe) {
             detector.recordSuccess(route);
         }
     }
@@ -92,7 +105,8 @@ public final class RouteGuard {
     /**
      * The call's response failed after its head had been delivered (and {@link #responded} counted). Counted among
      * failures like any other; for ejection only a stream the server reset mid-body counts, as a 5xx would: the
-     * server gave up on the request. A connection lost under in-flight bodies, a body-idle or total timeout of a
+     * server gave up on the request. Other failures after the head leave the detector as it was (neither success
+     * nor failure). A connection lost under in-flight bodies, a body-idle or total timeout of a
      * long stream and a body over its limit stay out of ejection, for the reasons the class comment gives.
      */
     void failedAfterHead(SluiceHttpException error) {
