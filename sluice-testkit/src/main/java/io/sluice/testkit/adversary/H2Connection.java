@@ -102,7 +102,7 @@ final class H2Connection extends ByteToMessageDecoder {
             ByteBuf preface = Http2CodecUtil.connectionPrefaceBuf();
             try {
                 if (!ByteBufUtil.equals(in, in.readerIndex(), preface, preface.readerIndex(), PREFACE_LENGTH)) {
-                    log.debug("adversary h2: not an HTTP/2 client preface; closing");
+                    log.debug("adversary h2: not an HTTP/2 client preface; closing: {}", ByteBufUtil.hexDump(in, in.readerIndex(), Math.min(64, in.readableBytes())));
                     in.skipBytes(in.readableBytes());
                     close(false);
                     return;
@@ -132,38 +132,49 @@ final class H2Connection extends ByteToMessageDecoder {
 
     // ---- writes, for the scripts ----
 
+    /** A promise that logs a failed write: the script goes on, as a server that does not check would. */
+    private io.netty.channel.ChannelPromise promise() {
+        io.netty.channel.ChannelPromise p = ctx.newPromise();
+        p.addListener(f -> {
+            if (!f.isSuccess()) {
+                log.debug("adversary h2: write failed on connection {}", record.number(), f.cause());
+            }
+        });
+        return p;
+    }
+
     void writeHeaders(int streamId, Http2Headers headers, boolean endStream) {
-        writer.writeHeaders(ctx, streamId, headers, 0, endStream, ctx.newPromise());
+        writer.writeHeaders(ctx, streamId, headers, 0, endStream, promise());
         ctx.flush();
     }
 
     void writeData(int streamId, byte[] bytes, boolean endStream) {
-        writer.writeData(ctx, streamId, Unpooled.wrappedBuffer(bytes), 0, endStream, ctx.newPromise());
+        writer.writeData(ctx, streamId, Unpooled.wrappedBuffer(bytes), 0, endStream, promise());
         ctx.flush();
     }
 
     void writeRstStream(int streamId, long errorCode) {
-        writer.writeRstStream(ctx, streamId, errorCode, ctx.newPromise());
+        writer.writeRstStream(ctx, streamId, errorCode, promise());
         ctx.flush();
     }
 
     void writeGoAway(int lastStreamId, long errorCode) {
-        writer.writeGoAway(ctx, lastStreamId, errorCode, Unpooled.EMPTY_BUFFER, ctx.newPromise());
+        writer.writeGoAway(ctx, lastStreamId, errorCode, Unpooled.EMPTY_BUFFER, promise());
         ctx.flush();
     }
 
     void writeSettings(Http2Settings settings) {
-        writer.writeSettings(ctx, settings, ctx.newPromise());
+        writer.writeSettings(ctx, settings, promise());
         ctx.flush();
     }
 
     void writePing(long payload) {
-        writer.writePing(ctx, false, payload, ctx.newPromise());
+        writer.writePing(ctx, false, payload, promise());
         ctx.flush();
     }
 
     void writeWindowUpdate(int streamId, int increment) {
-        writer.writeWindowUpdate(ctx, streamId, increment, ctx.newPromise());
+        writer.writeWindowUpdate(ctx, streamId, increment, promise());
         ctx.flush();
     }
 
@@ -194,7 +205,7 @@ final class H2Connection extends ByteToMessageDecoder {
                 }
             }
             if (server.acksClientSettings()) {
-                writer.writeSettingsAck(ctx, ctx.newPromise());
+                writer.writeSettingsAck(ctx, promise());
                 ctx.flush();
             }
         }
@@ -239,10 +250,7 @@ final class H2Connection extends ByteToMessageDecoder {
             H2StreamRun run = streams.get(streamId);
             if (run != null) {
                 run.record().addBody(bytes);
-                if (run.grantsBody() && bytes + padding > 0) {
-                    writeWindowUpdate(streamId, bytes + padding);
-                    writeWindowUpdate(0, bytes + padding);
-                }
+                run.onData(bytes + padding);
                 if (endOfStream) {
                     run.record().endStream();
                 }
@@ -262,7 +270,7 @@ final class H2Connection extends ByteToMessageDecoder {
         public void onPingRead(ChannelHandlerContext c, long data) {
             record.ping(data);
             if (server.acksPings()) {
-                writer.writePing(ctx, true, data, ctx.newPromise());
+                writer.writePing(ctx, true, data, promise());
                 ctx.flush();
             }
         }

@@ -168,12 +168,13 @@ public final class H2Script {
     }
 
     /**
-     * Grants the client's request body as it arrives: from now on every DATA byte received on this
-     * stream is given back at once with a stream and a connection WINDOW_UPDATE. Without this step
-     * (or {@link #windowUpdate}) the server grants nothing beyond its initial windows.
+     * Grants the client's request body as it arrives: every DATA byte received on this stream, so
+     * far and from now on, is given back at once with a stream and a connection WINDOW_UPDATE.
+     * Without this step (or {@link #windowUpdate}) the server grants nothing beyond its initial
+     * windows.
      */
     public H2Script grantRequestBody() {
-        return thenSend("grant request body", run -> run.grantBody(true));
+        return thenSend("grant request body", H2StreamRun::grantBody);
     }
 
     /** Raw bytes on the connection, as they are (a malformed frame, garbage). */

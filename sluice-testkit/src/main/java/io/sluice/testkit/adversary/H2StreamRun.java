@@ -17,6 +17,8 @@ final class H2StreamRun {
     private final List<H2Step> steps;
     private int index;
     private boolean grantBody;
+    private long received;
+    private long granted;
 
     H2StreamRun(H2Connection connection, int streamId, H2StreamRecord record, H2Script script) {
         this.connection = connection;
@@ -55,11 +57,26 @@ final class H2StreamRun {
         record.requestEnded().whenComplete((v, t) -> connection.executor().execute(this::next));
     }
 
-    void grantBody(boolean on) {
-        grantBody = on;
+    /** From now on, give back every request DATA byte; bytes received before this are given back at once. */
+    void grantBody() {
+        grantBody = true;
+        grantReceived();
     }
 
-    boolean grantsBody() {
-        return grantBody;
+    /** Counts a received DATA frame (payload plus padding) and gives it back when the body is granted. */
+    void onData(int flowControlledBytes) {
+        received += flowControlledBytes;
+        if (grantBody) {
+            grantReceived();
+        }
+    }
+
+    private void grantReceived() {
+        long owed = received - granted;
+        if (owed > 0) {
+            granted = received;
+            connection.writeWindowUpdate(streamId, (int) owed);
+            connection.writeWindowUpdate(0, (int) owed);
+        }
     }
 }
