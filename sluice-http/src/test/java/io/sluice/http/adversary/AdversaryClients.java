@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.fail;
 import io.sluice.http.BodyChunk;
 import io.sluice.http.ConnectionLostException;
 import io.sluice.http.ConnectionPoolManager;
-import io.sluice.http.HttpResponse;
 import io.sluice.http.StreamingResponse;
 import io.sluice.http.Timeouts;
 import io.sluice.http.client.Errors;
@@ -23,6 +22,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 
 /**
  * What the adversary tests share: Sluice clients for h2c (prior knowledge) and HTTP/1.1 with
@@ -111,9 +111,17 @@ final class AdversaryClients {
         return events;
     }
 
-    /** The body of an aggregated response as text. */
-    static String text(HttpResponse r) {
-        return r.bodyAsString();
+    /**
+     * Runs {@code action}; a failure is rethrown as an assertion naming {@code what} and what the
+     * server saw ({@code serverView}), so a red test says which step broke and whether the request
+     * was sent again.
+     */
+    static <T> T during(String what, Supplier<?> serverView, Supplier<T> action) {
+        try {
+            return action.get();
+        } catch (RuntimeException | AssertionError e) {
+            throw new AssertionError(what + " failed with " + e + "; the server saw " + serverView.get(), e);
+        }
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.sluice.http.adversary;
 
+import static io.sluice.http.adversary.AdversaryClients.during;
 import static io.sluice.http.adversary.AdversaryClients.h2c;
 import static io.sluice.http.adversary.AdversaryClients.readAll;
 import static io.sluice.http.adversary.AdversaryClients.readEvents;
@@ -79,20 +80,23 @@ class EarlyResponseAdversaryTest {
 
             switch (api) {
                 case SEND -> {
-                    HttpResponse r = within(client.send(post));
+                    HttpResponse r = during("send()", server::streams, () -> within(client.send(post)));
                     assertThat(r.status()).isEqualTo(status);
                     assertThat(r.bodyAsString()).isEqualTo(BODY);
                 }
                 case STREAM -> {
-                    try (StreamingResponse r = within(client.stream(post))) {
+                    try (StreamingResponse r = during("stream() (the head)", server::streams,
+                            () -> within(client.stream(post)))) {
                         assertThat(r.status()).isEqualTo(status);
-                        assertThat(new String(readAll(r), StandardCharsets.UTF_8)).isEqualTo(BODY);
+                        byte[] body = during("readChunk() to the end", server::streams, () -> readAll(r));
+                        assertThat(new String(body, StandardCharsets.UTF_8)).isEqualTo(BODY);
                     }
                 }
                 case SSE -> {
-                    try (StreamingResponse r = within(client.stream(post))) {
+                    try (StreamingResponse r = during("stream() (the head)", server::streams,
+                            () -> within(client.stream(post)))) {
                         assertThat(r.status()).isEqualTo(status);
-                        List<SseEvent> events = readEvents(r);
+                        List<SseEvent> events = during("nextEvent() to the end", server::streams, () -> readEvents(r));
                         assertThat(events).extracting(SseEvent::data).containsExactly("early", "[DONE]");
                     }
                 }
