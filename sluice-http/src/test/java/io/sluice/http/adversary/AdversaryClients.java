@@ -85,6 +85,23 @@ final class AdversaryClients {
         }
     }
 
+    /**
+     * How {@code f} ended within {@link #BOUND}: its value, or its failure unwrapped; fails the test
+     * only on a hang. For tests that first check what the server saw, then what the caller got.
+     */
+    static Object outcome(CompletableFuture<?> f) {
+        try {
+            return f.get(BOUND.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            return fail("did not complete within " + BOUND + ": hung");
+        } catch (ExecutionException e) {
+            return Errors.unwrap(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return fail("interrupted");
+        }
+    }
+
     /** Reads a streamed body to its end through {@code readChunk()}, closing every chunk. */
     static byte[] readAll(StreamingResponse r) {
         ByteArrayOutputStream all = new ByteArrayOutputStream();

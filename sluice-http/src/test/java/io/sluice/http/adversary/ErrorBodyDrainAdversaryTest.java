@@ -53,6 +53,35 @@ class ErrorBodyDrainAdversaryTest {
                 .header("content-type", "application/json").bodyIdleTimeout(BODY_IDLE).build();
     }
 
+    /** Control: the same retry with a complete error body succeeds, so a red row above is the stall, not the harness. */
+    @ParameterizedTest(name = "control: HTTP/1.1 {0} complete, then 200")
+    @ValueSource(ints = {503, 429})
+    void http1CompleteErrorBodyThenOk(int status) throws Exception {
+        String complete = stalledHead(status).replace("Content-Length: 100", "Content-Length: 10");
+        try (AdversaryHttp1Server server = AdversaryHttp1Server.builder()
+                .script(1, Http1Script.reply().readBody().send(complete)).start();
+             ConnectionPoolManager client = http1()) {
+            assertOkOrBodyIdleTimeout(client.send(post(server.uri())));
+            assertThat(server.requests()).hasSize(2);
+            assertAccountingExact(client);
+        }
+    }
+
+    /** Control over HTTP/2: a complete error body, then 200. */
+    @ParameterizedTest(name = "control: HTTP/2 {0} complete, then 200")
+    @ValueSource(ints = {503, 429})
+    void h2CompleteErrorBodyThenOk(int status) throws Exception {
+        H2Script complete = H2Script.stream().awaitRequestBody()
+                .headers(status, false, "content-type", "application/json", "retry-after-ms", "1")
+                .data("0123456789", true);
+        try (AdversaryH2Server server = AdversaryH2Server.builder().script(1, complete).start();
+             ConnectionPoolManager client = h2c()) {
+            assertOkOrBodyIdleTimeout(client.send(post(server.uri())));
+            assertThat(server.streams()).hasSize(2);
+            assertAccountingExact(client);
+        }
+    }
+
     @ParameterizedTest(name = "HTTP/1.1 {0} stalled, then 200")
     @ValueSource(ints = {503, 429})
     void http1StalledErrorBodyThenOk(int status) throws Exception {

@@ -1,8 +1,8 @@
 package io.sluice.http.adversary;
 
-import static io.sluice.http.adversary.AdversaryClients.failureOf;
 import static io.sluice.http.adversary.AdversaryClients.h2c;
 import static io.sluice.http.adversary.AdversaryClients.http1;
+import static io.sluice.http.adversary.AdversaryClients.outcome;
 import static io.sluice.http.adversary.AdversaryClients.possiblyProcessed;
 import static io.sluice.http.adversary.AdversaryClients.within;
 import static io.sluice.http.faults.FaultSupport.assertAccountingExact;
@@ -63,13 +63,13 @@ class ReplaySafetyAdversaryTest {
              ConnectionPoolManager client = h2c()) {
             assertThat(within(client.send(get(server.uri()))).status()).isEqualTo(200);
 
-            Throwable t = failureOf(client.send(post(server.uri())));
+            Object outcome = outcome(client.send(post(server.uri())));
 
             List<H2StreamRecord> posts = server.streams().stream().filter(s -> "POST".equals(s.method())).toList();
-            assertThat(posts).as("POSTs the server received").hasSize(1);
+            assertThat(posts).as("POSTs the server received (a fully written POST must not be replayed)").hasSize(1);
             assertThat(posts.get(0).endStreamReceived()).isTrue();
-            assertThat(t).as("the caller's failure").isInstanceOf(ConnectionLostException.class);
-            assertThat(possiblyProcessed((ConnectionLostException) t)).as("possiblyProcessed()").isTrue();
+            assertThat(outcome).as("what the caller got").isInstanceOf(ConnectionLostException.class);
+            assertThat(possiblyProcessed((ConnectionLostException) outcome)).as("possiblyProcessed()").isTrue();
             assertAccountingExact(client);
         }
     }
@@ -155,14 +155,14 @@ class ReplaySafetyAdversaryTest {
              ConnectionPoolManager client = http1()) {
             assertThat(within(client.send(get(server.uri()))).status()).isEqualTo(200);
 
-            Throwable t = failureOf(client.send(post(server.uri())));
+            Object outcome = outcome(client.send(post(server.uri())));
 
             List<Http1RequestRecord> posts = server.requests().stream().filter(r -> "POST".equals(r.method())).toList();
-            assertThat(posts).as("POSTs the server received").hasSize(1);
+            assertThat(posts).as("POSTs the server received (a fully written POST must not be replayed)").hasSize(1);
             assertThat(posts.get(0).connectionNumber()).as("the POST reused the keep-alive connection").isEqualTo(1);
             assertThat(posts.get(0).bodyComplete()).isTrue();
-            assertThat(t).as("the caller's failure").isInstanceOf(ConnectionLostException.class);
-            assertThat(possiblyProcessed((ConnectionLostException) t)).as("possiblyProcessed()").isTrue();
+            assertThat(outcome).as("what the caller got").isInstanceOf(ConnectionLostException.class);
+            assertThat(possiblyProcessed((ConnectionLostException) outcome)).as("possiblyProcessed()").isTrue();
             assertAccountingExact(client);
         }
     }
