@@ -138,6 +138,19 @@ class AdversaryH2ServerTest {
     }
 
     @Test
+    void writesRawBytesAndResetsTheConnection() throws Exception {
+        byte[] pingFrame = {0, 0, 8, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 42}; // PING, payload 42
+        try (AdversaryH2Server server = AdversaryH2Server.builder()
+                .script(1, H2Script.stream().raw(pingFrame).resetConnection()).start();
+             RawH2Client c = new RawH2Client(server.port())) {
+            c.post(1, "/a", "{}");
+            assertThat(c.await("PING ", WAIT_MS)).isEqualTo("PING 42");
+            assertThat(c.await("CLOSED", WAIT_MS)).isEqualTo("CLOSED");
+            org.awaitility.Awaitility.await().atMost(WAIT).until(() -> server.connectionRecords().get(0).closed());
+        }
+    }
+
+    @Test
     void numbersRequestsAcrossConnections() throws Exception {
         try (AdversaryH2Server server = AdversaryH2Server.builder()
                 .scripts(H2Script.stream().headers(201, true), H2Script.stream().rstStream(Http2Error.REFUSED_STREAM))

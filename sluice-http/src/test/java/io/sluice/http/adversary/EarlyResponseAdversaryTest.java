@@ -13,6 +13,7 @@ import io.sluice.http.ConnectionPoolManager;
 import io.sluice.http.HttpRequest;
 import io.sluice.http.HttpResponse;
 import io.sluice.http.StreamingResponse;
+import io.sluice.http.TlsOptions;
 import io.sluice.http.sse.SseEvent;
 import io.sluice.testkit.adversary.AdversaryH2Server;
 import io.sluice.testkit.adversary.H2Script;
@@ -108,6 +109,24 @@ class EarlyResponseAdversaryTest {
             assertThat(streams.get(0).method()).isEqualTo("POST");
             assertThat(streams.get(0).endStreamReceived())
                     .as("the client cannot have finished a body larger than the window it was granted").isFalse();
+        }
+    }
+
+    /** The same over TLS (ALPN h2), once: the early answer and RST_STREAM(NO_ERROR) reach the caller through send(). */
+    @org.junit.jupiter.api.Test
+    void completeEarlyResponseOverTls() {
+        try (AdversaryH2Server server = AdversaryH2Server.builder().tls(true)
+                .defaultScript(earlyAnswer(Api.SEND, 200, true)).start();
+             ConnectionPoolManager client = ConnectionPoolManager.builder().poolConfig(AdversaryClients.pool())
+                     .timeouts(AdversaryClients.timeouts())
+                     .tls(TlsOptions.builder().trustCertificatePem(server.certificatePem()).build()).build()) {
+            HttpRequest post = HttpRequest.newBuilder(server.uri().resolve("/v1/upload")).POST(new byte[ONE_MIB]).build();
+            HttpResponse r = during("send() over TLS", server::streams, () -> within(client.send(post)));
+            assertThat(r.protocol()).isEqualTo(io.sluice.http.Protocol.H2);
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(r.bodyAsString()).isEqualTo(BODY);
+            assertAccountingExact(client);
+            assertThat(server.streams()).hasSize(1);
         }
     }
 }
