@@ -70,21 +70,6 @@ final class AdversaryClients {
         }
     }
 
-    /** The failure of {@code f} within {@link #BOUND}, unwrapped; fails the test when {@code f} succeeds or hangs. */
-    static Throwable failureOf(CompletableFuture<?> f) {
-        try {
-            Object v = f.get(BOUND.toMillis(), TimeUnit.MILLISECONDS);
-            return fail("expected a failure but completed with " + v);
-        } catch (TimeoutException e) {
-            return fail("did not complete within " + BOUND + ": hung");
-        } catch (ExecutionException e) {
-            return Errors.unwrap(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return fail("interrupted");
-        }
-    }
-
     /**
      * How {@code f} ended within {@link #BOUND}: its value, or its failure unwrapped; fails the test
      * only on a hang. For tests that first check what the server saw, then what the caller got.
