@@ -25,6 +25,11 @@ final class TlsContextFactory {
     }
 
     static SslContext create(MockCertificate cert, boolean forceJdk) {
+        return create(cert, forceJdk, ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1);
+    }
+
+    /** As {@link #create(MockCertificate, boolean)}, offering only {@code alpn} (in preference order). */
+    static SslContext create(MockCertificate cert, boolean forceJdk, String... alpn) {
         SslProvider provider = !forceJdk && OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK;
         try {
             SslContext ctx = SslContextBuilder.forServer(cert.privateKey(), cert.certificate())
@@ -35,7 +40,7 @@ final class TlsContextFactory {
                             ApplicationProtocolConfig.Protocol.ALPN,
                             ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
                             ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
-                            ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1))
+                            alpn))
                     .sessionCacheSize(SESSION_CACHE_SIZE)
                     .sessionTimeout(SESSION_TIMEOUT_SECONDS)
                     .build();

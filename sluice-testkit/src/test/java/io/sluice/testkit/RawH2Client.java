@@ -32,7 +32,8 @@ import java.util.function.Predicate;
  * client would not (frames on streams above a GOAWAY's last-stream-id, PINGs that expect no answer)
  * and observe every frame the server sends, in order, as text events:
  * {@code HEADERS 1 200 end=false}, {@code DATA 1 123 end=true}, {@code RST 3 7},
- * {@code GOAWAY 1 0}, {@code PING_ACK 42}, {@code CLOSED}.
+ * {@code GOAWAY 1 0}, {@code PING_ACK 42}, {@code PING 7}, {@code SETTINGS {...}}, {@code SETTINGS_ACK},
+ * {@code WINDOW_UPDATE 0 1000}, {@code CLOSED}.
  *
  * <p>Not thread-safe for writes from several test threads at once; events are read from a
  * thread-safe queue. Owns its event loop; {@link #close()} releases it.
@@ -53,11 +54,6 @@ final class RawH2Client implements AutoCloseable {
                     }
                 })
                 .connect("127.0.0.1", port).syncUninterruptibly().channel();
-        onLoop(() -> {
-            channel.write(Http2CodecUtil.connectionPrefaceBuf());
-            writer.writeSettings(ctx(), new Http2Settings(), channel.newPromise());
-            channel.flush();
-        });
     }
 
     /** A POST with a JSON body on {@code streamId}; {@code knobs} are header name/value pairs. */
@@ -157,7 +153,17 @@ final class RawH2Client implements AutoCloseable {
                 public void onSettingsRead(ChannelHandlerContext c, Http2Settings settings) {
                     writer.writeSettingsAck(c, c.newPromise());
                     c.flush();
-                    events.add("SETTINGS");
+                    events.add("SETTINGS " + settings);
+                }
+
+                @Override
+                public void onSettingsAckRead(ChannelHandlerContext c) {
+                    events.add("SETTINGS_ACK");
+                }
+
+                @Override
+                public void onWindowUpdateRead(ChannelHandlerContext c, int streamId, int increment) {
+                    events.add("WINDOW_UPDATE " + streamId + " " + increment);
                 }
 
                 @Override
@@ -191,10 +197,27 @@ final class RawH2Client implements AutoCloseable {
                 }
 
                 @Override
+                public void onPingRead(ChannelHandlerContext c, long data) {
+                    events.add("PING " + data);
+                }
+
+                @Override
                 public void onPingAckRead(ChannelHandlerContext c, long data) {
                     events.add("PING_ACK " + data);
                 }
             });
+        }
+
+        /**
+         * The preface goes out before anything is read: a server may send its SETTINGS at once,
+         * and the ACK to them must not precede the preface.
+         */
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) throws Exception {
+            ctx.write(Http2CodecUtil.connectionPrefaceBuf());
+            writer.writeSettings(ctx, new Http2Settings(), ctx.newPromise());
+            ctx.flush();
+            super.channelActive(ctx);
         }
 
         @Override
