@@ -731,7 +731,17 @@ public final class Http2Connection extends HttpConnection {
         protected void onStreamError(ChannelHandlerContext ctx, boolean outbound, Throwable cause,
                                      Http2Exception.StreamException e) {
             H2Exchange ex = owner.exchange(e.streamId());
-            if (ex != null && !ex.done && ex.failure == null) {
+            Http2Stream stream = connection().stream(e.streamId());
+            if (outbound && (stream == null || stream.state() == Http2Stream.State.CLOSED)) {
+                // Our queued request DATA failed because the stream closed under it: the peer reset it (after a
+                // complete response: RFC 9113 §8.1), or we did. The exchange already has its outcome, and an
+                // RST_STREAM in answer to the peer's would break RFC 9113 §5.4.2 ("MUST NOT send a RST_STREAM in
+                // response to a RST_STREAM").
+                LOG.debug("{}: request DATA for closed stream {} dropped: {}", owner.route, e.streamId(),
+                        e.getMessage());
+                return;
+            }
+            if (ex != null && !ex.done && ex.failure == null && !ex.remoteEnded) {
                 ex.failure = e instanceof Http2Exception.HeaderListSizeException
                         ? new LimitExceededException(owner.route.toString(), LimitExceededException.Limit.HEADER_BLOCK,
                         owner.limits.maxHeaderBlockBytes())
