@@ -12,8 +12,6 @@ import io.sluice.http.client.Errors;
 import io.sluice.http.sse.SseEvent;
 import io.sluice.pool.PoolConfig;
 import java.io.ByteArrayOutputStream;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,8 +25,7 @@ import java.util.function.Supplier;
 /**
  * What the adversary tests share: Sluice clients for h2c (prior knowledge) and HTTP/1.1 with
  * short, bounded timeouts; "completes within a bound" helpers that fail a hang instead of waiting
- * forever; body readers for the streaming API; and the reflective look-up of
- * {@code ConnectionLostException.possiblyProcessed()}, which is being added in parallel.
+ * forever; and body readers for the streaming API.
  */
 final class AdversaryClients {
 
@@ -123,26 +120,6 @@ final class AdversaryClients {
             return action.get();
         } catch (RuntimeException | AssertionError e) {
             throw new AssertionError(what + " failed with " + e + "; the server saw " + serverView.get(), e);
-        }
-    }
-
-    /**
-     * {@code e.possiblyProcessed()}, called by name: the method is being added to the client in
-     * parallel, and this branch must compile without it. A missing method fails the test.
-     */
-    static boolean possiblyProcessed(ConnectionLostException e) {
-        Method m;
-        try {
-            m = ConnectionLostException.class.getMethod("possiblyProcessed");
-        } catch (NoSuchMethodException missing) {
-            return fail("ConnectionLostException.possiblyProcessed() does not exist (yet); the failure was: " + e);
-        }
-        try {
-            Object v = m.invoke(e);
-            assertThat(v).as("possiblyProcessed() returns a boolean").isInstanceOf(Boolean.class);
-            return (Boolean) v;
-        } catch (IllegalAccessException | InvocationTargetException x) {
-            return fail("possiblyProcessed() could not be called", x);
         }
     }
 }

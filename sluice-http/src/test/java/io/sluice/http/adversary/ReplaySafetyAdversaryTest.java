@@ -3,7 +3,6 @@ package io.sluice.http.adversary;
 import static io.sluice.http.adversary.AdversaryClients.h2c;
 import static io.sluice.http.adversary.AdversaryClients.http1;
 import static io.sluice.http.adversary.AdversaryClients.outcome;
-import static io.sluice.http.adversary.AdversaryClients.possiblyProcessed;
 import static io.sluice.http.adversary.AdversaryClients.within;
 import static io.sluice.http.faults.FaultSupport.assertAccountingExact;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -31,7 +30,7 @@ import org.junit.jupiter.api.Timeout;
  * methods (and requests carrying {@code Idempotency-Key}) may also be replayed once after a
  * stale-connection failure before any response byte. A POST that was fully written and then lost
  * is not replayed: the caller gets {@link ConnectionLostException} with
- * {@code possiblyProcessed() == true} (called by reflection until that method exists).
+ * {@code possiblyProcessed() == true}.
  *
  * <p>Every scenario first answers one request, so the lost one runs on a reused connection, the
  * case where a "stale connection" replay is tempting.
@@ -69,7 +68,7 @@ class ReplaySafetyAdversaryTest {
             assertThat(posts).as("POSTs the server received (a fully written POST must not be replayed)").hasSize(1);
             assertThat(posts.get(0).endStreamReceived()).isTrue();
             assertThat(outcome).as("what the caller got").isInstanceOf(ConnectionLostException.class);
-            assertThat(possiblyProcessed((ConnectionLostException) outcome)).as("possiblyProcessed()").isTrue();
+            assertThat(((ConnectionLostException) outcome).possiblyProcessed()).as("possiblyProcessed()").isTrue();
             assertAccountingExact(client);
         }
     }
@@ -162,7 +161,7 @@ class ReplaySafetyAdversaryTest {
             assertThat(posts.get(0).connectionNumber()).as("the POST reused the keep-alive connection").isEqualTo(1);
             assertThat(posts.get(0).bodyComplete()).isTrue();
             assertThat(outcome).as("what the caller got").isInstanceOf(ConnectionLostException.class);
-            assertThat(possiblyProcessed((ConnectionLostException) outcome)).as("possiblyProcessed()").isTrue();
+            assertThat(((ConnectionLostException) outcome).possiblyProcessed()).as("possiblyProcessed()").isTrue();
             assertAccountingExact(client);
         }
     }
