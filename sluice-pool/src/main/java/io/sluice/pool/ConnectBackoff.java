@@ -1,8 +1,11 @@
 package io.sluice.pool;
 
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BiFunction;
 
 /**
  * The pool-wide backoff after connects gave up: a route whose connects keep failing is not
@@ -23,6 +26,8 @@ import java.util.concurrent.atomic.LongAdder;
  */
 final class ConnectBackoff {
 
+    private static final long MIN_WAKEUP_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+
     private final long baseNanos;
     private final long capNanos;
     /** Consecutive backoff steps since the last successful connect; 0 means "not backing off". Written under this. */
@@ -39,7 +44,7 @@ final class ConnectBackoff {
     /** Attempts given up so far in the last give-up. */
     private volatile int lastAttempts;
     /** At most one wake-up timer armed at a time; set by whoever arms it, cleared when it runs. */
-    final AtomicBoolean wakeupArmed = new AtomicBoolean();
+    private final AtomicBoolean wakeupArmed = new AtomicBoolean();
     /** Steps taken since the pool started (monotonic; exported as connection_pool_connect_backoffs_total). */
     private final LongAdder stepsTotal = new LongAdder();
 
@@ -96,6 +101,25 @@ final class ConnectBackoff {
             epoch++;
         }
         lastFailure = null;
+    }
+
+    /**
+     * Runs {@code task} (the pool's drain loop) when the pause ends, so waiters still queued get
+     * their probe without waiting for housekeeping. At most one such timer is armed at a time;
+     * one that finds the pause not over yet (the ticker lags the scheduler) leads the drain loop
+     * to arm the next. {@code schedule} answers null when the scheduler refuses (pool closing).
+     */
+    void armWakeup(long now, BiFunction<Runnable, Long, ScheduledFuture<?>> schedule, Runnable task) {
+        if (!wakeupArmed.compareAndSet(false, true)) {
+            return;
+        }
+        long delay = Math.max(remainingNanos(now), MIN_WAKEUP_NANOS);
+        if (schedule.apply(() -> {
+            wakeupArmed.set(false);
+            task.run();
+        }, delay) == null) {
+            wakeupArmed.set(false);
+        }
     }
 
     /** The last give-up's cause while failing, else null. */

@@ -5,9 +5,7 @@ import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.EnumMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -62,7 +60,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Thread-safety:</b> every public method is thread-safe. The entry array is
  * copy-on-write under {@link #listLock} (changed only when connections open or close);
- * each entry's state is one atomic word; counters are atomics or {@link LongAdder}s.
+ * each entry's state is one atomic word; counters are atomics or {@link LongAdder}s
+ * ({@link PoolCounters}); the backoff's state is documented in {@link ConnectBackoff}.
  * No user code (futures' continuations, manager calls) runs while {@link #listLock} is
  * held.
  *
@@ -140,16 +139,8 @@ public final class Pool<C> implements AutoCloseable {
     private volatile boolean replenishPaused;
     private final ScheduledFuture<?> housekeeping;
 
-    private final LongAdder created = new LongAdder();
-    private final EnumMap<CloseReason, LongAdder> closedBy = new EnumMap<>(CloseReason.class);
-    private final LongAdder failedConnects = new LongAdder();
-    private final LongAdder connectAttempts = new LongAdder();
-    private final LongAdder slowAcquisitions = new LongAdder();
-    private final LongAdder misses = new LongAdder();
-    private final LongAdder timeouts = new LongAdder();
-    private final LongAdder exhausted = new LongAdder();
-    private final LongAdder cancelled = new LongAdder();
-    private final AcquireWaitRecorder waits = new AcquireWaitRecorder();
+    private final PoolCounters counters = new PoolCounters();
+    private final AcquireWaitRecorder waits = counters.waits;
 
     private Pool(Builder<C> b) {
         this.name = b.name;
@@ -167,9 +158,6 @@ public final class Pool<C> implements AutoCloseable {
         this.backoff = new ConnectBackoff(config.failureBackoff().toNanos(), config.maxFailureBackoff().toNanos());
         this.leakTracker = config.leakDetectionThreshold().isZero() ? null
                 : new LeakTracker(name, config.leakDetectionThreshold(), scheduler);
-        for (CloseReason r : CloseReason.values()) {
-            closedBy.put(r, new LongAdder());
-        }
         long every = config.housekeepingInterval().toNanos();
         this.housekeeping = b.housekeeping
                 ? scheduler.scheduleWithFixedDelay(this::housekeepingSafely, every, every, TimeUnit.NANOSECONDS)
@@ -260,7 +248,7 @@ public final class Pool<C> implements AutoCloseable {
     private Lease<C> newLease(PoolEntry<C> e) {
         boolean fresh = e.takeFresh();
         if (fresh) {
-            misses.increment();
+            counters.misses.increment();
         }
         if (leakTracker == null) {
             return new PooledLease<>(this, e, fresh, null);
@@ -353,7 +341,7 @@ public final class Pool<C> implements AutoCloseable {
     private CompletableFuture<Lease<C>> enqueue(Waiter<C> w) {
         if (pending.incrementAndGet() > config.maxPending()) {
             pending.decrementAndGet();
-            exhausted.increment();
+            counters.exhausted.increment();
             return CompletableFuture.failedFuture(
                     new PoolExhaustedException(name, config.maxPending(), maxConnections));
         }
@@ -394,7 +382,7 @@ public final class Pool<C> implements AutoCloseable {
             return;
         }
         pending.decrementAndGet();
-        timeouts.increment();
+        counters.timeouts.increment();
         long waited = System.nanoTime() - w.startNanos;
         w.fail(new PoolTimeoutException(name, Duration.ofNanos(waited), describeForTimeout(), backoff.lastFailure()));
         waiters.remove(w);
@@ -421,7 +409,7 @@ public final class Pool<C> implements AutoCloseable {
     void waiterGaveUp(Waiter<C> w, boolean byClose) {
         pending.decrementAndGet();
         if (!byClose) {
-            cancelled.increment();
+            counters.cancelled.increment();
         }
         w.cancelTimer();
         waiters.remove(w);
@@ -542,15 +530,15 @@ public final class Pool<C> implements AutoCloseable {
         // Counted before the hand-over so a caller that reads stats right after getting its
         // lease sees itself; taken back below if the caller gave up in the meantime (then
         // only the wait histogram keeps one extra sample).
-        slowAcquisitions.increment();
+        counters.slowAcquisitions.increment();
         if (fresh) {
-            misses.increment();
+            counters.misses.increment();
         }
         waits.recordWait(waited);
         if (!w.deliver(lease)) {
-            slowAcquisitions.decrement();
+            counters.slowAcquisitions.decrement();
             if (fresh) {
-                misses.decrement();
+                counters.misses.decrement();
                 e.markFresh();
             }
             lease.close();
@@ -663,7 +651,7 @@ public final class Pool<C> implements AutoCloseable {
                         doomed = doomWaitersTheBackoffOutlasts(backoff.remainingNanos(now), doomed);
                     }
                     if (pending.get() > 0) {
-                        armWakeup(now);
+                        backoff.armWakeup(now, this::schedule, this::drain); // the probe for those still waiting
                     }
                 } else if (connecting.get() == 0 && reserveConnect()) {
                     startConnect(true); // the probe; its success ends the backoff and runs this loop again
@@ -710,24 +698,6 @@ public final class Pool<C> implements AutoCloseable {
                 cause != null ? cause : new IllegalStateException("connects are failing; backing off"));
         for (Waiter<C> w : doomed) {
             w.fail(error);
-        }
-    }
-
-    /**
-     * Runs the drain loop again when the backoff ends, so waiters still queued get their probe
-     * without waiting for housekeeping. At most one such timer is armed at a time; one that finds
-     * the pause not over yet (the ticker lags the scheduler) arms the next from the drain loop.
-     */
-    private void armWakeup(long now) {
-        if (!backoff.wakeupArmed.compareAndSet(false, true)) {
-            return;
-        }
-        long delay = Math.max(backoff.remainingNanos(now), TimeUnit.MILLISECONDS.toNanos(1));
-        if (schedule(() -> {
-            backoff.wakeupArmed.set(false);
-            drain();
-        }, delay) == null) {
-            backoff.wakeupArmed.set(false); // closing: nothing to wake
         }
     }
 
@@ -791,7 +761,7 @@ public final class Pool<C> implements AutoCloseable {
             giveUpConnect(e, null, attempt - 1, epoch); // the scheduler is shut down: the pool is closing
             return;
         }
-        connectAttempts.increment();
+        counters.connectAttempts.increment();
         CompletionStage<C> stage;
         try {
             stage = manager.connect();
@@ -820,7 +790,7 @@ public final class Pool<C> implements AutoCloseable {
     }
 
     private void onConnectFailed(PoolEntry<C> e, int attempt, boolean onDemand, long epoch, Throwable cause) {
-        failedConnects.increment();
+        counters.failedConnects.increment();
         Throwable unwrapped = unwrap(cause);
         if (attempt <= config.maxRetries() && !closed && !isPermanent(unwrapped)) {
             long base = config.connectBackoff().toNanos() << Math.min(attempt - 1, 20);
@@ -916,7 +886,7 @@ public final class Pool<C> implements AutoCloseable {
             return;
         }
         connecting.decrementAndGet();
-        created.increment();
+        counters.created.increment();
         boolean recovered = backoff.failing();
         backoff.onSuccess();
         if (closed) {
@@ -1066,7 +1036,7 @@ public final class Pool<C> implements AutoCloseable {
         // Close before freeing the place, so a connect for it never overlaps this connection.
         closePhysically(e);
         CloseReason reason = e.reason() == null ? CloseReason.BROKEN : e.reason();
-        closedBy.get(reason).increment();
+        counters.closed(reason);
         allocated.decrementAndGet();
         if (closed) {
             finishCloseIfEmpty();
@@ -1473,8 +1443,8 @@ public final class Pool<C> implements AutoCloseable {
                 leases += PoolEntry.leases(w);
             }
         }
-        return new PoolLoad(leases, capacity, pending.get(), waits.immediateCount() + slowAcquisitions.sum(),
-                waits.totalWaitNanos(), maxConnections);
+        return new PoolLoad(leases, capacity, pending.get(), counters.acquisitions(), waits.totalWaitNanos(),
+                maxConnections);
     }
 
     /** A snapshot of the accounting and counters; exact when taken at a quiescent point. */
@@ -1504,24 +1474,8 @@ public final class Pool<C> implements AutoCloseable {
                 leases += l;
             }
         }
-        Map<CloseReason, Long> byReason = new EnumMap<>(CloseReason.class);
-        long closedTotal = 0;
-        for (Map.Entry<CloseReason, LongAdder> r : closedBy.entrySet()) {
-            long v = r.getValue().sum();
-            byReason.put(r.getKey(), v);
-            closedTotal += v;
-        }
-        Histogram h = waits.snapshot();
-        long immediate = waits.immediateCount();
-        long acquisitions = immediate + slowAcquisitions.sum();
-        long missCount = misses.sum();
-        long count = h.getTotalCount();
-        return new PoolStats(name, maxConnections, open, connecting.get(), idle, inUse, draining, leases, capacity,
-                pending.get(), created.sum(), closedTotal, Map.copyOf(byReason), failedConnects.sum(), acquisitions,
-                acquisitions - missCount, missCount, timeouts.sum(), exhausted.sum(), cancelled.sum(),
-                count == 0 ? 0 : h.getValueAtPercentile(50), count == 0 ? 0 : h.getValueAtPercentile(99),
-                count == 0 ? 0 : h.getMaxValue(), acquisitions == 0 ? 0 : (double) waits.totalWaitNanos() / acquisitions,
-                waits.totalWaitNanos(), connectAttempts.sum(), backoff.stepsTotal());
+        return counters.snapshot(name, new PoolCounters.Gauges(maxConnections, open, connecting.get(), idle, inUse,
+                draining, leases, capacity, pending.get()), backoff.stepsTotal());
     }
 
     /** A histogram of every acquire's wait in nanoseconds (immediate acquires count as 0). */
