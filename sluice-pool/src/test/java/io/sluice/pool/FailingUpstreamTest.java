@@ -69,6 +69,23 @@ class FailingUpstreamTest {
     }
 
     @Test
+    void aSynchronouslyFailingConnectBehindAFullMultiplexedConnectionIsTriedOnce() {
+        manager.capacity = 2;
+        Pool<Conn> p = pool(cfg(2).maxRetries(0));
+        Lease<Conn> a = p.acquire().join();
+        Lease<Conn> b = p.acquire().join();
+        assertThat(b.connection()).isSameAs(a.connection());
+        manager.failAllConnects.set(true);
+        CompletableFuture<Lease<Conn>> waiter = p.acquire();
+        assertThat(manager.connectAttempts.get()).isEqualTo(2);
+        assertThat(waiter).isNotDone();
+        b.close();
+        waiter.join().close();
+        a.close();
+        assertThat(p.stats().connectBackoffs()).isEqualTo(1);
+    }
+
+    @Test
     void aNonRetryableConnectFailureBehindAFullConnectionIsTriedOnce() {
         Pool<Conn> p = pool(cfg(2));
         Lease<Conn> held = fullPoolThenFailingConnects(p);
