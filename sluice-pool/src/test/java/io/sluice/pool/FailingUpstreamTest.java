@@ -120,6 +120,22 @@ class FailingUpstreamTest {
     }
 
     @Test
+    void aWaiterBehindAFullConnectionCausesBoundedProbesOverAMinuteOfFailures() {
+        Pool<Conn> p = pool(cfg(2).maxRetries(0).connectionTimeout(Duration.ofMinutes(5)));
+        Lease<Conn> held = fullPoolThenFailingConnects(p);
+        CompletableFuture<Lease<Conn>> waiter = p.acquire();
+        for (int second = 0; second < 60; second++) {
+            ticker.advance(Duration.ofSeconds(1));
+            p.runHousekeeping(); // runs the drain loop, as a release or the backoff's wake-up would
+        }
+        // At most 8 pauses fit in 60 s (see below), one probe after each; without the backoff, thousands.
+        assertThat(manager.connectAttempts.get() - 1).isBetween(4, 9);
+        assertThat(waiter).isNotDone();
+        held.close();
+        waiter.join().close();
+    }
+
+    @Test
     void replenishAgainstARefusedPortBacksOffInsteadOfStartingMinIdleConnectsEverySecond() {
         manager.failAllConnects.set(true);
         Pool<Conn> p = pool(cfg(10).minIdle(5).maxRetries(0));
