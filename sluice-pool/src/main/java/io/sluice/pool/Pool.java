@@ -217,7 +217,7 @@ public final class Pool<C> implements AutoCloseable {
                 @SuppressWarnings("unchecked")
                 Probe<C> probe = (Probe<C>) slot;
                 Waiter<C> w = new Waiter<>(this, System.nanoTime(), Waiter.FULFILLED);
-                validateThenDeliver(w, probe.entry());
+                validateThenDeliver(w, probe.entry(), startProbe(probe.entry()));
                 return w;
             }
         }
@@ -266,9 +266,9 @@ public final class Pool<C> implements AutoCloseable {
      * Scans the entries from the hint for a free slot and takes it: answers the entry (a
      * plain slot), a {@link Probe} (the slot must be validated before use), or null. An idle
      * entry past the bypass window is taken together with its VALIDATING mark when
-     * {@code mayValidate}, and skipped otherwise; an entry under such a probe keeps giving
-     * out its other slots (multiplexed ones have some). Entries the manager reports broken
-     * are retired on the way.
+     * {@code mayValidate}, and skipped otherwise; a multiplexed entry gives out its other
+     * slots again once its probe has started ({@link #startProbe}). Entries the manager
+     * reports broken are retired on the way.
      */
     private Object findSlot(boolean mayValidate) {
         PoolEntry<C>[] es = entries;
@@ -289,7 +289,7 @@ public final class Pool<C> implements AutoCloseable {
             }
             PoolEntry<C> e = es[idx];
             long w = e.word();
-            if (PoolEntry.state(w) != PoolEntry.OPEN) {
+            if (PoolEntry.state(w) != PoolEntry.OPEN || PoolEntry.validating(w)) {
                 continue;
             }
             C c = e.connection;
@@ -418,8 +418,8 @@ public final class Pool<C> implements AutoCloseable {
 
     // ------------------------------------------------------------------ drain loop
 
-    /** A slot chosen for a waiter inside the drain loop and handed over after it (after a probe when {@code validate}). */
-    private record Handoff<C>(Waiter<C> waiter, PoolEntry<C> entry, boolean validate) {
+    /** A slot chosen for a waiter inside the drain loop and handed over after it (after {@code probe}, unless null). */
+    private record Handoff<C>(Waiter<C> waiter, PoolEntry<C> entry, CompletionStage<Void> probe) {
     }
 
     /**
@@ -484,7 +484,9 @@ public final class Pool<C> implements AutoCloseable {
                 if (handoffs == null) {
                     handoffs = new ArrayList<>(4);
                 }
-                handoffs.add(new Handoff<>(w, e, validate));
+                // The probe starts now, so a multiplexed entry's other slots serve the next waiters of this loop;
+                // its outcome is awaited after the loop, where the caller's future may complete.
+                handoffs.add(new Handoff<>(w, e, validate ? startProbe(e) : null));
                 waiters.remove(w);
                 pending.decrementAndGet();
                 w.cancelTimer();
@@ -509,8 +511,8 @@ public final class Pool<C> implements AutoCloseable {
         depth[0]++;
         try {
             for (Handoff<C> h : handoffs) {
-                if (h.validate()) {
-                    validateThenDeliver(h.waiter(), h.entry());
+                if (h.probe() != null) {
+                    validateThenDeliver(h.waiter(), h.entry(), h.probe());
                 } else {
                     deliver(h.waiter(), h.entry());
                 }
@@ -555,13 +557,31 @@ public final class Pool<C> implements AutoCloseable {
 
     // ------------------------------------------------------------------ validation
 
-    private void validateThenDeliver(Waiter<C> w, PoolEntry<C> e) {
+    /**
+     * Starts the checkout probe of an entry taken with its VALIDATING mark. No other lease can be
+     * taken until the probe has started, so nobody can have closed the connection under it. Once
+     * it has started, a multiplexed entry drops the mark and serves its other slots during the
+     * round trip; an exclusive one keeps it (its only slot is the prober's anyway).
+     */
+    private CompletionStage<Void> startProbe(PoolEntry<C> e) {
+        C c = e.connection;
         CompletionStage<Void> probe;
         try {
-            probe = manager.validate(e.connection);
-        } catch (RuntimeException ex) {
+            probe = closed ? CompletableFuture.failedFuture(new PoolClosedException(name)) : manager.validate(c);
+            if (probe == null) {
+                probe = CompletableFuture.failedFuture(new IllegalStateException("validate() answered null"));
+            }
+        } catch (Throwable ex) {
             probe = CompletableFuture.failedFuture(ex);
         }
+        if (capacityOf(c) > 1) {
+            e.clearValidating();
+        }
+        return probe;
+    }
+
+    /** Hands the slot to {@code w} when the probe succeeds; drops the connection and requeues {@code w} when it fails. */
+    private void validateThenDeliver(Waiter<C> w, PoolEntry<C> e, CompletionStage<Void> probe) {
         within(probe, config.validationTimeout(), "validation").whenComplete((ok, err) -> {
             if (err == null && closed) {
                 // The pool closed during the probe: no lease for this caller.

@@ -11,16 +11,18 @@ import java.lang.invoke.VarHandle;
  * <pre>
  *   bits  0..31  lease count (slots in use)
  *   bits 32..33  state: 0 OPEN, 1 DRAINING, 2 CLOSED, 3 CONNECTING
- *   bit  34      VALIDATING: a liveness probe on checkout is in flight; its holder has a slot
+ *   bit  34      VALIDATING: a checkout probe is starting (or, on an exclusive connection, in
+ *                flight); its holder has the only lease; no new leases meanwhile
  * </pre>
- * VALIDATING does not block other leases by itself: on an exclusive connection (capacity 1)
- * the probe's holder has the only slot, so nobody else gets one until the probe ends; a
- * multiplexed connection keeps serving its other slots while it is checked.
+ * A multiplexed connection drops VALIDATING as soon as its probe has started (the pool's
+ * {@code startProbe}), so it keeps serving its other slots during the round trip; holding it
+ * until then means nobody else can lease, and so close, the connection before the probe
+ * is sent.
  * Transitions: CONNECTING→OPEN (connect succeeded) or CONNECTING→CLOSED (gave up);
  * OPEN→DRAINING (retired, broken, shrink: no new leases); DRAINING with 0 leases→CLOSED
  * (exactly once, by whoever releases last or retires it idle); OPEN with 0 leases→CLOSED
- * (idle eviction). The lease count only grows in OPEN, and only up to the connection's
- * current capacity.
+ * (idle eviction). The lease count only grows in OPEN without VALIDATING, and only up
+ * to the connection's current capacity.
  *
  * <p><b>Thread-safety:</b> {@link #word} changes only by CAS. {@link #connection} and
  * {@link #deadlineNanos} are written once by the connect completion before the
@@ -109,13 +111,13 @@ final class PoolEntry<C> {
     }
 
     /**
-     * Takes one slot if the entry is OPEN and below {@code capacity} (a probe in flight on a
-     * multiplexed entry does not stop it). Loops only while the CAS loses to another taker or releaser.
+     * Takes one slot if the entry is OPEN, not VALIDATING and below {@code capacity}.
+     * Loops only while the CAS loses to another taker or releaser.
      */
     boolean tryAcquire(int capacity) {
         for (;;) {
             long w = word;
-            if ((w & STATE_MASK) != 0 || leases(w) >= capacity) {
+            if ((w & (STATE_MASK | VALIDATING)) != 0 || leases(w) >= capacity) {
                 return false;
             }
             if (casWord(w, w + 1)) {
@@ -140,20 +142,14 @@ final class PoolEntry<C> {
         }
     }
 
-    /**
-     * Returns one slot; answers the new word. The probe's holder clears VALIDATING itself
-     * ({@link #clearValidating()}) before it returns its slot; the last slot's return clears it too.
-     */
+    /** Returns one slot (and clears VALIDATING, which only the one lease holder can have set); answers the new word. */
     long release() {
         for (;;) {
             long w = word;
             if (leases(w) == 0) {
                 throw new IllegalStateException("entry " + id + ": release without a lease (word=" + Long.toHexString(w) + ")");
             }
-            long n = w - 1;
-            if (leases(n) == 0) {
-                n &= ~VALIDATING;
-            }
+            long n = (w - 1) & ~VALIDATING;
             if (casWord(w, n)) {
                 return n;
             }
