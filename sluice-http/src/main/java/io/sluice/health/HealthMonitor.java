@@ -25,7 +25,9 @@ import org.slf4j.LoggerFactory;
  * other, each bounded by {@link Settings#probeTimeout()}; a pool is healthy when more than
  * half succeed. Unlike the seed, consecutive failures are counted across rounds (a success
  * resets them), an unhealthy pool's idle connections are closed so that no request is sent
- * on them, and listeners are told when a pool's health changes.
+ * on them and its minIdle top-up is paused until a round passes again (connections are
+ * still opened for callers that need one, with the pool's connect backoff), and listeners
+ * are told when a pool's health changes.
  *
  * <p><b>Thread-safety:</b> thread-safe. A pool has at most one round in flight (its
  * {@code round} reference is the guard); its status is published through a volatile
@@ -209,9 +211,14 @@ public final class HealthMonitor implements AutoCloseable {
         t.status = current;
         t.round.set(null);
         if (!current.healthy()) {
+            // Pause the warm floor first, so the idle connections closed below are not reopened at once.
+            t.pool.pauseReplenish(true);
             int closed = t.pool.closeIdleConnections();
             LOG.warn("pool '{}' is unhealthy ({} of {} probes succeeded, {} consecutive failures); closed {} idle connections",
                     t.name, successes, checks, consecutive, closed);
+        }
+        if (current.healthy()) {
+            t.pool.pauseReplenish(false); // tops up to minIdle at once if the pool was paused
         }
         if (previous.healthy() != current.healthy()) {
             for (HealthListener l : listeners) {

@@ -166,7 +166,7 @@ public final class ConnectionPoolManager implements AutoCloseable {
         }
         p = pools.computeIfAbsent(route, this::newPool);
         if (closed) {
-            p.close(); // lost the race with close(): don't leave it open
+            p.closeNow(); // lost the race with close(): don't leave it open
             throw new ClientClosedException(route.toString(), "the client is closed");
         }
         return p;
@@ -250,7 +250,7 @@ public final class ConnectionPoolManager implements AutoCloseable {
         }
         closed = true;
         for (Pool<HttpConnection> p : pools.values()) {
-            p.close();
+            p.closeNow(); // the client's close ends requests in flight (documented above); no grace period
         }
         transport.close();
         scheduler.shutdownNow();

@@ -12,7 +12,6 @@ import io.sluice.routing.GeoRoutingPool;
 import io.sluice.ws.WebSocketPool;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -164,21 +163,16 @@ public final class PrometheusMetrics {
         if (scalers.isEmpty()) {
             return;
         }
-        header(out, "sluice_scaler_decisions_total", "counter", "Adaptive scaler decisions kept in its history, by action");
+        header(out, "sluice_scaler_decisions_total", "counter", "Adaptive scaler decisions since it started, by action");
         for (AdaptiveScaler s : scalers) {
-            Map<ScalingDecision.Action, Integer> counts = new EnumMap<>(ScalingDecision.Action.class);
-            String pool = null;
-            for (ScalingDecision d : s.decisions()) {
-                counts.merge(d.action(), 1, Integer::sum);
-                pool = d.pool();
-            }
-            if (pool == null) {
+            Map<ScalingDecision.Action, Long> counts = s.decisionCounts();
+            if (counts.values().stream().mapToLong(Long::longValue).sum() == 0) {
                 continue;
             }
             for (ScalingDecision.Action a : ScalingDecision.Action.values()) {
-                out.append("sluice_scaler_decisions_total{pool=\"").append(PrometheusExporter.escape(pool))
+                out.append("sluice_scaler_decisions_total{pool=\"").append(PrometheusExporter.escape(s.poolName()))
                         .append("\",action=\"").append(a.name().toLowerCase(Locale.ROOT)).append("\"} ")
-                        .append(counts.getOrDefault(a, 0)).append('\n');
+                        .append(counts.getOrDefault(a, 0L)).append('\n');
             }
         }
         header(out, "sluice_scaler_last_utilisation", "gauge", "Utilisation the scaler saw in its last interval");

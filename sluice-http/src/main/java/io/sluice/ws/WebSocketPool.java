@@ -201,7 +201,7 @@ public final class WebSocketPool implements AutoCloseable {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        pool.close();
+        pool.closeNow(); // the live connections are closed below with a close handshake; no grace period
         List<WebSocketConnection> live = manager.liveConnections();
         live.forEach(WebSocketConnection::close);
         long deadline = System.nanoTime() + settings.closeTimeout().plusSeconds(1).toNanos();

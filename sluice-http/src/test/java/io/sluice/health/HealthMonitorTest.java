@@ -28,9 +28,11 @@ class HealthMonitorTest {
     /** Connections are plain objects; counts how many the pool closed. */
     static final class Objects implements ConnectionManager<Object> {
         final AtomicInteger closed = new AtomicInteger();
+        final AtomicInteger connects = new AtomicInteger();
 
         @Override
         public CompletionStage<Object> connect() {
+            connects.incrementAndGet();
             return CompletableFuture.completedFuture(new Object());
         }
 
@@ -122,6 +124,22 @@ class HealthMonitorTest {
         assertThat(manager.closed.get()).as("idle connections closed").isEqualTo(3);
         assertThat(m.checkNow("route").join().healthy()).isTrue();
         assertThat(changes).containsExactly("route:true->false", "route:false->true");
+    }
+
+    @Test
+    void anUnhealthyPoolIsNotRefilledUntilItIsHealthyAgain() {
+        pool.warmUp().join();
+        assertThat(manager.connects.get()).isEqualTo(3);
+        HealthMonitor m = monitor(Duration.ofSeconds(2));
+        m.register("route", pool, new ScriptedProbe(now, "FFFFF" + "SSSSS"));
+        assertThat(m.checkNow("route").join().healthy()).isFalse();
+        assertThat(manager.closed.get()).isEqualTo(3);
+        assertThat(manager.connects.get()).as("no idle connection reopened at once").isEqualTo(3);
+        pool.setMinIdle(4); // a top-up pass runs now: it keeps off the unhealthy route as well
+        assertThat(manager.connects.get()).isEqualTo(3);
+        assertThat(m.checkNow("route").join().healthy()).isTrue();
+        assertThat(pool.warmUp()).succeedsWithin(Duration.ofSeconds(5));
+        assertThat(manager.connects.get()).as("the warm floor is restored once healthy").isEqualTo(3 + 4);
     }
 
     @Test

@@ -91,4 +91,47 @@ class PrometheusMetricsTest {
             scheduler.shutdownNow();
         }
     }
+
+    @Test
+    void scalerDecisionCountsNeverGoDownOnceTheBoundedHistoryIsFull() {
+        io.sluice.pool.ConnectionManager<Object> objects = new io.sluice.pool.ConnectionManager<>() {
+            @Override
+            public java.util.concurrent.CompletionStage<Object> connect() {
+                return java.util.concurrent.CompletableFuture.completedFuture(new Object());
+            }
+
+            @Override
+            public java.util.concurrent.CompletionStage<Void> validate(Object c) {
+                return java.util.concurrent.CompletableFuture.completedFuture(null);
+            }
+
+            @Override
+            public boolean hasBroken(Object c) {
+                return false;
+            }
+
+            @Override
+            public int capacity(Object c) {
+                return 1;
+            }
+
+            @Override
+            public void close(Object c) {
+            }
+        };
+        ScheduledExecutorService scheduler = PoolScheduler.newScheduler("metrics-scaler");
+        try (io.sluice.pool.Pool<Object> pool = io.sluice.pool.Pool.builder(objects).name("scaled").scheduler(scheduler)
+                .config(PoolConfig.builder().maxConnections(10).minIdle(0).build()).build()) {
+            AdaptiveScaler scaler = new AdaptiveScaler(pool, AdaptiveScaler.Settings.defaults(), Ticker.system());
+            PrometheusMetrics metrics = new PrometheusMetrics().scaler(scaler);
+            for (int i = 0; i < 300; i++) {
+                scaler.evaluate(); // idle at the lower bound: HOLD
+            }
+            assertThat(metrics.scrape()).contains("sluice_scaler_decisions_total{pool=\"scaled\",action=\"hold\"} 300\n");
+            scaler.evaluate();
+            assertThat(metrics.scrape()).contains("sluice_scaler_decisions_total{pool=\"scaled\",action=\"hold\"} 301\n");
+        } finally {
+            scheduler.shutdownNow();
+        }
+    }
 }

@@ -88,6 +88,8 @@ public final class SluicePoolMetrics implements MeterBinder {
         gauge(r, "sluice.pool.pending", "Callers waiting for a slot", tags, s, PoolStats::pending);
         counter(r, "sluice.pool.connections.created", "Connections opened", tags, s, PoolStats::created);
         counter(r, "sluice.pool.connect.failures", "Failed connect attempts", tags, s, PoolStats::failedConnects);
+        counter(r, "sluice.pool.connect.attempts", "Connect attempts started", tags, s, PoolStats::connectAttempts);
+        counter(r, "sluice.pool.connect.backoffs", "Pauses after a connect gave up", tags, s, PoolStats::connectBackoffs);
         counter(r, "sluice.pool.acquisitions", "Successful acquires", tags, s, PoolStats::acquisitions);
         counter(r, "sluice.pool.hits", "Acquires served by an open connection", tags, s, PoolStats::hits);
         counter(r, "sluice.pool.misses", "Acquires that waited for a new connection", tags, s, PoolStats::misses);

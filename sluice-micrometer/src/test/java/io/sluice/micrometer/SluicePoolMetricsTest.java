@@ -52,6 +52,10 @@ class SluicePoolMetricsTest {
                     .functionCounter().count()).isEqualTo(2.0);
             assertThat(registry.get("sluice.pool.connections.closed").tags("pool", "openai", "reason", "invalidated")
                     .functionCounter().count()).isEqualTo(1.0);
+            assertThat(registry.get("sluice.pool.connect.attempts").tag("route", "https://api.openai.com:443")
+                    .functionCounter().count()).isEqualTo(2.0);
+            assertThat(registry.get("sluice.pool.connect.backoffs").tag("pool", "openai")
+                    .functionCounter().count()).isZero();
             assertThat(registry.get("sluice.pool.connections.idle").tag("pool", "anthropic").gauge().value()).isEqualTo(1.0);
             FunctionTimer wait = registry.get("sluice.pool.acquire.wait").tag("pool", "openai").functionTimer();
             assertThat(wait.count()).isEqualTo(2.0);

@@ -2,7 +2,9 @@ package io.sluice.pool;
 
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledExecutorService;
@@ -33,7 +35,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Thread-safety:</b> sampling and evaluation run on the scheduler's thread (or the
  * test's thread when driven by hand) and are synchronized on this scaler; the decision
- * history is guarded by the same monitor; listeners run outside it.
+ * history and the per-action counts are guarded by the same monitor. The resize
+ * ({@link Pool#setMaxConnections}) and listeners run outside it: a resize serves waiters,
+ * and their continuations must not run under the scaler's lock. Two evaluations racing (a
+ * scheduled one and one called by hand) may each resize from the limit they read; both
+ * results are within the bounds.
  *
  * <p><b>Ownership:</b> does not own the pool or the scheduler; {@link #close()} only stops
  * its own tasks.
@@ -90,6 +96,8 @@ public final class AdaptiveScaler implements AutoCloseable {
     private final Ticker ticker;
     private final List<Consumer<ScalingDecision>> listeners = new CopyOnWriteArrayList<>();
     private final ArrayDeque<ScalingDecision> history = new ArrayDeque<>();
+    /** Decisions taken since the scaler started, by action ordinal; never decreases (the history is bounded). Guarded by this. */
+    private final long[] counts = new long[ScalingDecision.Action.values().length];
     private ScheduledFuture<?> sampling;
     private ScheduledFuture<?> evaluating;
 
@@ -135,6 +143,20 @@ public final class AdaptiveScaler implements AutoCloseable {
     /** The most recent decisions, oldest first (at most 256). */
     public synchronized List<ScalingDecision> decisions() {
         return List.copyOf(history);
+    }
+
+    /** How many decisions of each action were taken since the scaler started: monotonic, unlike {@link #decisions()}. */
+    public synchronized Map<ScalingDecision.Action, Long> decisionCounts() {
+        Map<ScalingDecision.Action, Long> out = new EnumMap<>(ScalingDecision.Action.class);
+        for (ScalingDecision.Action a : ScalingDecision.Action.values()) {
+            out.put(a, counts[a.ordinal()]);
+        }
+        return out;
+    }
+
+    /** The name of the pool this scaler resizes. */
+    public String poolName() {
+        return pool.name();
     }
 
     private void sampleSafely() {
@@ -198,9 +220,7 @@ public final class AdaptiveScaler implements AutoCloseable {
             }
             d = new ScalingDecision(ticker.nanoTime(), pool.name(), action, from, to, meanWaitMillis, utilisation,
                     acquisitions, samples);
-            if (to != from) {
-                pool.setMaxConnections(to);
-            }
+            counts[action.ordinal()]++;
             history.addLast(d);
             if (history.size() > HISTORY) {
                 history.removeFirst();
@@ -211,6 +231,9 @@ public final class AdaptiveScaler implements AutoCloseable {
             samples = 0;
             acquisitionsAtStart = l.acquisitions();
             waitNanosAtStart = l.waitTotalNanos();
+        }
+        if (d.to() != d.from()) {
+            pool.setMaxConnections(d.to()); // outside the lock: it serves waiters, whose continuations run here
         }
         if (d.action() != ScalingDecision.Action.HOLD) {
             LOG.info("{}", d);

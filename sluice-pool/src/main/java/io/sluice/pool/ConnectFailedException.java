@@ -1,8 +1,10 @@
 package io.sluice.pool;
 
 /**
- * Opening a connection failed on every attempt (1 + {@link PoolConfig#maxRetries()}) and
- * no other connection could serve the waiting acquire. The cause is the last attempt's
+ * Opening a connection failed on every attempt (1 + {@link PoolConfig#maxRetries()}, or one
+ * when the failure is not retryable) and no other connection could serve the waiting
+ * acquire; or the pool is backing off after such a failure and the pause outlasts the
+ * acquire's timeout, with nothing open that could serve it. The cause is the last attempt's
  * failure.
  *
  * <p><b>Thread-safety:</b> immutable.

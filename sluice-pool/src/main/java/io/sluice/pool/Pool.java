@@ -5,9 +5,7 @@ import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.EnumMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -19,6 +17,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -47,15 +46,22 @@ import org.slf4j.LoggerFactory;
  *   already being opened will supply (pending connects × their expected capacity), and
  *   never beyond {@code maxConnections} counting those still connecting or draining.</li>
  *   <li>Validation on checkout runs only for connections idle longer than the bypass
- *   window; a connection that fails it is closed and the acquire moves on.</li>
+ *   window; a connection that fails it is closed and the acquire moves on. The acquire that
+ *   takes the first slot of such a connection waits for the probe; a multiplexed connection
+ *   keeps serving its other slots meanwhile.</li>
  *   <li>Connect attempts are retried {@code maxRetries} times with exponential backoff and
  *   jitter; when all fail and nothing else can serve the waiters, they fail with
- *   {@link ConnectFailedException} carrying the cause.</li>
+ *   {@link ConnectFailedException} carrying the cause. After such a give-up the pool backs
+ *   off ({@link ConnectBackoff}): no connect, for demand or for the minIdle top-up, until the
+ *   pause has passed, then one probe at a time until one succeeds.</li>
+ *   <li>{@link #close()} lets leases in flight finish within a grace period;
+ *   {@link #closeNow()} does not wait.</li>
  * </ul>
  *
  * <p><b>Thread-safety:</b> every public method is thread-safe. The entry array is
  * copy-on-write under {@link #listLock} (changed only when connections open or close);
- * each entry's state is one atomic word; counters are atomics or {@link LongAdder}s.
+ * each entry's state is one atomic word; counters are atomics or {@link LongAdder}s
+ * ({@link PoolCounters}); the backoff's state is documented in {@link ConnectBackoff}.
  * No user code (futures' continuations, manager calls) runs while {@link #listLock} is
  * held.
  *
@@ -86,6 +92,8 @@ public final class Pool<C> implements AutoCloseable {
     private final boolean ownsScheduler;
     private final Executor completionExecutor;
     private final LeakTracker leakTracker;
+    /** Pool-wide pause after failed connects; its own fields say who writes them. */
+    private final ConnectBackoff backoff;
     private final long bypassNanos;
     private final long connectionTimeoutNanos;
 
@@ -120,18 +128,19 @@ public final class Pool<C> implements AutoCloseable {
     /** Waiters in state PENDING; decremented by whoever moves one out of PENDING. */
     private final AtomicInteger pending = new AtomicInteger();
     private volatile int wip;
+    /** Set once by the first {@link #close}/{@link #closeNow} (the CAS on {@link #closeStarted} picks that caller). */
     private volatile boolean closed;
+    private final AtomicBoolean closeStarted = new AtomicBoolean();
+    /** Set once when a closed pool has no connection left (or its grace period ended): the owned scheduler stops then. */
+    private final AtomicBoolean closeFinished = new AtomicBoolean();
+    /** The timer that ends close()'s grace period; written once by the closing thread, read by whoever finishes the close. */
+    private volatile ScheduledFuture<?> graceTimer;
+    /** While true, the minIdle top-up does not run (the health monitor pauses it for an unhealthy route). */
+    private volatile boolean replenishPaused;
     private final ScheduledFuture<?> housekeeping;
 
-    private final LongAdder created = new LongAdder();
-    private final EnumMap<CloseReason, LongAdder> closedBy = new EnumMap<>(CloseReason.class);
-    private final LongAdder failedConnects = new LongAdder();
-    private final LongAdder slowAcquisitions = new LongAdder();
-    private final LongAdder misses = new LongAdder();
-    private final LongAdder timeouts = new LongAdder();
-    private final LongAdder exhausted = new LongAdder();
-    private final LongAdder cancelled = new LongAdder();
-    private final AcquireWaitRecorder waits = new AcquireWaitRecorder();
+    private final PoolCounters counters = new PoolCounters();
+    private final AcquireWaitRecorder waits = counters.waits;
 
     private Pool(Builder<C> b) {
         this.name = b.name;
@@ -146,11 +155,9 @@ public final class Pool<C> implements AutoCloseable {
         this.expectedCapacity = Math.max(1, manager.expectedCapacity());
         this.bypassNanos = config.validationBypassWindow().toNanos();
         this.connectionTimeoutNanos = config.connectionTimeout().toNanos();
+        this.backoff = new ConnectBackoff(config.failureBackoff().toNanos(), config.maxFailureBackoff().toNanos());
         this.leakTracker = config.leakDetectionThreshold().isZero() ? null
                 : new LeakTracker(name, config.leakDetectionThreshold(), scheduler);
-        for (CloseReason r : CloseReason.values()) {
-            closedBy.put(r, new LongAdder());
-        }
         long every = config.housekeepingInterval().toNanos();
         this.housekeeping = b.housekeeping
                 ? scheduler.scheduleWithFixedDelay(this::housekeepingSafely, every, every, TimeUnit.NANOSECONDS)
@@ -199,14 +206,18 @@ public final class Pool<C> implements AutoCloseable {
             return CompletableFuture.failedFuture(new PoolClosedException(name));
         }
         if (pending.get() == 0) {
-            PoolEntry<C> e = findSlot(true);
-            if (e != null) {
-                if (!PoolEntry.validating(e.word())) {
-                    waits.recordImmediate();
-                    return CompletableFuture.completedFuture(newLease(e));
-                }
+            Object slot = findSlot(true);
+            if (slot instanceof PoolEntry<?>) {
+                @SuppressWarnings("unchecked")
+                PoolEntry<C> e = (PoolEntry<C>) slot;
+                waits.recordImmediate();
+                return CompletableFuture.completedFuture(newLease(e));
+            }
+            if (slot != null) {
+                @SuppressWarnings("unchecked")
+                Probe<C> probe = (Probe<C>) slot;
                 Waiter<C> w = new Waiter<>(this, System.nanoTime(), Waiter.FULFILLED);
-                validateThenDeliver(w, e);
+                validateThenDeliver(w, probe.entry(), startProbe(probe.entry()));
                 return w;
             }
         }
@@ -225,7 +236,8 @@ public final class Pool<C> implements AutoCloseable {
         if (pending.get() != 0) {
             return null;
         }
-        PoolEntry<C> e = findSlot(false);
+        @SuppressWarnings("unchecked")
+        PoolEntry<C> e = (PoolEntry<C>) findSlot(false); // never a Probe without mayValidate
         if (e == null) {
             return null;
         }
@@ -236,7 +248,7 @@ public final class Pool<C> implements AutoCloseable {
     private Lease<C> newLease(PoolEntry<C> e) {
         boolean fresh = e.takeFresh();
         if (fresh) {
-            misses.increment();
+            counters.misses.increment();
         }
         if (leakTracker == null) {
             return new PooledLease<>(this, e, fresh, null);
@@ -246,12 +258,19 @@ public final class Pool<C> implements AutoCloseable {
         return lease;
     }
 
+    /** What {@link #findSlot} answers for the first slot of an idle connection that must pass a probe before use. */
+    private record Probe<C>(PoolEntry<C> entry) {
+    }
+
     /**
-     * Scans the entries from the hint for a free slot and takes it. An idle entry past the
-     * bypass window is taken together with its VALIDATING mark when {@code mayValidate},
-     * and skipped otherwise. Entries the manager reports broken are retired on the way.
+     * Scans the entries from the hint for a free slot and takes it: answers the entry (a
+     * plain slot), a {@link Probe} (the slot must be validated before use), or null. An idle
+     * entry past the bypass window is taken together with its VALIDATING mark when
+     * {@code mayValidate}, and skipped otherwise; a multiplexed entry gives out its other
+     * slots again once its probe has started ({@link #startProbe}). Entries the manager
+     * reports broken are retired on the way.
      */
-    private PoolEntry<C> findSlot(boolean mayValidate) {
+    private Object findSlot(boolean mayValidate) {
         PoolEntry<C>[] es = entries;
         int n = es.length;
         if (n == 0) {
@@ -286,7 +305,7 @@ public final class Pool<C> implements AutoCloseable {
                 if (now - e.lastUsedNanos > bypassNanos) {
                     if (mayValidate && e.tryAcquireForValidation()) {
                         updateHint(idx);
-                        return e;
+                        return new Probe<>(e);
                     }
                     continue;
                 }
@@ -322,7 +341,7 @@ public final class Pool<C> implements AutoCloseable {
     private CompletableFuture<Lease<C>> enqueue(Waiter<C> w) {
         if (pending.incrementAndGet() > config.maxPending()) {
             pending.decrementAndGet();
-            exhausted.increment();
+            counters.exhausted.increment();
             return CompletableFuture.failedFuture(
                     new PoolExhaustedException(name, config.maxPending(), maxConnections));
         }
@@ -363,9 +382,9 @@ public final class Pool<C> implements AutoCloseable {
             return;
         }
         pending.decrementAndGet();
-        timeouts.increment();
+        counters.timeouts.increment();
         long waited = System.nanoTime() - w.startNanos;
-        w.fail(new PoolTimeoutException(name, Duration.ofNanos(waited), describeForTimeout()));
+        w.fail(new PoolTimeoutException(name, Duration.ofNanos(waited), describeForTimeout(), backoff.lastFailure()));
         waiters.remove(w);
         drain();
     }
@@ -390,7 +409,7 @@ public final class Pool<C> implements AutoCloseable {
     void waiterGaveUp(Waiter<C> w, boolean byClose) {
         pending.decrementAndGet();
         if (!byClose) {
-            cancelled.increment();
+            counters.cancelled.increment();
         }
         w.cancelTimer();
         waiters.remove(w);
@@ -399,8 +418,8 @@ public final class Pool<C> implements AutoCloseable {
 
     // ------------------------------------------------------------------ drain loop
 
-    /** A slot chosen for a waiter inside the drain loop and handed over after it. */
-    private record Handoff<C>(Waiter<C> waiter, PoolEntry<C> entry) {
+    /** A slot chosen for a waiter inside the drain loop and handed over after it (after {@code probe}, unless null). */
+    private record Handoff<C>(Waiter<C> waiter, PoolEntry<C> entry, CompletionStage<Void> probe) {
     }
 
     /**
@@ -413,16 +432,14 @@ public final class Pool<C> implements AutoCloseable {
             return;
         }
         List<Handoff<C>> handoffs = null;
+        List<Waiter<C>> doomed = null;
         int missed = 1;
         for (;;) {
-            try {
-                handoffs = matchWaiters(handoffs);
-                if (!closed) {
-                    connectForDemand();
-                }
-            } catch (RuntimeException ex) {
-                // A manager callback threw: never leave the loop wedged with wip > 0.
-                LOG.error("pool '{}': drain loop failed; continuing", name, ex);
+            // Neither half throws: each keeps what it decided so far if a manager callback fails under it,
+            // so no waiter it fulfilled (and no slot it took for one) is lost, and wip always goes back down.
+            handoffs = matchWaiters(handoffs);
+            if (!closed) {
+                doomed = connectForDemand(doomed);
             }
             missed = (int) WIP.getAndAdd(this, -missed) - missed;
             if (missed == 0) {
@@ -432,35 +449,50 @@ public final class Pool<C> implements AutoCloseable {
         if (handoffs != null) {
             complete(handoffs);
         }
+        if (doomed != null) {
+            failDoomed(doomed);
+        }
     }
 
     /** The matching half of the drain loop: oldest waiter first, while free slots last. */
     private List<Handoff<C>> matchWaiters(List<Handoff<C>> handoffs) {
-        for (;;) {
-            Waiter<C> w = waiters.peek();
-            if (w == null) {
-                break;
-            }
-            if (!w.isPending()) {
+        try {
+            for (;;) {
+                Waiter<C> w = waiters.peek();
+                if (w == null) {
+                    break;
+                }
+                if (!w.isPending()) {
+                    waiters.remove(w);
+                    continue;
+                }
+                Object slot = closed ? null : findSlot(true);
+                if (slot == null) {
+                    break;
+                }
+                boolean validate = slot instanceof Probe<?>;
+                @SuppressWarnings("unchecked")
+                PoolEntry<C> e = validate ? ((Probe<C>) slot).entry() : (PoolEntry<C>) slot;
+                if (!w.tryFulfill()) {
+                    // Cancelled or timed out between peek and here: give the slot back and go on.
+                    if (validate) {
+                        e.clearValidating();
+                    }
+                    returnSlot(e);
+                    continue;
+                }
+                if (handoffs == null) {
+                    handoffs = new ArrayList<>(4);
+                }
+                // The probe starts now, so a multiplexed entry's other slots serve the next waiters of this loop;
+                // its outcome is awaited after the loop, where the caller's future may complete.
+                handoffs.add(new Handoff<>(w, e, validate ? startProbe(e) : null));
                 waiters.remove(w);
-                continue;
+                pending.decrementAndGet();
+                w.cancelTimer();
             }
-            PoolEntry<C> e = closed ? null : findSlot(true);
-            if (e == null) {
-                break;
-            }
-            if (!w.tryFulfill()) {
-                // Cancelled or timed out between peek and here: give the slot back and go on.
-                returnSlot(e);
-                continue;
-            }
-            waiters.remove(w);
-            pending.decrementAndGet();
-            w.cancelTimer();
-            if (handoffs == null) {
-                handoffs = new ArrayList<>(4);
-            }
-            handoffs.add(new Handoff<>(w, e));
+        } catch (Throwable ex) {
+            LOG.error("pool '{}': matching waiters failed; the ones already matched are served", name, ex);
         }
         return handoffs;
     }
@@ -479,8 +511,8 @@ public final class Pool<C> implements AutoCloseable {
         depth[0]++;
         try {
             for (Handoff<C> h : handoffs) {
-                if (PoolEntry.validating(h.entry().word())) {
-                    validateThenDeliver(h.waiter(), h.entry());
+                if (h.probe() != null) {
+                    validateThenDeliver(h.waiter(), h.entry(), h.probe());
                 } else {
                     deliver(h.waiter(), h.entry());
                 }
@@ -494,25 +526,24 @@ public final class Pool<C> implements AutoCloseable {
         long waited = System.nanoTime() - w.startNanos;
         boolean fresh = e.takeFresh();
         PooledLease<C> lease = new PooledLease<>(this, e, fresh, leakTracker == null ? null : leakTracker.newRecord());
+        if (leakTracker != null) {
+            leakTracker.track(lease, this); // before the hand-over: the caller may end the lease at once
+        }
         // Counted before the hand-over so a caller that reads stats right after getting its
         // lease sees itself; taken back below if the caller gave up in the meantime (then
         // only the wait histogram keeps one extra sample).
-        slowAcquisitions.increment();
+        counters.slowAcquisitions.increment();
         if (fresh) {
-            misses.increment();
+            counters.misses.increment();
         }
         waits.recordWait(waited);
         if (!w.deliver(lease)) {
-            slowAcquisitions.decrement();
+            counters.slowAcquisitions.decrement();
             if (fresh) {
-                misses.decrement();
+                counters.misses.decrement();
                 e.markFresh();
             }
             lease.close();
-            return;
-        }
-        if (leakTracker != null) {
-            leakTracker.track(lease, this);
         }
     }
 
@@ -526,19 +557,44 @@ public final class Pool<C> implements AutoCloseable {
 
     // ------------------------------------------------------------------ validation
 
-    private void validateThenDeliver(Waiter<C> w, PoolEntry<C> e) {
+    /**
+     * Starts the checkout probe of an entry taken with its VALIDATING mark. No other lease can be
+     * taken until the probe has started, so nobody can have closed the connection under it. Once
+     * it has started, a multiplexed entry drops the mark and serves its other slots during the
+     * round trip; an exclusive one keeps it (its only slot is the prober's anyway).
+     */
+    private CompletionStage<Void> startProbe(PoolEntry<C> e) {
+        C c = e.connection;
         CompletionStage<Void> probe;
         try {
-            probe = manager.validate(e.connection);
-        } catch (RuntimeException ex) {
+            probe = closed ? CompletableFuture.failedFuture(new PoolClosedException(name)) : manager.validate(c);
+            if (probe == null) {
+                probe = CompletableFuture.failedFuture(new IllegalStateException("validate() answered null"));
+            }
+        } catch (Throwable ex) {
             probe = CompletableFuture.failedFuture(ex);
         }
+        if (capacityOf(c) > 1) {
+            e.clearValidating();
+        }
+        return probe;
+    }
+
+    /** Hands the slot to {@code w} when the probe succeeds; drops the connection and requeues {@code w} when it fails. */
+    private void validateThenDeliver(Waiter<C> w, PoolEntry<C> e, CompletionStage<Void> probe) {
         within(probe, config.validationTimeout(), "validation").whenComplete((ok, err) -> {
+            if (err == null && closed) {
+                // The pool closed during the probe: no lease for this caller.
+                e.clearValidating();
+                returnSlot(e);
+                w.fail(new PoolClosedException(name));
+                return;
+            }
             if (err == null) {
                 e.lastUsedNanos = ticker.nanoTime();
                 e.clearValidating();
                 deliver(w, e);
-                drain(); // a multiplexed entry may serve other waiters now
+                drain(); // an exclusive entry's waiters were held back by the probe
                 return;
             }
             LOG.debug("pool '{}': validation of {} failed; closing it and moving on", name, e, err);
@@ -548,6 +604,7 @@ public final class Pool<C> implements AutoCloseable {
             } else if (mine) {
                 e.withdrawReason(CloseReason.VALIDATION_FAILED);
             }
+            e.clearValidating();
             returnSlot(e);
             // Count the waiter before it becomes PENDING again, so no releaser sees an empty queue meanwhile.
             pending.incrementAndGet();
@@ -593,19 +650,75 @@ public final class Pool<C> implements AutoCloseable {
 
     // ------------------------------------------------------------------ connect
 
-    /** Opens connections while waiting demand exceeds what connects in progress will supply. */
-    private void connectForDemand() {
-        int demand = pending.get();
-        if (demand == 0) {
-            return;
+    /**
+     * Opens connections while waiting demand exceeds what connects in progress will supply.
+     * While the pool backs off after failed connects it opens none until the pause has passed,
+     * then one at a time (a probe) until one succeeds; waiters that would time out before the
+     * pause ends, with nothing open or connecting that could serve them, are added to
+     * {@code doomed} to fail with the last connect failure. Never throws: answers what it
+     * doomed so far.
+     */
+    private List<Waiter<C>> connectForDemand(List<Waiter<C>> doomed) {
+        try {
+            int demand = pending.get();
+            if (demand == 0) {
+                return doomed;
+            }
+            if (backoff.failing()) {
+                long now = ticker.nanoTime();
+                if (!backoff.mayConnect(now)) {
+                    if (connecting.get() == 0 && !hasOpenEntry()) {
+                        doomed = doomWaitersTheBackoffOutlasts(backoff.remainingNanos(now), doomed);
+                    }
+                    if (pending.get() > 0) {
+                        backoff.armWakeup(now, this::schedule, this::drain); // the probe for those still waiting
+                    }
+                } else if (connecting.get() == 0 && reserveConnect()) {
+                    startConnect(true); // the probe; its success ends the backoff and runs this loop again
+                }
+                return doomed;
+            }
+            int per = Math.max(1, expectedCapacity);
+            long supply = (long) connecting.get() * per;
+            while (demand > supply && !backoff.failing() && reserveConnect()) {
+                startConnect(true);
+                supply += per;
+            }
+            // Capped by maxConnecting: each connect in flight ends in drain(), which comes back here.
+        } catch (Throwable ex) {
+            LOG.error("pool '{}': starting connects for waiters failed", name, ex);
         }
-        int per = Math.max(1, expectedCapacity);
-        long supply = (long) connecting.get() * per;
-        while (demand > supply && reserveConnect()) {
-            startConnect(true);
-            supply += per;
+        return doomed;
+    }
+
+    /**
+     * Takes out of the queue the waiters whose connectionTimeout ends before the backoff does
+     * (nothing else can serve them: the caller checked that nothing is open or connecting).
+     */
+    private List<Waiter<C>> doomWaitersTheBackoffOutlasts(long backoffLeftNanos, List<Waiter<C>> doomed) {
+        long now = System.nanoTime();
+        for (Waiter<C> w : waiters) {
+            long left = connectionTimeoutNanos - (now - w.startNanos);
+            if (left < backoffLeftNanos && w.tryCancel()) {
+                waiters.remove(w);
+                pending.decrementAndGet();
+                w.cancelTimer();
+                if (doomed == null) {
+                    doomed = new ArrayList<>(4);
+                }
+                doomed.add(w);
+            }
         }
-        // Capped by maxConnecting: each connect in flight ends in drain(), which comes back here.
+        return doomed;
+    }
+
+    private void failDoomed(List<Waiter<C>> doomed) {
+        Throwable cause = backoff.lastFailure();
+        ConnectFailedException error = new ConnectFailedException(name, backoff.lastAttempts(),
+                cause != null ? cause : new IllegalStateException("connects are failing; backing off"));
+        for (Waiter<C> w : doomed) {
+            w.fail(error);
+        }
     }
 
     /**
@@ -648,29 +761,35 @@ public final class Pool<C> implements AutoCloseable {
     private void startConnect(boolean onDemand) {
         PoolEntry<C> e = new PoolEntry<>(entryIds.incrementAndGet());
         add(e);
-        attemptConnect(e, 1, onDemand);
+        attemptConnect(e, 1, onDemand, backoff.epoch());
     }
 
-    private void attemptConnect(PoolEntry<C> e, int attempt, boolean onDemand) {
+    /** One attempt; {@code epoch} is the backoff round the connect started in (see {@link ConnectBackoff}). */
+    private void attemptConnect(PoolEntry<C> e, int attempt, boolean onDemand, long epoch) {
         if (closed) {
-            giveUpConnect(e, null, attempt - 1);
+            giveUpConnect(e, null, attempt - 1, epoch);
             return;
         }
         AtomicInteger settled = new AtomicInteger();
         ScheduledFuture<?> timer = schedule(() -> {
             if (settled.compareAndSet(0, 1)) {
-                onConnectFailed(e, attempt, onDemand,
+                onConnectFailed(e, attempt, onDemand, epoch,
                         new TimeoutException("connect exceeded " + config.connectionTimeout().toMillis() + " ms"));
             }
         }, connectionTimeoutNanos);
         if (timer == null) {
-            giveUpConnect(e, null, attempt - 1); // the scheduler is shut down: the pool is closing
+            giveUpConnect(e, null, attempt - 1, epoch); // the scheduler is shut down: the pool is closing
             return;
         }
+        counters.connectAttempts.increment();
         CompletionStage<C> stage;
         try {
             stage = manager.connect();
-        } catch (RuntimeException ex) {
+            if (stage == null) {
+                stage = CompletableFuture.failedFuture(new IllegalStateException(
+                        "ConnectionManager.connect() answered null instead of a stage"));
+            }
+        } catch (Throwable ex) { // checked ones too: a manager in another JVM language may throw them undeclared
             stage = CompletableFuture.failedFuture(ex);
         }
         stage.whenComplete((c, err) -> {
@@ -682,15 +801,16 @@ public final class Pool<C> implements AutoCloseable {
             }
             timer.cancel(false);
             if (err != null || c == null) {
-                onConnectFailed(e, attempt, onDemand, err != null ? err : new IllegalStateException("connect() completed with null"));
+                onConnectFailed(e, attempt, onDemand, epoch,
+                        err != null ? err : new IllegalStateException("connect() completed with null"));
             } else {
                 onConnected(e, c, onDemand);
             }
         });
     }
 
-    private void onConnectFailed(PoolEntry<C> e, int attempt, boolean onDemand, Throwable cause) {
-        failedConnects.increment();
+    private void onConnectFailed(PoolEntry<C> e, int attempt, boolean onDemand, long epoch, Throwable cause) {
+        counters.failedConnects.increment();
         Throwable unwrapped = unwrap(cause);
         if (attempt <= config.maxRetries() && !closed && !isPermanent(unwrapped)) {
             long base = config.connectBackoff().toNanos() << Math.min(attempt - 1, 20);
@@ -698,12 +818,12 @@ public final class Pool<C> implements AutoCloseable {
             long delay = capped / 2 + ThreadLocalRandom.current().nextLong(capped / 2 + 1);
             LOG.debug("pool '{}': connect attempt {} failed ({}); retrying in {} ms", name, attempt, unwrapped,
                     TimeUnit.NANOSECONDS.toMillis(delay));
-            if (schedule(() -> attemptConnect(e, attempt + 1, onDemand), delay) != null) {
+            if (schedule(() -> attemptConnect(e, attempt + 1, onDemand, epoch), delay) != null) {
                 return;
             }
         }
         LOG.warn("pool '{}': connect failed after {} attempts: {}", name, attempt, unwrapped.toString());
-        giveUpConnect(e, unwrapped, attempt);
+        giveUpConnect(e, unwrapped, attempt, epoch);
     }
 
     private static boolean isPermanent(Throwable t) {
@@ -715,9 +835,16 @@ public final class Pool<C> implements AutoCloseable {
         return false;
     }
 
-    private void giveUpConnect(PoolEntry<C> e, Throwable cause, int attempts) {
-        // A failing upstream is not pressed with replacements at once: housekeeping tops up at its pace.
+    private void giveUpConnect(PoolEntry<C> e, Throwable cause, int attempts, long epoch) {
         replenishDeferred = false;
+        if (cause != null && !closed) {
+            // A failing upstream is not pressed with replacements: no connect until the pause has passed.
+            long pause = backoff.onGiveUp(epoch, ticker.nanoTime(), cause, attempts);
+            if (pause >= 0) {
+                LOG.warn("pool '{}': connects are failing; no new connection for {} ms", name,
+                        TimeUnit.NANOSECONDS.toMillis(pause));
+            }
+        }
         if (e.connectingToClosed()) {
             connecting.decrementAndGet();
             removeFromList(e);
@@ -727,7 +854,11 @@ public final class Pool<C> implements AutoCloseable {
             // Nothing open and nothing else on the way: the waiters would only time out.
             failAllWaiters(new ConnectFailedException(name, attempts, cause));
         }
-        drain();
+        if (closed) {
+            finishCloseIfEmpty();
+        } else {
+            drain();
+        }
     }
 
     /** Connections that count against the limit and are not on their way out: OPEN ones plus connects in flight. */
@@ -771,18 +902,22 @@ public final class Pool<C> implements AutoCloseable {
                 allocated.decrementAndGet();
             }
             safeClose(c);
+            finishCloseIfEmpty();
             return;
         }
         connecting.decrementAndGet();
-        created.increment();
+        counters.created.increment();
+        boolean recovered = backoff.failing();
+        backoff.onSuccess();
         if (closed) {
             retire(e, CloseReason.POOL_CLOSED);
         } else if (liveCount() > maxConnections) {
             // The limit shrank while this connect was in flight: it is surplus now.
             retire(e, CloseReason.SHRINK);
         }
-        if (replenishDeferred) {
-            replenish(); // the pre-warm the connect cap held back goes on with the slot this connect freed
+        if (replenishDeferred || recovered) {
+            // the pre-warm the connect cap (or the backoff) held back goes on now
+            replenish();
         }
         drain();
     }
@@ -860,6 +995,10 @@ public final class Pool<C> implements AutoCloseable {
 
     /** OPEN with no lease→CLOSED with the reason, and out of the pool; false when the entry was not idle. */
     private boolean closeIfIdle(PoolEntry<C> e, CloseReason reason) {
+        return closeIfIdle(e, reason, true);
+    }
+
+    private boolean closeIfIdle(PoolEntry<C> e, CloseReason reason, boolean refill) {
         long w = e.word();
         if (PoolEntry.state(w) != PoolEntry.OPEN || PoolEntry.leases(w) != 0 || PoolEntry.validating(w)) {
             return false;
@@ -871,7 +1010,7 @@ public final class Pool<C> implements AutoCloseable {
             }
             return false;
         }
-        remove(e);
+        remove(e, refill);
         return true;
     }
 
@@ -908,16 +1047,25 @@ public final class Pool<C> implements AutoCloseable {
 
     /** Takes a CLOSED entry out of the pool: list, count, connection, statistics. Called once per entry. */
     private void remove(PoolEntry<C> e) {
+        remove(e, true);
+    }
+
+    /** As {@link #remove(PoolEntry)}; {@code refill} false when the caller closes connections on purpose (no top-up at once). */
+    private void remove(PoolEntry<C> e, boolean refill) {
         removeFromList(e);
         // Close before freeing the place, so a connect for it never overlaps this connection.
         closePhysically(e);
         CloseReason reason = e.reason() == null ? CloseReason.BROKEN : e.reason();
-        closedBy.get(reason).increment();
+        counters.closed(reason);
         allocated.decrementAndGet();
-        if (!closed) {
-            replenish();
-            drain(); // a place under the limit freed up: a waiter may need a connect now
+        if (closed) {
+            finishCloseIfEmpty();
+            return;
         }
+        if (refill) {
+            replenish();
+        }
+        drain(); // a place under the limit freed up: a waiter may need a connect now
     }
 
     private void closePhysically(PoolEntry<C> e) {
@@ -1005,13 +1153,31 @@ public final class Pool<C> implements AutoCloseable {
         }
         int missed = 1;
         do {
-            replenishPass();
+            try {
+                replenishPass();
+            } catch (Throwable ex) { // never leave replenishWip raised: no top-up would ever run again
+                LOG.error("pool '{}': top-up to minIdle failed", name, ex);
+            }
             missed = replenishWip.addAndGet(-missed);
         } while (missed != 0);
     }
 
+    /**
+     * Whether the top-up may start a connect now: not while paused, nor while backing off after
+     * failed connects; once the pause has passed, one connect at a time probes the upstream.
+     */
+    private boolean mayReplenish() {
+        if (replenishPaused) {
+            return false;
+        }
+        if (!backoff.failing()) {
+            return true;
+        }
+        return backoff.mayConnect(ticker.nanoTime()) && connecting.get() == 0;
+    }
+
     private void replenishPass() {
-        if (closed) {
+        if (closed || !mayReplenish()) {
             return;
         }
         replenishDeferred = false; // a connect that completes while this runs must not start a nested top-up
@@ -1025,6 +1191,9 @@ public final class Pool<C> implements AutoCloseable {
         }
         boolean capped = false;
         while (idleOrComing < target) {
+            if (!mayReplenish()) { // a connect of this pass failed at once, or the pool is probing
+                break;
+            }
             if (!reserveConnect()) {
                 capped = connecting.get() >= config.maxConnecting();
                 break;
@@ -1140,11 +1309,15 @@ public final class Pool<C> implements AutoCloseable {
         }
     }
 
-    /** Closes every idle connection now (e.g. when its route turned unhealthy); leased ones are untouched. */
+    /**
+     * Closes every idle connection now (e.g. when its route turned unhealthy); leased ones are
+     * untouched. The closed ones are not replaced at once: the next top-up to minIdle does
+     * that, unless {@link #pauseReplenish(boolean) paused} or backing off.
+     */
     public int closeIdleConnections() {
         int n = 0;
         for (PoolEntry<C> e : entries) {
-            if (closeIfIdle(e, CloseReason.EVICTED)) {
+            if (closeIfIdle(e, CloseReason.EVICTED, false)) {
                 n++;
             }
         }
@@ -1152,13 +1325,52 @@ public final class Pool<C> implements AutoCloseable {
     }
 
     /**
-     * Closes the pool: waiters fail with {@link PoolClosedException}, background work
-     * stops, idle connections close at once, leased ones drain and close on release, and
-     * connects in progress are closed when they complete. Idempotent.
+     * Pauses ({@code true}) or resumes the top-up that keeps minIdle connections warm. While
+     * paused the pool opens connections only for callers that wait for one (and those back off
+     * as usual when connects fail). The health monitor pauses it while the pool's upstream
+     * fails its probes, so the idle connections it closed are not reopened at once; resuming
+     * tops up at once.
+     */
+    public void pauseReplenish(boolean paused) {
+        boolean was = replenishPaused;
+        replenishPaused = paused;
+        if (was && !paused) {
+            replenish();
+        }
+    }
+
+    /** Whether the minIdle top-up is paused (see {@link #pauseReplenish(boolean)}). */
+    public boolean isReplenishPaused() {
+        return replenishPaused;
+    }
+
+    /**
+     * Closes the pool gracefully: new acquires fail with {@link PoolClosedException}, so do
+     * callers waiting now; background work stops; idle connections close at once; connections
+     * with leases out take no new ones and close when their last lease ends, or when
+     * {@link PoolConfig#closeGracePeriod()} (30 s) has passed, whichever comes first (then
+     * requests still running on them fail). Connects in progress are closed when they
+     * complete. Returns at once; idempotent. A pool-owned scheduler stops once the last
+     * connection is closed or the grace period ends.
      */
     @Override
     public void close() {
-        if (closed) {
+        close(config.closeGracePeriod());
+    }
+
+    /**
+     * Closes the pool and every connection at once, leased ones included (their requests
+     * fail). Also cuts short the grace period of an earlier {@link #close()}. Idempotent.
+     */
+    public void closeNow() {
+        close(Duration.ZERO);
+    }
+
+    private void close(Duration grace) {
+        if (!closeStarted.compareAndSet(false, true)) {
+            if (grace.isZero()) {
+                endGracePeriod();
+            }
             return;
         }
         closed = true;
@@ -1168,12 +1380,48 @@ public final class Pool<C> implements AutoCloseable {
         failAllWaiters(new PoolClosedException(name));
         for (PoolEntry<C> e : entries) {
             e.reason(CloseReason.POOL_CLOSED);
-            if (e.openToDraining()) {
-                closePhysically(e);
-                if (e.leases() == 0 && e.drainedToClosed()) {
-                    remove(e);
-                }
+            if (e.openToDraining() && e.leases() == 0 && e.drainedToClosed()) {
+                remove(e);
             }
+        }
+        if (grace.isZero()) {
+            endGracePeriod();
+        } else if (allocated.get() > 0) {
+            ScheduledFuture<?> t = schedule(this::endGracePeriod, grace.toNanos());
+            graceTimer = t;
+            if (t == null) {
+                endGracePeriod(); // a scheduler shut down by its owner cannot time the grace: do not wait
+            } else if (closeFinished.get()) {
+                t.cancel(false); // the last lease ended while the timer was being set
+            }
+        }
+        finishCloseIfEmpty();
+    }
+
+    /** The grace period is over: connections still leased are closed under their leases. */
+    private void endGracePeriod() {
+        for (PoolEntry<C> e : entries) {
+            if (e.state() == PoolEntry.DRAINING) {
+                closePhysically(e); // the entry leaves the pool when its last lease ends
+            }
+        }
+        finishClose();
+    }
+
+    /** Finishes the close once no connection is left (each close path calls it after taking one out). */
+    private void finishCloseIfEmpty() {
+        if (closed && allocated.get() == 0) {
+            finishClose();
+        }
+    }
+
+    private void finishClose() {
+        if (!closeFinished.compareAndSet(false, true)) {
+            return;
+        }
+        ScheduledFuture<?> t = graceTimer;
+        if (t != null) {
+            t.cancel(false);
         }
         if (ownsScheduler) {
             scheduler.shutdown();
@@ -1215,8 +1463,8 @@ public final class Pool<C> implements AutoCloseable {
                 leases += PoolEntry.leases(w);
             }
         }
-        return new PoolLoad(leases, capacity, pending.get(), waits.immediateCount() + slowAcquisitions.sum(),
-                waits.totalWaitNanos(), maxConnections);
+        return new PoolLoad(leases, capacity, pending.get(), counters.acquisitions(), waits.totalWaitNanos(),
+                maxConnections);
     }
 
     /** A snapshot of the accounting and counters; exact when taken at a quiescent point. */
@@ -1246,24 +1494,8 @@ public final class Pool<C> implements AutoCloseable {
                 leases += l;
             }
         }
-        Map<CloseReason, Long> byReason = new EnumMap<>(CloseReason.class);
-        long closedTotal = 0;
-        for (Map.Entry<CloseReason, LongAdder> r : closedBy.entrySet()) {
-            long v = r.getValue().sum();
-            byReason.put(r.getKey(), v);
-            closedTotal += v;
-        }
-        Histogram h = waits.snapshot();
-        long immediate = waits.immediateCount();
-        long acquisitions = immediate + slowAcquisitions.sum();
-        long missCount = misses.sum();
-        long count = h.getTotalCount();
-        return new PoolStats(name, maxConnections, open, connecting.get(), idle, inUse, draining, leases, capacity,
-                pending.get(), created.sum(), closedTotal, Map.copyOf(byReason), failedConnects.sum(), acquisitions,
-                acquisitions - missCount, missCount, timeouts.sum(), exhausted.sum(), cancelled.sum(),
-                count == 0 ? 0 : h.getValueAtPercentile(50), count == 0 ? 0 : h.getValueAtPercentile(99),
-                count == 0 ? 0 : h.getMaxValue(), acquisitions == 0 ? 0 : (double) waits.totalWaitNanos() / acquisitions,
-                waits.totalWaitNanos());
+        return counters.snapshot(name, new PoolCounters.Gauges(maxConnections, open, connecting.get(), idle, inUse,
+                draining, leases, capacity, pending.get()), backoff.stepsTotal());
     }
 
     /** A histogram of every acquire's wait in nanoseconds (immediate acquires count as 0). */

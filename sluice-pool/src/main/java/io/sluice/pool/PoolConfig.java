@@ -28,6 +28,11 @@ import java.util.Objects;
  * @param housekeepingInterval   how often idle eviction, lifetime retirement and replenishment run
  * @param leakDetectionThreshold a lease held longer than this is logged with its acquisition stack; zero turns it off
  * @param maxConnecting          connects (TCP + TLS handshake) in flight at once, at most; the rest wait their turn
+ * @param failureBackoff         after a connect gave up (all its attempts failed), the pool opens no other connection
+ *                               for this long (half fixed, half random), doubled after each further give-up
+ * @param maxFailureBackoff      the longest such pause; the first successful connect ends the backoff
+ * @param closeGracePeriod       how long {@link Pool#close()} lets leases in flight finish before it closes their
+ *                               connections anyway; zero closes them at once, as {@link Pool#closeNow()} does
  */
 public record PoolConfig(
         int maxConnections,
@@ -44,7 +49,10 @@ public record PoolConfig(
         Duration maxConnectBackoff,
         Duration housekeepingInterval,
         Duration leakDetectionThreshold,
-        int maxConnecting) {
+        int maxConnecting,
+        Duration failureBackoff,
+        Duration maxFailureBackoff,
+        Duration closeGracePeriod) {
 
     /** The seed's maxConnections. */
     public static final int DEFAULT_MAX_CONNECTIONS = 100;
@@ -73,6 +81,15 @@ public record PoolConfig(
      * memory per idle connection after bursts of 4000, 4.3 to 4.6 kB with this cap).
      */
     public static final int DEFAULT_MAX_CONNECTING = 32;
+    /**
+     * The first pause after a connect gave up: long enough that a refused port is not hammered (each give-up
+     * already made 1 + maxRetries attempts), short enough that a blip costs a second.
+     */
+    public static final Duration DEFAULT_FAILURE_BACKOFF = Duration.ofSeconds(1);
+    /** The longest pause between connects to a failing upstream (1, 2, 4, 8, 16, then 30 s). */
+    public static final Duration DEFAULT_MAX_FAILURE_BACKOFF = Duration.ofSeconds(30);
+    /** How long a closing pool lets leases in flight finish: the headers timeout (30 s) of a request just sent. */
+    public static final Duration DEFAULT_CLOSE_GRACE_PERIOD = Duration.ofSeconds(30);
 
     /** Validates the fields; use {@link #builder()} rather than this constructor. */
     public PoolConfig {
@@ -97,6 +114,13 @@ public record PoolConfig(
         requirePositive("housekeepingInterval", housekeepingInterval);
         requireNonNegative("leakDetectionThreshold", leakDetectionThreshold);
         requireAtLeast("maxConnecting", maxConnecting, 1);
+        requirePositive("failureBackoff", failureBackoff);
+        requirePositive("maxFailureBackoff", maxFailureBackoff);
+        if (maxFailureBackoff.compareTo(failureBackoff) < 0) {
+            throw new IllegalArgumentException("maxFailureBackoff (" + maxFailureBackoff
+                    + ") must not be shorter than failureBackoff (" + failureBackoff + ")");
+        }
+        requireNonNegative("closeGracePeriod", closeGracePeriod);
     }
 
     /** The seed's defaults. */
@@ -127,6 +151,9 @@ public record PoolConfig(
         b.housekeepingInterval = housekeepingInterval;
         b.leakDetectionThreshold = leakDetectionThreshold;
         b.maxConnecting = maxConnecting;
+        b.failureBackoff = failureBackoff;
+        b.maxFailureBackoff = maxFailureBackoff;
+        b.closeGracePeriod = closeGracePeriod;
         return b;
     }
 
@@ -171,6 +198,9 @@ public record PoolConfig(
         private Duration housekeepingInterval = Duration.ofSeconds(1);
         private Duration leakDetectionThreshold = Duration.ZERO;
         private int maxConnecting = DEFAULT_MAX_CONNECTING;
+        private Duration failureBackoff = DEFAULT_FAILURE_BACKOFF;
+        private Duration maxFailureBackoff = DEFAULT_MAX_FAILURE_BACKOFF;
+        private Duration closeGracePeriod = DEFAULT_CLOSE_GRACE_PERIOD;
 
         private Builder() {
         }
@@ -190,12 +220,16 @@ public record PoolConfig(
         public Builder housekeepingInterval(Duration v) { this.housekeepingInterval = v; return this; }
         public Builder leakDetectionThreshold(Duration v) { this.leakDetectionThreshold = v; return this; }
         public Builder maxConnecting(int v) { this.maxConnecting = v; return this; }
+        public Builder failureBackoff(Duration v) { this.failureBackoff = v; return this; }
+        public Builder maxFailureBackoff(Duration v) { this.maxFailureBackoff = v; return this; }
+        public Builder closeGracePeriod(Duration v) { this.closeGracePeriod = v; return this; }
 
         /** Validates and builds; throws {@link IllegalArgumentException} naming the bad field and value. */
         public PoolConfig build() {
             return new PoolConfig(maxConnections, minIdle, maxLifetime, idleTimeout, connectionTimeout,
                     maxRetries, maxPending, validationBypassWindow, validationTimeout, lifetimeJitter,
-                    connectBackoff, maxConnectBackoff, housekeepingInterval, leakDetectionThreshold, maxConnecting);
+                    connectBackoff, maxConnectBackoff, housekeepingInterval, leakDetectionThreshold, maxConnecting,
+                    failureBackoff, maxFailureBackoff, closeGracePeriod);
         }
     }
 }

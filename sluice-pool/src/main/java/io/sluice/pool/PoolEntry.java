@@ -11,8 +11,13 @@ import java.lang.invoke.VarHandle;
  * <pre>
  *   bits  0..31  lease count (slots in use)
  *   bits 32..33  state: 0 OPEN, 1 DRAINING, 2 CLOSED, 3 CONNECTING
- *   bit  34      VALIDATING: a liveness probe is in flight; no new leases meanwhile
+ *   bit  34      VALIDATING: a checkout probe is starting (or, on an exclusive connection, in
+ *                flight); its holder has the only lease; no new leases meanwhile
  * </pre>
+ * A multiplexed connection drops VALIDATING as soon as its probe has started (the pool's
+ * {@code startProbe}), so it keeps serving its other slots during the round trip; holding it
+ * until then means nobody else can lease, and so close, the connection before the probe
+ * is sent.
  * Transitions: CONNECTING→OPEN (connect succeeded) or CONNECTING→CLOSED (gave up);
  * OPEN→DRAINING (retired, broken, shrink: no new leases); DRAINING with 0 leases→CLOSED
  * (exactly once, by whoever releases last or retires it idle); OPEN with 0 leases→CLOSED
@@ -106,7 +111,7 @@ final class PoolEntry<C> {
     }
 
     /**
-     * Takes one slot if the entry is OPEN, not validating and below {@code capacity}.
+     * Takes one slot if the entry is OPEN, not VALIDATING and below {@code capacity}.
      * Loops only while the CAS loses to another taker or releaser.
      */
     boolean tryAcquire(int capacity) {
@@ -137,7 +142,7 @@ final class PoolEntry<C> {
         }
     }
 
-    /** Returns one slot (and clears VALIDATING, which only a slot holder can have set); answers the new word. */
+    /** Returns one slot (and clears VALIDATING, which only the one lease holder can have set); answers the new word. */
     long release() {
         for (;;) {
             long w = word;

@@ -37,6 +37,8 @@ import java.util.Map;
  * @param waitMaxNanos      acquire wait, maximum
  * @param waitMeanNanos     acquire wait, mean
  * @param waitTotalNanos    acquire wait, sum over all acquires (for interval means)
+ * @param connectAttempts   connect attempts started (each retry counts)
+ * @param connectBackoffs   pauses the pool took after a connect gave up (see {@link PoolConfig#failureBackoff()})
  */
 public record PoolStats(
         String name,
@@ -63,7 +65,9 @@ public record PoolStats(
         long waitP99Nanos,
         long waitMaxNanos,
         double waitMeanNanos,
-        long waitTotalNanos) {
+        long waitTotalNanos,
+        long connectAttempts,
+        long connectBackoffs) {
 
     /** Share of acquisitions served by an already open connection, 0..1 (1 when there were none). */
     public double hitRate() {

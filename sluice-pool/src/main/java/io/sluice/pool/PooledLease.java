@@ -58,7 +58,7 @@ final class PooledLease<C> implements Lease<C> {
             return;
         }
         if (leakRecord != null) {
-            leakRecord.ended = true;
+            leakRecord.end();
         }
         pool.release(entry, invalidate);
     }

@@ -34,6 +34,9 @@ public final class PrometheusExporter {
         family(out, pools, "connection_pool_timeouts_total", "counter", "Acquires that timed out", s -> s.timeouts());
         family(out, pools, "connection_pool_exhausted_total", "counter", "Acquires refused: too many waiting", s -> s.exhausted());
         family(out, pools, "connection_pool_connect_failures_total", "counter", "Failed connect attempts", s -> s.failedConnects());
+        family(out, pools, "connection_pool_connect_attempts_total", "counter", "Connect attempts started", s -> s.connectAttempts());
+        family(out, pools, "connection_pool_connect_backoffs_total", "counter",
+                "Pauses after a connect gave up (the failing upstream is not pressed)", s -> s.connectBackoffs());
         family(out, pools, "connection_pool_wait_time_seconds", "gauge", "Mean acquire wait", s -> s.waitMeanNanos() / 1e9);
 
         out.append("# HELP connection_pool_closed_total Connections closed, by reason\n");

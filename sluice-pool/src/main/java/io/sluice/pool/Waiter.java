@@ -75,7 +75,10 @@ final class Waiter<C> extends CompletableFuture<Lease<C>> {
         return super.complete(lease);
     }
 
-    /** Completes exceptionally on the pool's behalf, after a successful {@link #tryCancel()}. */
+    /**
+     * Completes exceptionally on the pool's behalf: after a successful {@link #tryCancel()}, or
+     * for a FULFILLED waiter whose checkout probe ended after the pool closed.
+     */
     void fail(Throwable error) {
         super.completeExceptionally(error);
     }

@@ -48,6 +48,25 @@ class AdaptiveScalerTest {
     }
 
     @Test
+    void aWaiterServedByAGrowthRunsItsContinuationOutsideTheScalersLock() throws Exception {
+        pool(10, 0);
+        hold(10);
+        AdaptiveScaler scaler = new AdaptiveScaler(pool, AdaptiveScaler.Settings.defaults(), ticker);
+        CompletableFuture<Lease<Conn>> waiter = pool.acquire();
+        // Synthetic load: the waiter waits ~150 ms for a slot, above the 100 ms threshold.
+        scheduler.schedule(() -> held.remove(0).close(), 150, TimeUnit.MILLISECONDS);
+        held.add(waiter.get(5, TimeUnit.SECONDS));
+        scaler.sample();
+        List<Boolean> lockHeld = new CopyOnWriteArrayList<>();
+        CompletableFuture<Lease<Conn>> blocked = pool.acquire();
+        blocked.thenAccept(l -> lockHeld.add(Thread.holdsLock(scaler)));
+        ScalingDecision d = scaler.evaluate();
+        assertThat(d.action()).isEqualTo(Action.GROW);
+        held.add(blocked.get(5, TimeUnit.SECONDS));
+        assertThat(lockHeld).as("the continuation ran on the evaluating thread, outside the lock").containsExactly(false);
+    }
+
+    @Test
     void longWaitsGrowTheLivePoolByTwentyPercentAndServeTheWaiters() throws Exception {
         pool(10, 0);
         hold(10);

@@ -50,10 +50,21 @@ class FakeConnectionManager implements ConnectionManager<FakeConnectionManager.C
     volatile int failNextConnects;
     volatile Supplier<Throwable> connectError = () -> new java.io.IOException("connection refused (fake)");
     final AtomicBoolean failAllConnects = new AtomicBoolean();
+    /** connect() answers null instead of a stage (a broken manager). */
+    volatile boolean connectReturnsNull;
+    /** connect() throws this (checked ones too, as Kotlin or Lombok code can) instead of answering a stage. */
+    volatile Throwable connectThrows;
 
     @Override
     public CompletionStage<Conn> connect() {
         connectAttempts.incrementAndGet();
+        if (connectReturnsNull) {
+            return null;
+        }
+        Throwable t = connectThrows;
+        if (t != null) {
+            throw FakeConnectionManager.<RuntimeException>sneaky(t);
+        }
         if (failAllConnects.get() || failNextConnects > 0) {
             synchronized (this) {
                 if (failNextConnects > 0) {
@@ -68,6 +79,11 @@ class FakeConnectionManager implements ConnectionManager<FakeConnectionManager.C
             return f;
         }
         return CompletableFuture.completedFuture(newConn());
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T extends Throwable> T sneaky(Throwable t) throws T {
+        throw (T) t;
     }
 
     Conn newConn() {

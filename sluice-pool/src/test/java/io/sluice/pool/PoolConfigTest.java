@@ -22,6 +22,9 @@ class PoolConfigTest {
         assertThat(c.maxPending()).isEqualTo(10_000);
         assertThat(c.lifetimeJitter()).isEqualTo(0.025);
         assertThat(c.leakDetectionThreshold()).isZero();
+        assertThat(c.failureBackoff()).isEqualTo(Duration.ofSeconds(1));
+        assertThat(c.maxFailureBackoff()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(c.closeGracePeriod()).isEqualTo(Duration.ofSeconds(30));
     }
 
     @Test
@@ -62,6 +65,19 @@ class PoolConfigTest {
     @Test
     void toBuilderRoundTrips() {
         PoolConfig c = PoolConfig.builder().maxConnections(7).minIdle(2).maxPending(3).maxConnecting(4).build();
+        assertThat(c.toBuilder().build()).isEqualTo(c);
+    }
+
+    @Test
+    void backoffAndGracePeriodAreCheckedNamingFieldAndValue() {
+        assertThatThrownBy(() -> PoolConfig.builder().failureBackoff(Duration.ZERO).build())
+                .hasMessageContaining("failureBackoff");
+        assertThatThrownBy(() -> PoolConfig.builder().failureBackoff(Duration.ofSeconds(60)).build())
+                .hasMessageContaining("maxFailureBackoff").hasMessageContaining("PT1M");
+        assertThatThrownBy(() -> PoolConfig.builder().closeGracePeriod(Duration.ofSeconds(-1)).build())
+                .hasMessageContaining("closeGracePeriod");
+        PoolConfig c = PoolConfig.builder().closeGracePeriod(Duration.ZERO).failureBackoff(Duration.ofMillis(200))
+                .maxFailureBackoff(Duration.ofSeconds(5)).build();
         assertThat(c.toBuilder().build()).isEqualTo(c);
     }
 }

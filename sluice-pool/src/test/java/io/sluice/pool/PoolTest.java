@@ -21,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 class PoolTest {
 
@@ -322,8 +323,7 @@ class PoolTest {
     }
 
     @Test
-    void aConnectionBeingValidatedTakesNoNewLeases() {
-        manager.capacity = 10;
+    void anExclusiveConnectionBeingValidatedTakesNoNewLeases() {
         manager.holdValidations = true;
         Pool<Conn> p = pool(cfg(1).validationBypassWindow(Duration.ofMillis(500)));
         p.acquire().join().close();
@@ -335,9 +335,32 @@ class PoolTest {
         assertThat(second).isNotDone();
         manager.heldValidations.poll().complete(null);
         assertThat(first).isDone();
-        assertThat(second).isDone();
+        assertThat(second).as("the only slot is the probed caller's").isNotDone();
         first.join().close();
+        assertThat(second).isDone();
         second.join().close();
+        assertThat(manager.connectAttempts.get()).isEqualTo(1);
+        assertExact(p);
+    }
+
+    @Test
+    void aMultiplexedConnectionFailingItsCheckIsDroppedAndTheCheckedCallerMovesOn() {
+        manager.capacity = 10;
+        manager.holdValidations = true;
+        Pool<Conn> p = pool(cfg(2).validationBypassWindow(Duration.ofMillis(500)));
+        p.acquire().join().close();
+        Conn stale = manager.opened.get(0);
+        ticker.advance(Duration.ofSeconds(1));
+        CompletableFuture<Lease<Conn>> checked = p.acquire();
+        Lease<Conn> other = p.tryAcquire();
+        assertThat(other).as("another slot of the connection under the check").isNotNull();
+        manager.heldValidations.poll().completeExceptionally(new IOException("ping failed (fake)"));
+        assertThat(stale.closes.get()).isEqualTo(1);
+        assertThat(checked).isDone();
+        assertThat(checked.join().connection()).isNotSameAs(stale);
+        other.close();
+        checked.join().close();
+        assertThat(p.stats().closedByReason()).containsEntry(CloseReason.VALIDATION_FAILED, 1L);
         assertExact(p);
     }
 
@@ -738,11 +761,11 @@ class PoolTest {
     }
 
     @Test
-    void closeFailsWaitersClosesConnectionsAndRejectsLaterAcquires() {
+    void closeNowFailsWaitersClosesConnectionsAndRejectsLaterAcquires() {
         Pool<Conn> p = pool(cfg(1));
         Lease<Conn> held = p.acquire().join();
         CompletableFuture<Lease<Conn>> w = p.acquire();
-        p.close();
+        p.closeNow();
         assertThatThrownBy(w::join).cause().isInstanceOf(PoolClosedException.class);
         assertThat(held.connection().closes.get()).isEqualTo(1);
         held.close();
@@ -750,6 +773,125 @@ class PoolTest {
         assertThatThrownBy(p::tryAcquire).isInstanceOf(PoolClosedException.class);
         assertThat(p.stats().open()).isZero();
         assertThat(manager.openNow.get()).isZero();
+    }
+
+    @Test
+    @Timeout(10)
+    void closeLetsLeasedConnectionsFinishAndClosesThemOnRelease() {
+        Pool<Conn> p = pool(cfg(3));
+        Lease<Conn> held = p.acquire().join();
+        Lease<Conn> second = p.acquire().join();
+        Lease<Conn> third = p.acquire().join();
+        Conn idle = third.connection();
+        third.close();
+        p.close();
+        assertThat(idle.closes.get()).as("an idle connection closes at once").isEqualTo(1);
+        assertThat(held.connection().closes.get()).as("a leased connection finishes its work").isZero();
+        assertThat(second.connection().closes.get()).isZero();
+        assertThatThrownBy(() -> p.acquire().join()).cause().isInstanceOf(PoolClosedException.class);
+        held.close();
+        assertThat(held.connection().closes.get()).as("closed on its release").isEqualTo(1);
+        second.close();
+        assertThat(second.connection().closes.get()).isEqualTo(1);
+        assertThat(p.stats().open()).isZero();
+        assertThat(manager.openNow.get()).isZero();
+    }
+
+    @Test
+    @Timeout(10)
+    void closeFailsWaitersAndClosesLeasedConnectionsWhenTheGracePeriodEnds() {
+        Pool<Conn> p = pool(cfg(1).closeGracePeriod(Duration.ofMillis(50)));
+        Lease<Conn> held = p.acquire().join();
+        CompletableFuture<Lease<Conn>> w = p.acquire();
+        p.close();
+        assertThatThrownBy(w::join).cause().isInstanceOf(PoolClosedException.class);
+        assertThat(held.connection().closes.get()).isZero();
+        await().atMost(Duration.ofSeconds(5)).until(() -> held.connection().closes.get() == 1);
+        held.close();
+        assertThat(held.connection().closes.get()).as("closed once").isEqualTo(1);
+        assertThat(p.stats().open()).isZero();
+        assertThat(p.stats().closedByReason()).containsEntry(CloseReason.POOL_CLOSED, 1L);
+    }
+
+    @Test
+    @Timeout(10)
+    void closeNowAfterCloseCutsTheGracePeriodShort() {
+        Pool<Conn> p = pool(cfg(1));
+        Lease<Conn> held = p.acquire().join();
+        p.close();
+        assertThat(held.connection().closes.get()).isZero();
+        p.closeNow();
+        assertThat(held.connection().closes.get()).isEqualTo(1);
+        held.close();
+        assertThat(p.stats().open()).isZero();
+    }
+
+    @Test
+    @Timeout(10)
+    void anExceptionWhileMatchingWaitersLosesNeitherAFulfilledWaiterNorItsSlot() {
+        Pool<Conn> p = pool(cfg(2).minIdle(2).maxRetries(0));
+        p.warmUp().join();
+        Lease<Conn> l1 = p.acquire().join();
+        Conn a = l1.connection();
+        Conn b = manager.opened.get(1);
+        assertThat(a).isSameAs(manager.opened.get(0));
+        b.capacity = 0; // the second connection takes no lease for now
+        CompletableFuture<Lease<Conn>> w1 = p.acquire();
+        CompletableFuture<Lease<Conn>> w2 = p.acquire();
+        assertThat(w1).isNotDone();
+        // While matching w2, after w1 got a's slot, b is found broken; its replacement's connect() answers null.
+        b.broken = true;
+        manager.connectReturnsNull = true;
+        l1.close();
+        assertThat(w1).as("the waiter matched before the failure").isDone();
+        Lease<Conn> first = w1.join();
+        assertThat(first.connection()).isSameAs(a);
+        first.close();
+        assertThat(w2).as("the slot came back and went on to the next waiter").isDone();
+        w2.join().close();
+        PoolStats s = p.stats();
+        assertThat(s.connecting()).as("no connect reservation leaked").isZero();
+        assertThat(s.leasesOut()).isZero();
+        assertExact(p);
+    }
+
+    @Test
+    @Timeout(10)
+    void aConnectThatThrowsACheckedExceptionFailsTheWaiterInsteadOfWedgingThePool() throws Exception {
+        manager.connectThrows = new IOException("thrown, not returned (fake)");
+        Pool<Conn> p = pool(cfg(1).maxRetries(0));
+        CompletableFuture<Lease<Conn>> f = p.acquire();
+        assertThatThrownBy(f::join).cause().isInstanceOf(ConnectFailedException.class)
+                .hasCauseInstanceOf(IOException.class);
+        manager.connectThrows = null;
+        ticker.advance(Duration.ofSeconds(1)); // past the backoff after a failed connect
+        p.runHousekeeping();
+        Lease<Conn> l = p.acquire().get(5, TimeUnit.SECONDS);
+        l.close();
+        assertThat(p.stats().connecting()).isZero();
+    }
+
+    @Test
+    @Timeout(10)
+    void aBurstAfterAnIdleGapKeepsUsingTheMultiplexedConnectionWhileItIsChecked() {
+        manager.capacity = 100;
+        manager.holdValidations = true;
+        Pool<Conn> p = pool(cfg(10).validationBypassWindow(Duration.ofMillis(500)));
+        p.acquire().join().close();
+        ticker.advance(Duration.ofSeconds(1)); // past the bypass window
+        List<CompletableFuture<Lease<Conn>>> burst = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            burst.add(p.acquire());
+        }
+        assertThat(manager.connectAttempts.get()).as("no new connection for a burst that fits").isEqualTo(1);
+        assertThat(burst.stream().filter(CompletableFuture::isDone).count())
+                .as("the other slots keep serving during the check").isEqualTo(99);
+        assertThat(manager.heldValidations).as("one check").hasSize(1);
+        manager.heldValidations.poll().complete(null);
+        assertThat(burst).allMatch(CompletableFuture::isDone);
+        assertThat(burst).allMatch(f -> f.join().connection() == manager.opened.get(0));
+        burst.forEach(f -> f.join().close());
+        assertExact(p);
     }
 
     @Test

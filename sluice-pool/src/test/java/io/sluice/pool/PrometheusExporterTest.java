@@ -30,7 +30,10 @@ class PrometheusExporterTest {
                     .contains("connection_pool_idle{pool=\"api.openai.com:443\"} 1\n")
                     .contains("connection_pool_pending{pool=\"api.openai.com:443\"} 0\n")
                     .contains("connection_pool_wait_quantile_seconds{pool=\"api.openai.com:443\",quantile=\"0.99\"}")
-                    .contains("connection_pool_closed_total{pool=\"api.openai.com:443\",reason=\"idle\"} 0\n");
+                    .contains("connection_pool_closed_total{pool=\"api.openai.com:443\",reason=\"idle\"} 0\n")
+                    .contains("# TYPE connection_pool_connect_attempts_total counter\n")
+                    .contains("connection_pool_connect_attempts_total{pool=\"api.openai.com:443\"} 2\n")
+                    .contains("connection_pool_connect_backoffs_total{pool=\"api.openai.com:443\"} 0\n");
             a.close();
             for (String line : text.split("\n")) {
                 if (line.startsWith("#")) {
