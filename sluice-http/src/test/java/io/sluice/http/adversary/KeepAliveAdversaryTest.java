@@ -5,6 +5,7 @@ import static io.sluice.http.adversary.AdversaryClients.within;
 import static io.sluice.http.faults.FaultSupport.assertAccountingExact;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.sluice.http.ConnectionLostException;
 import io.sluice.http.ConnectionPoolManager;
 import io.sluice.http.HttpRequest;
 import io.sluice.http.HttpResponse;
@@ -49,19 +50,30 @@ class KeepAliveAdversaryTest {
         }
     }
 
+    /**
+     * A server that announces keep-alive and closes right after its answer. When the client has read the FIN before
+     * the next POST, the POST goes on a new connection. The FIN can also arrive just after the POST was written to
+     * the old socket: the client cannot tell that from a server that received the POST and then died, so the POST is
+     * not replayed and fails saying it may have been processed (a replay could bill twice). Either way no POST
+     * reaches the server twice, nothing hangs, and the accounting is exact.
+     */
     @RepeatedTest(5)
-    void postAfterAnAnswerFollowedByFinGoesOnANewConnection() {
+    void postAfterAnAnswerFollowedByFinGoesOnANewConnectionOrFailsAsPossiblyProcessed() {
         Http1Script answerThenFin = Http1Script.reply().readBody()
                 .response(200, "ok", "Connection: keep-alive").close();
         try (AdversaryHttp1Server server = AdversaryHttp1Server.builder().defaultScript(answerThenFin).start();
              ConnectionPoolManager client = http1()) {
             assertThat(within(client.send(post(server.uri()))).status()).isEqualTo(200);
 
-            HttpResponse r = within(client.send(post(server.uri())));
-
-            assertThat(r.status()).isEqualTo(200);
-            assertThat(server.requests()).as("each POST arrived once, each on its own connection")
-                    .extracting(Http1RequestRecord::connectionNumber).containsExactly(1, 2);
+            try {
+                HttpResponse r = within(client.send(post(server.uri())));
+                assertThat(r.status()).isEqualTo(200);
+                assertThat(server.requests()).as("each POST arrived once, each on its own connection")
+                        .extracting(Http1RequestRecord::connectionNumber).containsExactly(1, 2);
+            } catch (ConnectionLostException e) {
+                assertThat(e.possiblyProcessed()).as("written before the FIN was read: " + e.getMessage()).isTrue();
+                assertThat(server.requests()).as("not replayed").hasSizeLessThanOrEqualTo(2);
+            }
             assertAccountingExact(client);
         }
     }
