@@ -1,0 +1,53 @@
+package io.sluice.http.adversary;
+
+import static io.sluice.http.adversary.AdversaryClients.within;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.sluice.http.ConnectionLostException;
+import io.sluice.http.ConnectionPoolManager;
+import io.sluice.http.HttpRequest;
+import io.sluice.testkit.adversary.AdversaryH2Server;
+import io.sluice.testkit.adversary.H2Script;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Review findings, demonstrated from the outside. Each test states the intended behaviour; a failure
+ * shows the defect.
+ */
+@Timeout(30)
+class ReviewFindingsTest {
+
+    /**
+     * Intended: nothing is replayed after a response byte arrived. An interim response (103 Early Hints)
+     * is a response byte: the server has the request and is working on it. Over HTTP/2 the interim
+     * HEADERS are not recorded (headersReceived/dataSeen stay false), so the connection loss is reported
+     * as "before response" and an idempotent request on a reused connection is sent a second time.
+     */
+    @Test
+    void h2InterimResponseThenConnectionLostIsNotReplayed() throws Exception {
+        try (AdversaryH2Server server = AdversaryH2Server.builder()
+                .script(2, H2Script.stream().awaitRequestBody()
+                        .headers(103, false, "link", "</a.css>; rel=preload").pause(100).closeConnection())
+                .start();
+             ConnectionPoolManager client = AdversaryClients.h2c()) {
+            assertThat(within(client.send(HttpRequest.newBuilder(server.uri().resolve("/v1/x")).GET().build()))
+                    .status()).isEqualTo(200);
+
+            CompletableFuture<?> f = client.send(HttpRequest.newBuilder(server.uri().resolve("/v1/x"))
+                    .GET().build());
+            Object outcome;
+            try {
+                outcome = f.get(15, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (java.util.concurrent.ExecutionException e) {
+                outcome = e.getCause();
+            }
+            assertThat(server.streams())
+                    .as("streams the server received: the first GET and the GET that got a 103; a replay of the GET "
+                            + "after a response byte is a duplicate (outcome: " + outcome + ")")
+                    .hasSize(2);
+            assertThat(outcome).isInstanceOf(ConnectionLostException.class);
+        }
+    }
+}
