@@ -50,4 +50,34 @@ class ReviewFindingsTest {
             assertThat(outcome).isInstanceOf(ConnectionLostException.class);
         }
     }
+
+    /**
+     * Intended: every future completes exactly once. A call waiting out a status retry's delay (503 with
+     * Retry-After) has its next attempt scheduled on the client's scheduler; close() shuts that scheduler
+     * down with shutdownNow(), which drops the task, so the caller's future never completes.
+     */
+    @Test
+    void closeDuringStatusRetryDelayCompletesTheCall() throws Exception {
+        try (io.sluice.testkit.adversary.AdversaryHttp1Server server =
+                     io.sluice.testkit.adversary.AdversaryHttp1Server.builder()
+                .script(1, io.sluice.testkit.adversary.Http1Script.reply().readBody()
+                        .response(503, "busy", "Retry-After: 2"))
+                .start()) {
+            ConnectionPoolManager client = AdversaryClients.http1();
+            CompletableFuture<?> f = client.send(HttpRequest.newBuilder(server.uri().resolve("/v1/x")).GET().build());
+            Thread.sleep(700); // the 503 was drained; the retry waits on the scheduler
+            assertThat(f).as("still waiting for the retry").isNotDone();
+            client.close();
+            Object outcome;
+            try {
+                outcome = f.get(5, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (java.util.concurrent.ExecutionException e) {
+                outcome = e.getCause();
+            } catch (java.util.concurrent.TimeoutException e) {
+                outcome = "never completed (5 s after close())";
+            }
+            assertThat(outcome).as("outcome of a call closed during its status-retry delay")
+                    .isInstanceOf(io.sluice.http.ClientClosedException.class);
+        }
+    }
 }
