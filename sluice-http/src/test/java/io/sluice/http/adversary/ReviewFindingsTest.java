@@ -80,4 +80,43 @@ class ReviewFindingsTest {
                     .isInstanceOf(io.sluice.http.ClientClosedException.class);
         }
     }
+
+    /**
+     * Intended: a multiplexed connection keeps serving while a checkout validation PING is out; a PING
+     * closes the connection only past pingTimeout (5 s). Here the checkout probe of an idle HTTP/2
+     * connection goes unanswered; a second POST is started on the same connection meanwhile (as intended)
+     * and the server is working on it. At the pool's validationTimeout (2 s, below pingTimeout) the pool
+     * closes the connection physically under that stream: the fully written POST fails with
+     * possiblyProcessed()=true although the server had it and was about to answer. (Nor does the overdue
+     * validation PING stop new streams, as an overdue keepalive PING does.)
+     */
+    @Test
+    void h2FailedCheckoutProbeDoesNotKillStreamsInFlight() throws Exception {
+        try (AdversaryH2Server server = AdversaryH2Server.builder()
+                .script(2, H2Script.stream().awaitRequestBody().pause(3000).then(H2Script.ok()))
+                .start();
+             ConnectionPoolManager client = AdversaryClients.h2c()) {
+            assertThat(within(client.send(HttpRequest.newBuilder(server.uri().resolve("/v1/x")).GET().build()))
+                    .status()).isEqualTo(200);
+            server.ackPings(false);
+            Thread.sleep(800); // idle past the 500 ms validation bypass window: the next acquire probes
+            CompletableFuture<?> a = client.send(HttpRequest.newBuilder(server.uri().resolve("/v1/a")).POST("{}").build());
+            Thread.sleep(50);
+            CompletableFuture<?> b = client.send(HttpRequest.newBuilder(server.uri().resolve("/v1/b")).POST("{}").build());
+            Object outcomeB;
+            try {
+                outcomeB = b.get(15, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (java.util.concurrent.ExecutionException e) {
+                outcomeB = e.getCause();
+            }
+            try {
+                a.get(15, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (Exception ignored) {
+                // A's fate is not the point
+            }
+            assertThat(server.streams()).as("streams").anySatisfy(st -> assertThat(st.path()).isEqualTo("/v1/b"));
+            assertThat(outcomeB).as("B, started on the connection while its probe was out; server.streams()="
+                    + server.streams()).isInstanceOf(io.sluice.http.HttpResponse.class);
+        }
+    }
 }
