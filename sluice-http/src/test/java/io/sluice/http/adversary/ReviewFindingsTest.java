@@ -1,0 +1,122 @@
+package io.sluice.http.adversary;
+
+import static io.sluice.http.adversary.AdversaryClients.within;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.sluice.http.ConnectionLostException;
+import io.sluice.http.ConnectionPoolManager;
+import io.sluice.http.HttpRequest;
+import io.sluice.testkit.adversary.AdversaryH2Server;
+import io.sluice.testkit.adversary.H2Script;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Review findings, demonstrated from the outside. Each test states the intended behaviour; a failure
+ * shows the defect.
+ */
+@Timeout(30)
+class ReviewFindingsTest {
+
+    /**
+     * Intended: nothing is replayed after a response byte arrived. An interim response (103 Early Hints)
+     * is a response byte: the server has the request and is working on it. Over HTTP/2 the interim
+     * HEADERS are not recorded (headersReceived/dataSeen stay false), so the connection loss is reported
+     * as "before response" and an idempotent request on a reused connection is sent a second time.
+     */
+    @Test
+    void h2InterimResponseThenConnectionLostIsNotReplayed() throws Exception {
+        try (AdversaryH2Server server = AdversaryH2Server.builder()
+                .script(2, H2Script.stream().awaitRequestBody()
+                        .headers(103, false, "link", "</a.css>; rel=preload").pause(100).closeConnection())
+                .start();
+             ConnectionPoolManager client = AdversaryClients.h2c()) {
+            assertThat(within(client.send(HttpRequest.newBuilder(server.uri().resolve("/v1/x")).GET().build()))
+                    .status()).isEqualTo(200);
+
+            CompletableFuture<?> f = client.send(HttpRequest.newBuilder(server.uri().resolve("/v1/x"))
+                    .GET().build());
+            Object outcome;
+            try {
+                outcome = f.get(15, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (java.util.concurrent.ExecutionException e) {
+                outcome = e.getCause();
+            }
+            assertThat(server.streams())
+                    .as("streams the server received: the first GET and the GET that got a 103; a replay of the GET "
+                            + "after a response byte is a duplicate (outcome: " + outcome + ")")
+                    .hasSize(2);
+            assertThat(outcome).isInstanceOf(ConnectionLostException.class);
+        }
+    }
+
+    /**
+     * Intended: every future completes exactly once. A call waiting out a status retry's delay (503 with
+     * Retry-After) has its next attempt scheduled on the client's scheduler; close() shuts that scheduler
+     * down with shutdownNow(), which drops the task, so the caller's future never completes.
+     */
+    @Test
+    void closeDuringStatusRetryDelayCompletesTheCall() throws Exception {
+        try (io.sluice.testkit.adversary.AdversaryHttp1Server server =
+                     io.sluice.testkit.adversary.AdversaryHttp1Server.builder()
+                .script(1, io.sluice.testkit.adversary.Http1Script.reply().readBody()
+                        .response(503, "busy", "Retry-After: 2"))
+                .start()) {
+            ConnectionPoolManager client = AdversaryClients.http1();
+            CompletableFuture<?> f = client.send(HttpRequest.newBuilder(server.uri().resolve("/v1/x")).GET().build());
+            Thread.sleep(700); // the 503 was drained; the retry waits on the scheduler
+            assertThat(f).as("still waiting for the retry").isNotDone();
+            client.close();
+            Object outcome;
+            try {
+                outcome = f.get(5, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (java.util.concurrent.ExecutionException e) {
+                outcome = e.getCause();
+            } catch (java.util.concurrent.TimeoutException e) {
+                outcome = "never completed (5 s after close())";
+            }
+            assertThat(outcome).as("outcome of a call closed during its status-retry delay")
+                    .isInstanceOf(io.sluice.http.ClientClosedException.class);
+        }
+    }
+
+    /**
+     * Intended: a multiplexed connection keeps serving while a checkout validation PING is out; a PING
+     * closes the connection only past pingTimeout (5 s). Here the checkout probe of an idle HTTP/2
+     * connection goes unanswered; a second POST is started on the same connection meanwhile (as intended)
+     * and the server is working on it. At the pool's validationTimeout (2 s, below pingTimeout) the pool
+     * closes the connection physically under that stream: the fully written POST fails with
+     * possiblyProcessed()=true although the server had it and was about to answer. (Nor does the overdue
+     * validation PING stop new streams, as an overdue keepalive PING does.)
+     */
+    @Test
+    void h2FailedCheckoutProbeDoesNotKillStreamsInFlight() throws Exception {
+        try (AdversaryH2Server server = AdversaryH2Server.builder()
+                .script(2, H2Script.stream().awaitRequestBody().pause(3000).then(H2Script.ok()))
+                .start();
+             ConnectionPoolManager client = AdversaryClients.h2c()) {
+            assertThat(within(client.send(HttpRequest.newBuilder(server.uri().resolve("/v1/x")).GET().build()))
+                    .status()).isEqualTo(200);
+            server.ackPings(false);
+            Thread.sleep(800); // idle past the 500 ms validation bypass window: the next acquire probes
+            CompletableFuture<?> a = client.send(HttpRequest.newBuilder(server.uri().resolve("/v1/a")).POST("{}").build());
+            Thread.sleep(50);
+            CompletableFuture<?> b = client.send(HttpRequest.newBuilder(server.uri().resolve("/v1/b")).POST("{}").build());
+            Object outcomeB;
+            try {
+                outcomeB = b.get(15, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (java.util.concurrent.ExecutionException e) {
+                outcomeB = e.getCause();
+            }
+            try {
+                a.get(15, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (Exception ignored) {
+                // A's fate is not the point
+            }
+            assertThat(server.streams()).as("streams").anySatisfy(st -> assertThat(st.path()).isEqualTo("/v1/b"));
+            assertThat(outcomeB).as("B, started on the connection while its probe was out; server.streams()="
+                    + server.streams()).isInstanceOf(io.sluice.http.HttpResponse.class);
+        }
+    }
+}
