@@ -91,7 +91,8 @@ public final class ConnectionPoolManager implements AutoCloseable {
         this.outliers = b.outlierDetection == null ? null
                 : new io.sluice.health.OutlierDetector(b.outlierDetection, System::nanoTime);
         this.context = new ClientContext(t, b.limits, b.statusRetryPolicy, scheduler,
-                b.callbackExecutor != null ? b.callbackExecutor : ownedCallbacks, poolConfig.connectionTimeout());
+                b.callbackExecutor != null ? b.callbackExecutor : ownedCallbacks, poolConfig.connectionTimeout(),
+                new io.sluice.http.client.DelayedAttempts());
     }
 
     /** A builder holding the seed's defaults. */
@@ -254,6 +255,7 @@ public final class ConnectionPoolManager implements AutoCloseable {
         }
         transport.close();
         scheduler.shutdownNow();
+        context.delayed().closeAll(); // calls waiting out a retry delay: their scheduled attempt was just dropped
         dns.shutdownNow();
         if (ownedCallbacks != null) {
             ownedCallbacks.shutdown(); // queued completions (failures of calls cut by the close) still run

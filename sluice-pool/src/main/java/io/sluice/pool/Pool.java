@@ -597,10 +597,14 @@ public final class Pool<C> implements AutoCloseable {
                 drain(); // an exclusive entry's waiters were held back by the probe
                 return;
             }
-            LOG.debug("pool '{}': validation of {} failed; closing it and moving on", name, e, err);
+            LOG.debug("pool '{}': validation of {} failed; retiring it and moving on", name, e, err);
             boolean mine = e.reason(CloseReason.VALIDATION_FAILED);
             if (e.openToDraining()) {
-                closePhysically(e);
+                // Drained, not closed at once: leases a multiplexed connection handed out during the probe may carry
+                // requests a live but slow peer is answering, and closing under them would fail requests that may
+                // have been processed. No new lease lands on it now; the last release (the probe's own slot, below,
+                // when nobody else holds one) closes it, and the transport's own liveness timeout closes it sooner
+                // if it is really dead.
             } else if (mine) {
                 e.withdrawReason(CloseReason.VALIDATION_FAILED);
             }

@@ -61,6 +61,9 @@ final class PooledLease<C> implements Lease<C> {
             leakRecord.end();
         }
         pool.release(entry, invalidate);
+        // The leak tracker's cleaner releases the slot of a lease that became unreachable unended; this lease must
+        // stay reachable until its record says it ended, or a GC in between would release the slot twice.
+        java.lang.ref.Reference.reachabilityFence(this);
     }
 
     @Override

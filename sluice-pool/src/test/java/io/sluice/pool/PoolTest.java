@@ -344,7 +344,7 @@ class PoolTest {
     }
 
     @Test
-    void aMultiplexedConnectionFailingItsCheckIsDroppedAndTheCheckedCallerMovesOn() {
+    void aMultiplexedConnectionFailingItsCheckDrainsUnderItsLeasesAndTheCheckedCallerMovesOn() {
         manager.capacity = 10;
         manager.holdValidations = true;
         Pool<Conn> p = pool(cfg(2).validationBypassWindow(Duration.ofMillis(500)));
@@ -355,10 +355,13 @@ class PoolTest {
         Lease<Conn> other = p.tryAcquire();
         assertThat(other).as("another slot of the connection under the check").isNotNull();
         manager.heldValidations.poll().completeExceptionally(new IOException("ping failed (fake)"));
-        assertThat(stale.closes.get()).isEqualTo(1);
+        assertThat(stale.closes.get()).as("not closed under the lease taken during the check").isZero();
         assertThat(checked).isDone();
         assertThat(checked.join().connection()).isNotSameAs(stale);
+        assertThat(p.tryAcquire()).as("no new lease on the draining connection")
+                .satisfiesAnyOf(l -> assertThat(l).isNull(), l -> assertThat(l.connection()).isNotSameAs(stale));
         other.close();
+        assertThat(stale.closes.get()).as("closed at its last release").isEqualTo(1);
         checked.join().close();
         assertThat(p.stats().closedByReason()).containsEntry(CloseReason.VALIDATION_FAILED, 1L);
         assertExact(p);

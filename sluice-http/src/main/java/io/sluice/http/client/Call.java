@@ -203,6 +203,10 @@ public final class Call {
             attempt();
             return;
         }
+        if (t instanceof UnprocessedRequestException u && u.reason() == UnprocessedRequestException.Reason.NOT_SENT) {
+            fail(Errors.map(route, t, ctx.acquireTimeout())); // its own budget is spent: not a refused stream
+            return;
+        }
         if (t instanceof UnprocessedRequestException u) {
             kind = u.reason() == UnprocessedRequestException.Reason.GOAWAY
                     ? TransportRetryRules.Failure.GOAWAY_UNPROCESSED : TransportRetryRules.Failure.REFUSED_STREAM;
@@ -267,8 +271,30 @@ public final class Call {
         long delay = d.delay().toNanos();
         if (delay <= 0) {
             attempt();
-        } else {
-            ctx.scheduler().schedule(this::attempt, delay, TimeUnit.NANOSECONDS);
+            return;
+        }
+        // The client may close during the delay: its scheduler then drops this task, and the registry fails the call.
+        AtomicBoolean due = new AtomicBoolean();
+        Runnable closed = () -> {
+            if (due.compareAndSet(false, true)) {
+                fail(new io.sluice.http.ClientClosedException(route, "the client was closed while the request "
+                        + "waited to be retried"));
+            }
+        };
+        if (!ctx.delayed().add(closed)) {
+            closed.run();
+            return;
+        }
+        try {
+            ctx.scheduler().schedule(() -> {
+                ctx.delayed().remove(closed);
+                if (due.compareAndSet(false, true)) {
+                    attempt();
+                }
+            }, delay, TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            ctx.delayed().remove(closed);
+            closed.run();
         }
     }
 
@@ -395,6 +421,13 @@ public final class Call {
 
         void begin() {
             loop.execute(() -> {
+                if (settled.get()) {
+                    // Cancelled or timed out between the acquire and this task: the stop() that raced us found no
+                    // exchange to cancel, so nothing may be sent now (a cancelled POST must not reach the server).
+                    terminal = true;
+                    endLease();
+                    return;
+                }
                 exchange = lease.connection().start(request, this);
                 if (!terminal && !headers) {
                     headersTimer = loop.schedule(this::headersTimedOut, headersTimeout.toNanos(), TimeUnit.NANOSECONDS);

@@ -15,7 +15,9 @@ import java.util.concurrent.ScheduledExecutorService;
  * <p><b>Thread-safety:</b> immutable. <b>Ownership:</b> borrows the executors from the client.
  *
  * @param acquireTimeout the pool's connectionTimeout, for ACQUIRE errors
+ * @param delayed        the calls waiting out a status retry's delay, failed when the client closes
  */
 public record ClientContext(Timeouts timeouts, Limits limits, StatusRetryPolicy statusRetries,
-                            ScheduledExecutorService scheduler, Executor callbacks, Duration acquireTimeout) {
+                            ScheduledExecutorService scheduler, Executor callbacks, Duration acquireTimeout,
+                            DelayedAttempts delayed) {
 }

@@ -60,6 +60,10 @@ public final class Errors {
         if (t instanceof PoolClosedException) {
             return new ClientClosedException(route, "the client was closed");
         }
+        if (t instanceof UnprocessedRequestException u && u.reason() == UnprocessedRequestException.Reason.NOT_SENT) {
+            return new ConnectionLostException(route, "connections kept closing before the request could be sent: "
+                    + u.getMessage() + " (the request was not sent)", false, u);
+        }
         if (t instanceof UnprocessedRequestException u) {
             return u.reason() == UnprocessedRequestException.Reason.GOAWAY
                     ? new ConnectionLostException(route, "server sent GOAWAY and replays were used up: " + u.getMessage()

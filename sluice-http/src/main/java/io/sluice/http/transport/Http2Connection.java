@@ -91,9 +91,11 @@ public final class Http2Connection extends HttpConnection {
     /** A keepalive PING is out and not yet acknowledged. Written on the event loop, read by the scheduler. */
     private volatile boolean keepalivePingOut;
     /**
-     * The outstanding keepalive PING has gone unanswered past its expected round trip: the connection may be dead, so
-     * it takes no new streams until the ACK. A PING merely in flight does not take the connection out of service
-     * (a burst after an idle gap would otherwise open new connections while one that fits it is being checked).
+     * A liveness PING (keepalive or checkout validation) has gone unanswered past its expected round trip: the
+     * connection may be dead, so it takes no new streams until an ACK. A PING merely in flight does not take the
+     * connection out of service (a burst after an idle gap would otherwise open new connections while one that fits
+     * it is being checked). Written on the event loop only (set by the overdue check, cleared by any PING ACK, which
+     * proves the connection alive: ACKs come back in order); read by the pool from any thread.
      */
     private volatile boolean pingOverdue;
     /** Tells a scheduled check which keepalive PING it belongs to; bumped on the event loop for each one sent. */
@@ -202,6 +204,11 @@ public final class Http2Connection extends HttpConnection {
             }
             validations.put(payload, f);
             sendPing(payload);
+            loop.schedule(() -> {
+                if (!f.isDone()) {
+                    markPingOverdue("validation");
+                }
+            }, expectedPingRoundTripNanos(), TimeUnit.NANOSECONDS);
             scheduler.schedule(() -> {
                 if (!f.isDone()) {
                     pingTimedOut("validation");
@@ -366,10 +373,10 @@ public final class Http2Connection extends HttpConnection {
             int generation = ++keepaliveGeneration;
             keepaliveSentNanos = System.nanoTime();
             sendPing(KEEPALIVE_PING);
-            scheduler.schedule(() -> {
-                if (keepalivePingOut && keepaliveGeneration == generation && !pingOverdue) {
-                    pingOverdue = true; // no new streams until the ACK: past its round trip, it may be dead
-                    notifyChanged();
+            // On the loop, like the ACK: a late check cannot undo the ACK's verdict. A busy loop only delays it.
+            loop.schedule(() -> {
+                if (keepalivePingOut && keepaliveGeneration == generation) {
+                    markPingOverdue("keepalive");
                 }
             }, expectedPingRoundTripNanos(), TimeUnit.NANOSECONDS);
             scheduler.schedule(() -> {
@@ -380,8 +387,25 @@ public final class Http2Connection extends HttpConnection {
         }
     }
 
+    /** No new streams until a PING ACK arrives: a liveness PING is past its expected round trip. Event loop. */
+    private void markPingOverdue(String kind) {
+        if (!pingOverdue && !broken) {
+            LOG.debug("{}: {} PING unanswered past its expected round trip; no new streams until it is", route, kind);
+            pingOverdue = true;
+            notifyChanged();
+        }
+    }
+
+    /** Any PING ACK proves the connection alive. Event loop. */
+    private void pingAnswered() {
+        if (pingOverdue) {
+            pingOverdue = false;
+            notifyChanged(); // capacity is back
+        }
+    }
+
     /**
-     * How long a keepalive PING may be out before the connection stops taking streams: four smoothed round trips
+     * How long a liveness PING may be out before the connection stops taking streams: four smoothed round trips
      * (a congested path stretches one), one second before any was measured, at least 50 ms and at most the PING
      * timeout. Event-loop confined.
      */
@@ -496,7 +520,7 @@ public final class Http2Connection extends HttpConnection {
                         + peerProtocolError.error() + "): " + peerProtocolError.getMessage(), peerProtocolError);
             } else {
                 cause = new ConnectionClosedException("HTTP/2 connection lost during the exchange",
-                        !ex.headersReceived && !ex.dataSeen, ex.requestWritten, lastError);
+                        !ex.headersReceived && !ex.dataSeen && !ex.interimReceived, ex.requestWritten, lastError);
             }
         }
         ex.listener.onFailure(cause);
@@ -533,6 +557,7 @@ public final class Http2Connection extends HttpConnection {
                     return;
                 }
                 if (status >= 100 && status < 200 && !endOfStream) {
+                    ex.interimReceived = true; // a response byte: the server has the request, so no replay now
                     return; // interim response; the final head follows
                 }
                 ex.headersReceived = true;
@@ -614,6 +639,7 @@ public final class Http2Connection extends HttpConnection {
 
         @Override
         public void onPingAckRead(ChannelHandlerContext c, long data) {
+            pingAnswered();
             if (data == BDP_PING) {
                 if (bdp != null) {
                     int grown = bdp.onPingAck(System.nanoTime());
@@ -626,10 +652,6 @@ public final class Http2Connection extends HttpConnection {
                     long rtt = System.nanoTime() - keepaliveSentNanos;
                     smoothedRttNanos = smoothedRttNanos == 0 ? rtt : (7 * smoothedRttNanos + rtt) / 8;
                     keepalivePingOut = false;
-                    if (pingOverdue) {
-                        pingOverdue = false;
-                        notifyChanged(); // capacity is back
-                    }
                 }
             } else {
                 CompletableFuture<Void> f = validations == null ? null : validations.remove(data);
@@ -844,6 +866,8 @@ public final class Http2Connection extends HttpConnection {
         final boolean reused;
         int streamId;
         boolean headersReceived;
+        /** An interim (1xx) head arrived: the server has the request, though no final head yet. */
+        boolean interimReceived;
         boolean dataSeen;
         boolean remoteEnded;
         /** The last request frame reached the socket (set by its write promise, on the event loop). */
