@@ -289,7 +289,7 @@ public final class Http2Connection extends HttpConnection {
                 public void bodyFailed(Throwable cause) {
                     resetAndFail(ex, cause);
                 }
-            });
+            }, r.headers().contains("content-length") ? -1 : r.contentLength(), route.toString());
             r.bodyPublisher().subscribe(ex.bodyWriter);
         } else {
             ex.requestEnded = true;
