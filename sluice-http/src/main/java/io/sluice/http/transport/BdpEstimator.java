@@ -12,19 +12,25 @@ package io.sluice.http.transport;
 final class BdpEstimator {
 
     private final int maxWindow;
+    private final int connectionWindow;
     private int window;
     private long sampleBytes;
     private boolean pingOut;
     private long pingSentNanos;
     private double maxBandwidth;
 
-    BdpEstimator(int initialWindow, int maxWindow) {
+    /** Windows to announce after an ACK: the connection window and SETTINGS_INITIAL_WINDOW_SIZE. */
+    record Windows(int connection, int stream, boolean streamChanged) {
+    }
+
+    BdpEstimator(int initialWindow, int connectionWindow, int maxWindow) {
         this.window = initialWindow;
+        this.connectionWindow = connectionWindow;
         this.maxWindow = maxWindow;
     }
 
     /** Counts received DATA bytes; true when an estimation PING should be sent now. */
-    boolean onData(int bytes, long nowNanos) {
+    boolean onData(int bytes, int activeStreams, long nowNanos) {
         if (window >= maxWindow) {
             return false; // nothing left to grow
         }
@@ -36,6 +42,11 @@ final class BdpEstimator {
             return true;
         }
         return false;
+    }
+
+    Windows onPingAck(int activeStreams, long nowNanos) {
+        int g = onPingAck(nowNanos);
+        return g == 0 ? null : new Windows(Math.max(connectionWindow, g), g, true);
     }
 
     /** The estimation PING was acknowledged; returns the new window, or 0 when it stays. */
@@ -61,7 +72,7 @@ final class BdpEstimator {
         return next;
     }
 
-    int window() {
+    int streamWindow() {
         return window;
     }
 }
