@@ -72,6 +72,19 @@ class BdpEstimatorTest {
     }
 
     @Test
+    void aFewMoreStreamsShrinkTheWindowAtOnceAFewFewerDoNotGrowIt() {
+        BdpEstimator e = new BdpEstimator(64 * KIB, 128 * KIB, 16 * MIB);
+        BdpEstimator.Windows three = round(e, 0, 12 * MIB, 3);
+        assertThat(three).isNotNull();
+        BdpEstimator.Windows five = round(e, 10 * MS, 12 * MIB, 5);
+        assertThat(five).as("more streams: a smaller share at once").isNotNull();
+        assertThat(5L * five.stream()).isLessThanOrEqualTo(five.connection());
+        assertThat(e.onData(1, 3, 20 * MS)).as("back to 3: the share grew by less than 2x, no PING needed")
+                .isFalse();
+        assertThat(e.streamWindow()).isEqualTo(five.stream());
+    }
+
+    @Test
     void noStreamWindowExceedsTheConnectionWindowNorTheMaximum() {
         BdpEstimator e = new BdpEstimator(64 * KIB, 128 * KIB, 16 * MIB);
         long t = 0;
