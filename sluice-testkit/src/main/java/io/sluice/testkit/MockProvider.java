@@ -242,6 +242,16 @@ public final class MockProvider implements AutoCloseable {
     }
 
     /**
+     * HTTP/2 PINGs this server has acknowledged since it started, on every connection (keepalive,
+     * validation and BDP PINGs alike; a PING left unanswered by {@link #ignorePings(boolean)} is not
+     * counted). Lets a test wait for keepalive rounds instead of sleeping. Not reset by
+     * {@link #resetCounters()}: compare two readings.
+     */
+    public long pingsAnswered() {
+        return server.pingsAnswered.get();
+    }
+
+    /**
      * Stops (true) or resumes (false) acknowledging HTTP/2 PINGs on every connection, open or new,
      * so a client's PING timeout can be tested. Other frames are served as usual.
      */

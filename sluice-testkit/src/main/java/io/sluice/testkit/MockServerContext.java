@@ -2,6 +2,7 @@ package io.sluice.testkit;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * What every handler of one server shares: options, the current default behaviour, counters,
@@ -19,6 +20,8 @@ final class MockServerContext {
     private volatile MockBehavior behavior;
     /** Read by every HTTP/2 connection on each PING; see {@link MockProvider#ignorePings(boolean)}. */
     private volatile boolean ignorePings;
+    /** HTTP/2 PING ACKs written, on every connection; see {@link MockProvider#pingsAnswered()}. */
+    final AtomicLong pingsAnswered = new AtomicLong();
 
     MockServerContext(MockOptions options) {
         this.options = options;

@@ -28,6 +28,7 @@ final class PingResponder extends ChannelInboundHandlerAdapter {
         }
         // PING frames hold no buffer, so there is nothing to release when one is dropped.
         if (!ping.ack() && !server.ignorePings()) {
+            server.pingsAnswered.incrementAndGet();
             ctx.writeAndFlush(new DefaultHttp2PingFrame(ping.content(), true));
         }
     }

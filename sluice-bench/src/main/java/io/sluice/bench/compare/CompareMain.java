@@ -27,7 +27,7 @@ import org.HdrHistogram.Histogram;
  * <pre>
  * java -cp sluice-bench/target/benchmarks.jar io.sluice.bench.compare.CompareMain \
  *     [--json] [--requests N] [--concurrency C] [--clients a,b,...] [--mode throughput|memory] \
- *     [--warmup N] [--mock-warmup N] [--memory-steps 100,1000,5000]
+ *     [--warmup N] [--mock-warmup N] [--memory-steps 100,1000,5000] [--no-h2load]
  * </pre>
  *
  * <p>Starts the mock provider in its own JVM ({@link MockMain}), then one JVM per client, one after
@@ -60,6 +60,8 @@ public final class CompareMain {
         int serverMaxStreams = 256;
         /** Throughput runs per client, each against a fresh mock; the report gives the median. */
         int repeat = 1;
+        /** False with {@code --no-h2load}: neither warm the mock with h2load nor list it among the clients. */
+        boolean useH2load = true;
     }
 
     public static void main(String[] args) {
@@ -90,11 +92,12 @@ public final class CompareMain {
                 case "--warmup" -> o.warmup = Long.parseLong(value(args, ++i, a));
                 case "--mock-warmup" -> o.mockWarmup = Long.parseLong(value(args, ++i, a));
                 case "--repeat" -> o.repeat = Integer.parseInt(value(args, ++i, a));
+                case "--no-h2load" -> o.useH2load = false;
                 case "--memory-steps" -> o.memorySteps = Arrays.stream(value(args, ++i, a).split(","))
                         .map(String::trim).map(Integer::parseInt).toList();
                 case "-h", "--help" -> throw new IllegalArgumentException("usage: CompareMain [--json] [--requests N] "
                         + "[--concurrency C] [--clients " + String.join(",", Peers.ALL) + ",h2load] "
-                        + "[--mode throughput|memory] [--warmup N] [--mock-warmup N] [--repeat N] [--memory-steps 100,1000,5000]");
+                        + "[--mode throughput|memory] [--warmup N] [--mock-warmup N] [--repeat N] [--memory-steps 100,1000,5000] [--no-h2load]");
                 default -> throw new IllegalArgumentException("unknown option " + a);
             }
         }
@@ -112,7 +115,7 @@ public final class CompareMain {
         }
         if (o.clients == null) {
             List<String> all = new ArrayList<>(Peers.ALL);
-            if (o.mode.equals("throughput") && H2load.available()) {
+            if (o.mode.equals("throughput") && o.useH2load && H2load.available()) {
                 all.add("h2load");
             }
             o.clients = all;
@@ -202,7 +205,13 @@ public final class CompareMain {
 
     /**
      * Warms a mock's JVM before its client, so that the client does not pay for the server's JIT:
-     * h2load when installed, the JDK client from this JVM otherwise.
+     * h2load when installed (and not turned off with {@code --no-h2load}), otherwise Sluice from this JVM.
+     *
+     * <p>The in-JVM warm-up must close its connections when it is done: {@link #runClient} first waits
+     * until the mock has no open connection ({@link MockProcess#awaitQuiet}). It used the JDK client
+     * before, and Java 17's {@code HttpClient} cannot be closed, so its connections stayed open until the
+     * mock's 60 s idle timeout, and every client without h2load paid a 60 s wait (the JUnit run of two
+     * clients hit its 120 s timeout on machines without h2load). Sluice's {@code close()} closes them.
      */
     private static void warmMock(MockProcess mock, Options o, PrintStream err) throws Exception {
         // 12 500 requests on 2 connections left the mock cold: the first client measured 7 940 req/s, the same
@@ -211,8 +220,8 @@ public final class CompareMain {
         if (n <= 0) {
             return;
         }
-        err.println("[compare] warming the mock provider with " + n + " requests");
-        if (H2load.available()) {
+        if (o.useH2load && H2load.available()) {
+            err.println("[compare] warming the mock provider with " + n + " requests (h2load)");
             int threads = Runtime.getRuntime().availableProcessors();
             Path body = Files.createTempFile("compare-body-", ".json");
             try {
@@ -222,11 +231,16 @@ public final class CompareMain {
             } finally {
                 Files.deleteIfExists(body);
             }
-        } else {
-            String pem = Files.readString(Path.of(mock.certPath));
-            try (Peer jdk = Peers.create("jdk", new PeerConfig(java.net.URI.create(mock.https), pem, 64, false, 0))) {
-                LoadDriver.closedLoop(jdk, n, 64, 0, java.time.Duration.ofMinutes(5));
-            }
+            return;
+        }
+        err.println("[compare] warming the mock provider with " + n + " requests (sluice, in this JVM)");
+        String pem = Files.readString(Path.of(mock.certPath));
+        LoadDriver.Outcome w;
+        try (Peer warm = Peers.create("sluice", new PeerConfig(java.net.URI.create(mock.https), pem, 64, false, 0))) {
+            w = LoadDriver.closedLoop(warm, n, 64, 0, java.time.Duration.ofMinutes(5));
+        }
+        if (w.errors() > 0) {
+            err.println("[compare] mock warm-up: " + w.errors() + " of " + n + " requests failed, first: " + w.firstError());
         }
     }
 
@@ -387,6 +401,10 @@ public final class CompareMain {
         JsonNode awaitQuiet(PrintStream err) throws IOException, InterruptedException {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             JsonNode s = stats();
+            if (s.path("connectionsOpen").asLong() > 0) {
+                err.println("[compare] waiting (up to 60 s) for " + s.path("connectionsOpen").asLong()
+                        + " connections to close on the mock");
+            }
             while (s.path("connectionsOpen").asLong() > 0 && System.nanoTime() < deadline) {
                 Thread.sleep(200);
                 s = stats();

@@ -196,10 +196,10 @@ public final class Http1Connection extends HttpConnection {
                 @Override
                 public void bodyFailed(Throwable cause) {
                     if (current == ex) {
-                        fail(ex, cause);
+                        fail(ex, cause); // closes the connection: the server has a part of the body
                     }
                 }
-            });
+            }, r.contentLength(), route.toString());
             r.bodyPublisher().subscribe(ex.bodyWriter);
         } else {
             if (r.method().equals("POST") || r.method().equals("PUT") || r.method().equals("PATCH")) {

@@ -127,7 +127,7 @@ public final class Http2Connection extends HttpConnection {
         this.cfg = s.http2();
         this.limits = s.limits();
         this.scheduler = scheduler;
-        this.bdp = cfg.adaptiveWindow() ? new BdpEstimator(cfg.initialStreamWindow(), cfg.maxWindow()) : null;
+        this.bdp = cfg.adaptiveWindow() ? new BdpEstimator(cfg.initialStreamWindow(), cfg.connectionWindow(), cfg.maxWindow()) : null;
         this.connectionWindow = cfg.connectionWindow();
     }
 
@@ -187,7 +187,7 @@ public final class Http2Connection extends HttpConnection {
 
     /** The current adaptive stream window (the initial one when adaptation is off). */
     public int currentStreamWindow() {
-        return bdp == null ? cfg.initialStreamWindow() : bdp.window();
+        return bdp == null ? cfg.initialStreamWindow() : bdp.streamWindow();
     }
 
     @Override
@@ -313,7 +313,7 @@ public final class Http2Connection extends HttpConnection {
                 public void bodyFailed(Throwable cause) {
                     resetAndFail(ex, cause);
                 }
-            });
+            }, r.headers().contains("content-length") ? -1 : r.contentLength(), route.toString());
             r.bodyPublisher().subscribe(ex.bodyWriter);
         }
         flushAfterIteration();
@@ -426,18 +426,22 @@ public final class Http2Connection extends HttpConnection {
         channel.close();
     }
 
-    /** Applies a grown adaptive window: new initial stream window by SETTINGS, connection window by WINDOW_UPDATE. */
-    private void growWindow(int window) {
+    /**
+     * Applies new adaptive windows: the stream window by SETTINGS_INITIAL_WINDOW_SIZE (Netty applies it to
+     * its own accounting when the peer ACKs it), the connection window by WINDOW_UPDATE (it only grows).
+     */
+    private void applyWindows(BdpEstimator.Windows w) {
         try {
-            handler.encoder().writeSettings(ctx, new Http2Settings().initialWindowSize(window), ctx.newPromise());
-            int connTarget = Math.max(cfg.connectionWindow(), window);
-            if (connTarget > connectionWindow) {
+            if (w.streamChanged()) {
+                handler.encoder().writeSettings(ctx, new Http2Settings().initialWindowSize(w.stream()), ctx.newPromise());
+            }
+            if (w.connection() > connectionWindow) {
                 Http2LocalFlowController fc = handler.decoder().flowController();
-                fc.incrementWindowSize(handler.connection().connectionStream(), connTarget - connectionWindow);
-                connectionWindow = connTarget;
+                fc.incrementWindowSize(handler.connection().connectionStream(), w.connection() - connectionWindow);
+                connectionWindow = w.connection();
             }
             handler.flush(ctx);
-            LOG.debug("{}: adaptive window grown to {} bytes", route, window);
+            LOG.debug("{}: adaptive windows: stream {} bytes, connection {} bytes", route, w.stream(), connectionWindow);
         } catch (Http2Exception e) {
             LOG.debug("{}: could not grow the window: {}", route, e.toString());
         }
@@ -571,7 +575,7 @@ public final class Http2Connection extends HttpConnection {
         @Override
         public int onDataRead(ChannelHandlerContext c, int streamId, ByteBuf data, int padding, boolean endOfStream) {
             int n = data.readableBytes();
-            if (bdp != null && bdp.onData(n + padding, System.nanoTime())) {
+            if (bdp != null && bdp.onData(n + padding, handler.connection().numActiveStreams(), System.nanoTime())) {
                 sendPing(BDP_PING);
             }
             H2Exchange ex = exchange(streamId);
@@ -642,9 +646,9 @@ public final class Http2Connection extends HttpConnection {
             pingAnswered();
             if (data == BDP_PING) {
                 if (bdp != null) {
-                    int grown = bdp.onPingAck(System.nanoTime());
-                    if (grown > 0) {
-                        growWindow(grown);
+                    BdpEstimator.Windows w = bdp.onPingAck(handler.connection().numActiveStreams(), System.nanoTime());
+                    if (w != null) {
+                        applyWindows(w);
                     }
                 }
             } else if (data == KEEPALIVE_PING) {
