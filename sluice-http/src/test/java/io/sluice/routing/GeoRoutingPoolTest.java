@@ -55,7 +55,12 @@ class GeoRoutingPoolTest {
             tls.trustCertificatePem(m.certificatePem());
             bases.put(name, m.httpsUri());
         });
+        // Headers bounded at 5 s, not 30: on a loaded runner the slow region's first probe (250 ms plus a cold TLS
+        // connect) can pass the 1 s probe timeout and tie with the black hole, and a fail-over that lands on the black
+        // hole must time out and fail over again within the test's bound (seen once in CI: a 30 s wait).
         ConnectionPoolManager client = ConnectionPoolManager.builder().tls(tls.build()).statusRetries(false)
+                .timeouts(new io.sluice.http.Timeouts(Duration.ofSeconds(10), Duration.ofSeconds(5),
+                        Duration.ofSeconds(30), null))
                 .poolConfig(PoolConfig.builder().minIdle(0).build()).build();
         closeables.add(client);
         GeoRoutingPool.Settings settings = new GeoRoutingPool.Settings("us-east-1", Duration.ofSeconds(30), "/ping",
