@@ -49,7 +49,7 @@ public final class HttpRequest {
         this.headers = b.headers.build();
         this.body = b.body;
         this.bodyPublisher = b.bodyPublisher;
-        this.contentLength = b.body != null ? b.body.length : b.bodyPublisher != null ? b.contentLength : 0;
+        this.contentLength = framedLength(headers, b.body, b.bodyPublisher, b.contentLength);
         this.headersTimeout = positiveOrNull("headersTimeout", b.headersTimeout);
         this.bodyIdleTimeout = positiveOrNull("bodyIdleTimeout", b.bodyIdleTimeout);
         this.totalTimeout = positiveOrNull("totalTimeout", b.totalTimeout);
@@ -170,6 +170,42 @@ public final class HttpRequest {
     @Override
     public String toString() {
         return method + " " + Redaction.redactUri(uri) + " " + headers;
+    }
+
+    /**
+     * The body's length, reconciled with a {@code content-length} header the caller set. The transport frames the body
+     * itself (Content-Length or chunked on HTTP/1.1, DATA frames on HTTP/2), so a header that disagrees with the body,
+     * or a {@code transfer-encoding} header, would make the server read the message differently from what is sent: on
+     * HTTP/1.1 the rest would be taken for the next request (request smuggling). Both are refused; a header on a
+     * publisher of unknown length declares its length (and the transport then checks the publisher keeps to it).
+     */
+    private static long framedLength(Headers headers, byte[] body, Flow.Publisher<ByteBuffer> publisher,
+                                     long publisherLength) {
+        if (headers.contains("transfer-encoding")) {
+            throw new InvalidRequestException("transfer-encoding is set by the client from the body; do not set it");
+        }
+        long bodyLength = body != null ? body.length : publisher != null ? publisherLength : 0;
+        String declared = headers.get("content-length");
+        if (declared == null) {
+            return bodyLength;
+        }
+        long n;
+        try {
+            n = Long.parseLong(declared.trim());
+        } catch (NumberFormatException e) {
+            n = -1;
+        }
+        if (n < 0 || headers.all("content-length").size() > 1) {
+            throw new InvalidRequestException("content-length header \"" + declared + "\" is not one non-negative number");
+        }
+        if (publisher != null && publisherLength < 0) {
+            return n;
+        }
+        if (n != bodyLength) {
+            throw new InvalidRequestException("content-length header says " + n + " but the body has " + bodyLength
+                    + " bytes");
+        }
+        return bodyLength;
     }
 
     private static Duration positiveOrNull(String name, Duration d) {

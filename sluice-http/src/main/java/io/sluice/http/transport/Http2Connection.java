@@ -523,7 +523,11 @@ public final class Http2Connection extends HttpConnection {
                 cause = new ProtocolException(route.toString(), "HTTP/2 connection error from the peer ("
                         + peerProtocolError.error() + "): " + peerProtocolError.getMessage(), peerProtocolError);
             } else {
-                cause = new ConnectionClosedException("HTTP/2 connection lost during the exchange",
+                cause = new ConnectionClosedException("HTTP/2 connection lost during the exchange (stream "
+                        + stream.id() + (goAway ? ", after GOAWAY with last-stream-id " + goAwayLastStreamId : "")
+                        + (ex.headersReceived ? ", response head received" : "")
+                        + (ex.requestWritten ? ", request fully written" : ", request not fully written")
+                        + (lastError != null ? ", cause: " + lastError : "") + ")",
                         !ex.headersReceived && !ex.dataSeen && !ex.interimReceived, ex.requestWritten, lastError);
             }
         }
