@@ -44,10 +44,15 @@ final class ScriptedH2Server implements AutoCloseable {
 
     /** One scripted reaction. */
     record Action(Kind kind, int status, String[] headers, long delayMs) {
-        enum Kind { REFUSE, ANSWER, GOAWAY_THEN_ANSWER }
+        enum Kind { REFUSE, ANSWER, GOAWAY_THEN_ANSWER, EARLY_HINTS_THEN_REFUSE }
 
         static Action refuse() {
             return new Action(Kind.REFUSE, 0, new String[0], 0);
+        }
+
+        /** A 103 Early Hints head, then RST_STREAM(REFUSED_STREAM) (a non-conformant peer). */
+        static Action earlyHintsThenRefuse() {
+            return new Action(Kind.EARLY_HINTS_THEN_REFUSE, 0, new String[0], 0);
         }
 
         static Action answer(int status, String... headers) {
@@ -103,6 +108,12 @@ final class ScriptedH2Server implements AutoCloseable {
                 if (msg instanceof Http2HeadersFrame h) {
                     Action a = script.on(requests.incrementAndGet());
                     if (a.kind() == Action.Kind.REFUSE) {
+                        ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.REFUSED_STREAM).stream(h.stream()));
+                        return;
+                    }
+                    if (a.kind() == Action.Kind.EARLY_HINTS_THEN_REFUSE) {
+                        ctx.write(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().status("103")
+                                .add("link", "</style.css>; rel=preload")).stream(h.stream()));
                         ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.REFUSED_STREAM).stream(h.stream()));
                         return;
                     }
