@@ -250,12 +250,15 @@ public final class ConnectionPoolManager implements AutoCloseable {
             return;
         }
         closed = true;
-        for (Pool<HttpConnection> p : pools.values()) {
-            p.closeNow(); // the client's close ends requests in flight (documented above); no grace period
+        try {
+            for (Pool<HttpConnection> p : pools.values()) {
+                p.closeNow(); // the client's close ends requests in flight (documented above); no grace period
+            }
+            transport.close();
+            scheduler.shutdownNow();
+        } finally {
+            context.delayed().closeAll(); // calls waiting out a retry delay: their scheduled attempt was just dropped
         }
-        transport.close();
-        scheduler.shutdownNow();
-        context.delayed().closeAll(); // calls waiting out a retry delay: their scheduled attempt was just dropped
         dns.shutdownNow();
         if (ownedCallbacks != null) {
             ownedCallbacks.shutdown(); // queued completions (failures of calls cut by the close) still run

@@ -94,6 +94,8 @@ public final class Call {
     private volatile boolean finished;
     /** The status of the response handed to the caller (0 before): its body's end records the route's outcome. */
     private volatile int deliveredStatus;
+    /** While the call waits out a status retry's delay: its entry in the client's registry, removed when it ends. */
+    private volatile Runnable delayedClose;
 
     private Call(Pool<HttpConnection> pool, String route, HttpRequest request, ClientContext ctx, RouteGuard guard,
                  boolean aggregate) {
@@ -285,9 +287,11 @@ public final class Call {
             closed.run();
             return;
         }
+        delayedClose = closed;
         try {
             ctx.scheduler().schedule(() -> {
                 ctx.delayed().remove(closed);
+                delayedClose = null;
                 if (due.compareAndSet(false, true)) {
                     attempt();
                 }
@@ -352,6 +356,10 @@ public final class Call {
     /** The exchange is over for good (body ended or failed, or the call failed): stop the deadline timer. */
     private void finish() {
         finished = true;
+        Runnable d = delayedClose;
+        if (d != null) {
+            ctx.delayed().remove(d); // ended during its retry delay: the registry must not keep it
+        }
         ScheduledFuture<?> t = totalTimer;
         if (t != null) {
             t.cancel(false);

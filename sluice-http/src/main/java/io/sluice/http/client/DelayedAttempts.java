@@ -38,7 +38,13 @@ public final class DelayedAttempts {
         closed = true;
         for (Runnable r : onClose) {
             if (onClose.remove(r)) {
-                r.run();
+                try {
+                    r.run();
+                } catch (RuntimeException e) {
+                    // e.g. the caller's callback executor is already shut down: the other calls still get theirs
+                    org.slf4j.LoggerFactory.getLogger(DelayedAttempts.class)
+                            .warn("failing a delayed call at close threw", e);
+                }
             }
         }
     }

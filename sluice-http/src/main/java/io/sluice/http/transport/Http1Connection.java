@@ -124,6 +124,11 @@ public final class Http1Connection extends HttpConnection {
     }
 
     private void begin(H1Exchange ex) {
+        if (ex.cancelReason != null) {
+            ex.done = true; // cancelled before a byte was written: nothing goes on the wire
+            ex.listener.onFailure(ex.cancelReason);
+            return;
+        }
         if (current != null) {
             ex.listener.onFailure(new IllegalStateException("HTTP/1.1 connection already has an exchange: "
                     + "two leases on one exclusive connection"));
@@ -405,7 +410,8 @@ public final class Http1Connection extends HttpConnection {
         boolean requestWritten;
         boolean keepAlive;
         long keepAliveTimeoutMillis = -1;
-        Throwable cancelReason;
+        /** Written by {@link #cancel} from any thread before its task is queued; read on the loop. */
+        volatile Throwable cancelReason;
         RequestBodyWriter bodyWriter;
 
         H1Exchange(HttpRequest request, ExchangeListener listener, boolean reused) {
@@ -416,9 +422,11 @@ public final class Http1Connection extends HttpConnection {
 
         @Override
         public void cancel(Throwable reason) {
+            if (cancelReason == null) {
+                cancelReason = reason; // begin() checks it when it has not run yet
+            }
             loop.execute(() -> {
                 if (!done && current == this) {
-                    cancelReason = reason;
                     fail(this, reason);
                 }
             });

@@ -94,8 +94,9 @@ public final class Http2Connection extends HttpConnection {
      * A liveness PING (keepalive or checkout validation) has gone unanswered past its expected round trip: the
      * connection may be dead, so it takes no new streams until an ACK. A PING merely in flight does not take the
      * connection out of service (a burst after an idle gap would otherwise open new connections while one that fits
-     * it is being checked). Written on the event loop only (set by the overdue check, cleared by any PING ACK, which
-     * proves the connection alive: ACKs come back in order); read by the pool from any thread.
+     * it is being checked). Written on the event loop only (set by the overdue check, cleared once no liveness PING
+     * is outstanding: an ACK of an older PING proves only that the peer was alive then); read by the pool from any
+     * thread.
      */
     private volatile boolean pingOverdue;
     /** Tells a scheduled check which keepalive PING it belongs to; bumped on the event loop for each one sent. */
@@ -229,6 +230,10 @@ public final class Http2Connection extends HttpConnection {
     // ------------------------------------------------------------------ sending
 
     private void begin(H2Exchange ex) {
+        if (ex.cancelReason != null) {
+            deliverFailure(ex, ex.cancelReason); // cancelled before its first frame: nothing goes on the wire
+            return;
+        }
         if (goAway) {
             deliverFailure(ex, new UnprocessedRequestException(UnprocessedRequestException.Reason.GOAWAY,
                     "connection is draining after GOAWAY", null));
@@ -396,7 +401,7 @@ public final class Http2Connection extends HttpConnection {
         }
     }
 
-    /** Any PING ACK proves the connection alive. Event loop. */
+    /** The last outstanding liveness PING was answered: new streams are welcome again. Event loop. */
     private void pingAnswered() {
         if (pingOverdue) {
             pingOverdue = false;
@@ -514,7 +519,7 @@ public final class Http2Connection extends HttpConnection {
         }
         Throwable cause = ex.failure;
         if (cause == null) {
-            if (stream.id() > goAwayLastStreamId) {
+            if (stream.id() > goAwayLastStreamId && !ex.interimReceived) {
                 cause = new UnprocessedRequestException(UnprocessedRequestException.Reason.GOAWAY,
                         "stream " + stream.id() + " above GOAWAY last-stream-id " + goAwayLastStreamId, null);
             } else if (peerProtocolError != null) {
@@ -625,7 +630,9 @@ public final class Http2Connection extends HttpConnection {
                 // the code, a reset after END_STREAM can only concern the request body, which is no longer needed.
                 return;
             }
-            ex.failure = errorCode == Http2Error.REFUSED_STREAM.code()
+            // REFUSED_STREAM promises the request was not processed (RFC 9113 §8.7); a peer that already sent an
+            // interim head for it contradicts that, and the safe reading is that it may have been.
+            ex.failure = errorCode == Http2Error.REFUSED_STREAM.code() && !ex.interimReceived
                     ? new UnprocessedRequestException(UnprocessedRequestException.Reason.REFUSED_STREAM,
                     "stream " + streamId + " refused by the server (REFUSED_STREAM)", null)
                     : new StreamResetException(errorCode, "stream " + streamId + " reset by the server: "
@@ -647,7 +654,13 @@ public final class Http2Connection extends HttpConnection {
 
         @Override
         public void onPingAckRead(ChannelHandlerContext c, long data) {
-            pingAnswered();
+            onPingAck(data);
+            if (!keepalivePingOut && (validations == null || validations.isEmpty())) {
+                pingAnswered(); // every liveness PING is answered: the connection is alive now
+            }
+        }
+
+        private void onPingAck(long data) {
             if (data == BDP_PING) {
                 if (bdp != null) {
                     BdpEstimator.Windows w = bdp.onPingAck(handler.connection().numActiveStreams(), System.nanoTime());
@@ -692,7 +705,7 @@ public final class Http2Connection extends HttpConnection {
             try {
                 handler.connection().forEachActiveStream(s -> {
                     H2Exchange ex = s.getProperty(exchangeKey);
-                    if (s.id() > lastStreamId && ex != null && !ex.done && ex.failure == null) {
+                    if (s.id() > lastStreamId && ex != null && !ex.done && ex.failure == null && !ex.interimReceived) {
                         unprocessed.add(ex);
                     }
                     return true;
@@ -882,6 +895,8 @@ public final class Http2Connection extends HttpConnection {
         boolean requestWritten;
         boolean done;
         Throwable failure;
+        /** Set by {@link #cancel} from any thread, before its task is queued; read by {@code begin()}. */
+        volatile Throwable cancelReason;
         RequestBodyWriter bodyWriter;
 
         H2Exchange(HttpRequest request, ExchangeListener listener, boolean reused) {
@@ -892,6 +907,7 @@ public final class Http2Connection extends HttpConnection {
 
         @Override
         public void cancel(Throwable reason) {
+            cancelReason = reason; // seen by begin() if it has not run yet: the request then never leaves
             loop.execute(() -> resetAndFail(this, reason));
         }
 
