@@ -46,6 +46,7 @@ final class ConnectionInitializer extends ChannelInitializer<SocketChannel> {
             state.closed();
         });
         ChannelPipeline p = ch.pipeline();
+        p.addLast("linger", new LingeringClose()); // first: every polite close passes it, abrupt ones start below it
         long idleMs = server.options.idleTimeout().toMillis();
         if (idleMs > 0) {
             p.addLast("idle", new IdleStateHandler(0, 0, idleMs, TimeUnit.MILLISECONDS));
