@@ -44,7 +44,10 @@ public final class HealthPhase implements Phase {
         }
         MockProvider mock = ctx.target().mock();
         BenchOptions o = ctx.options();
-        HttpRequest req = BenchTarget.chat(ctx.target().main(), 4, 5);
+        // Declared idempotent, as a caller whose provider deduplicates by an idempotency key would: the kill cuts
+        // requests the mock already received, and only an idempotent request may be sent again after that (a plain
+        // POST fails with ConnectionLostException.possiblyProcessed(), since the provider may have billed it).
+        HttpRequest req = BenchTarget.chat(ctx.target().main(), 4, 5).toBuilder().idempotent(true).build();
         HttpRequest probeReq = HttpRequest.newBuilder(ctx.target().main().resolve("/generate_204")).GET().build();
         ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(1, t -> {
             Thread th = new Thread(t, "sluice-bench-health");
@@ -130,8 +133,9 @@ public final class HealthPhase implements Phase {
             r.metric("request_latency", load.latency().summaryMillis());
             r.latency("request (with faults)", load.latency());
             r.series(conns);
-            r.note("Faults at 1/4, 1/2 and 3/4 of the run: kill (RST), GOAWAY, kill. Requests on a killed"
-                    + " connection that had no response byte yet are replayed by the transport; GOAWAY drains.");
+            r.note("Faults at 1/4, 1/2 and 3/4 of the run: kill (RST), GOAWAY, kill. The requests are declared"
+                    + " idempotent: one on a killed connection with no response byte yet is replayed once by the"
+                    + " transport (a plain POST would fail as possibly processed); GOAWAY drains.");
             return r.errors(load.failed());
         } finally {
             scheduler.shutdownNow();

@@ -19,8 +19,9 @@ import java.util.Objects;
  *   A server cannot act on a request it has not received in full, so it is replayed once, for any method.</li>
  *   <li><b>Written, then lost before any response byte</b> (the stale keep-alive race, or a connection lost while
  *   the provider was generating): the server may have processed it. Only an idempotent request (by method, marked
- *   by the caller, or carrying an {@code Idempotency-Key}) is replayed, once, and only when the connection had
- *   served an earlier exchange (on a fresh connection it is no race). Any other request fails with
+ *   by the caller, or carrying an {@code Idempotency-Key}) is replayed, once (RFC 9110 §9.2.2: repeating it has the
+ *   effect of sending it once; a second loss in a row is no race, and the caller hears of it). Any other request
+ *   fails with
  *   {@code ConnectionLostException.possiblyProcessed()} true, so the caller, who knows whether a duplicate matters,
  *   decides. The stale case is made rare instead: an idle HTTP/1.1 connection that saw the peer's FIN leaves the
  *   pool at once, and an idle timeout below the server's {@code Keep-Alive: timeout=} retires it first.</li>
@@ -107,12 +108,8 @@ public final class TransportRetryRules {
             return RetryDecision.giveUp("connection lost after " + attempt.method() + " was fully written: the server "
                     + "may have processed it, not replayed");
         }
-        if (!attempt.connectionReused()) {
-            return RetryDecision.giveUp("connection lost on a fresh connection after the request was written: not a "
-                    + "stale-connection race");
-        }
-        return RetryDecision.retryNow("stale connection: closed before any response byte, replaying idempotent "
-                + attempt.method() + " once on a fresh connection");
+        return RetryDecision.retryNow("connection lost before any response byte: replaying idempotent "
+                + attempt.method() + " once on another connection");
     }
 
     /**

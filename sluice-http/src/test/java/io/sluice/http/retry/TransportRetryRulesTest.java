@@ -72,9 +72,11 @@ class TransportRetryRulesTest {
     }
 
     @Test
-    void lostFreshConnectionIsNotAStaleRace() {
+    void anIdempotentRequestLostOnAFreshConnectionIsReplayedOnceToo() {
         assertThat(TransportRetryRules.decide(Failure.CONNECTION_LOST, get().connectionReused(false).build()).retry())
-                .isFalse();
+                .isTrue();
+        assertThat(TransportRetryRules.decide(Failure.CONNECTION_LOST,
+                get().connectionReused(false).replaysSoFar(1).build()).retry()).isFalse();
     }
 
     @Test
@@ -96,13 +98,13 @@ class TransportRetryRulesTest {
     }
 
     @Test
-    void postMarkedIdempotentIsReplayedOnceOnAReusedConnection() {
+    void postMarkedIdempotentIsReplayedOnce() {
         assertThat(TransportRetryRules.decide(Failure.CONNECTION_LOST, post().idempotent(true).build())
                 .retry()).isTrue();
         assertThat(TransportRetryRules.decide(Failure.CONNECTION_LOST, post().idempotent(true).replaysSoFar(1).build())
                 .retry()).isFalse();
         assertThat(TransportRetryRules.decide(Failure.CONNECTION_LOST,
-                post().idempotent(true).connectionReused(false).build()).retry()).isFalse();
+                post().idempotent(true).connectionReused(false).build()).retry()).isTrue();
     }
 
     @Test
