@@ -2,39 +2,113 @@ package io.sluice.cli;
 
 import java.io.File;
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Unmatched;
 
 /**
  * {@code sluice compare}: the side-by-side run against the JVM clients people would
  * otherwise use. The peers live in the {@code sluice-bench} module (they are not shipped with
  * the library), so this command runs {@code io.sluice.bench.compare.CompareMain} from
  * {@code sluice-bench/target/benchmarks.jar}, building that jar with the Maven wrapper first
- * when it is missing. Every argument is passed through: {@code [--json] [--requests N]
- * [--concurrency C] [--clients a,b,...] [--mode throughput|memory]}.
+ * when it is missing.
+ *
+ * <p>The options mirror {@code CompareMain.parse}. Only the options given are passed on
+ * ({@link #compareMainArgs()}), so the defaults stay CompareMain's; the defaults quoted in the
+ * help text are CompareMain's at the time of writing. Values CompareMain validates itself
+ * (mode, client names, counts) are checked there, which exits 2 with one {@code compare: ...}
+ * line.
  *
  * <p>One instance per run; not thread-safe.
  */
-@Command(name = "compare", mixinStandardHelpOptions = false,
+@Command(name = "compare", mixinStandardHelpOptions = true,
         description = "Side-by-side run: Sluice vs the JDK HttpClient, OkHttp, Apache HttpClient 5, Reactor Netty, Jetty.")
 final class CompareCommand implements Callable<Integer> {
 
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    @Unmatched
-    List<String> args = new ArrayList<>();
+    @Option(names = "--json", description = "Print the results as JSON instead of a table.")
+    boolean json;
 
-    @Parameters(hidden = true, arity = "0..*")
-    List<String> positional = new ArrayList<>();
+    @Option(names = "--requests", paramLabel = "N", description = "Requests per client (default: 200000).")
+    Long requests;
+
+    @Option(names = "--concurrency", paramLabel = "C", description = "Requests in flight per client (default: 256).")
+    Integer concurrency;
+
+    @Option(names = "--clients", paramLabel = "a,b,...",
+            description = "Clients to run: sluice, jdk, okhttp, apache, reactor-netty, jetty, h2load "
+                    + "(default: all; h2load when on the PATH and the mode is throughput).")
+    String clients;
+
+    @Option(names = "--mode", paramLabel = "throughput|memory", description = "What to measure (default: throughput).")
+    String mode;
+
+    @Option(names = "--warmup", paramLabel = "N", description = "Warm-up requests per client (default: requests / 10).")
+    Long warmup;
+
+    @Option(names = "--mock-warmup", paramLabel = "N",
+            description = "Requests that warm each fresh mock (default: 2 x requests, between 2000 and 400000).")
+    Long mockWarmup;
+
+    @Option(names = "--repeat", paramLabel = "N",
+            description = "Throughput runs per client, each against a fresh mock; reports the median (default: 1).")
+    Integer repeat;
+
+    @Option(names = "--memory-steps", paramLabel = "n1,n2,...",
+            description = "Connection counts of the memory mode, at least two (default: 100,1000,5000).")
+    String memorySteps;
+
+    @Option(names = "--no-h2load", description = "Neither warm the mock with h2load nor list it among the clients.")
+    boolean noH2load;
+
+    /** CompareMain's command line for the options given, in CompareMain's spelling. */
+    List<String> compareMainArgs() {
+        List<String> a = new ArrayList<>();
+        if (json) {
+            a.add("--json");
+        }
+        add(a, "--requests", requests);
+        add(a, "--concurrency", concurrency);
+        add(a, "--clients", clients);
+        add(a, "--mode", mode);
+        add(a, "--warmup", warmup);
+        add(a, "--mock-warmup", mockWarmup);
+        add(a, "--repeat", repeat);
+        add(a, "--memory-steps", memorySteps);
+        if (noH2load) {
+            a.add("--no-h2load");
+        }
+        return a;
+    }
+
+    private static void add(List<String> args, String name, Object value) {
+        if (value != null) {
+            args.add(name);
+            args.add(value.toString());
+        }
+    }
+
+    /**
+     * A bad {@code compare} command line: one line on stderr, exit code 2 (as CompareMain does for
+     * the values it checks), instead of picocli's error followed by the whole usage text.
+     */
+    static int usageError(CommandLine.ParameterException ex) {
+        CommandLine cl = ex.getCommandLine();
+        PrintWriter err = cl.getErr();
+        err.println("compare: " + ex.getMessage() + " (see 'sluice compare --help')");
+        err.flush();
+        return cl.getCommandSpec().exitCodeOnInvalidInput();
+    }
 
     @Override
     public Integer call() throws IOException, InterruptedException {
@@ -59,8 +133,7 @@ final class CompareCommand implements Callable<Integer> {
         cmd.add("-cp");
         cmd.add(jar.toString());
         cmd.add("io.sluice.bench.compare.CompareMain");
-        cmd.addAll(positional);
-        cmd.addAll(args);
+        cmd.addAll(compareMainArgs());
         return new ProcessBuilder(cmd).inheritIO().start().waitFor();
     }
 

@@ -35,6 +35,12 @@ public final class SluiceCli implements Runnable {
         for (Supplier<Object> sub : SUBCOMMANDS) {
             cl.addSubcommand(sub.get());
         }
+        // compare answers a bad command line with one line and exit code 2, as CompareMain does for
+        // the values it checks itself; every other command keeps picocli's handling.
+        CommandLine.IParameterExceptionHandler picocliDefault = cl.getParameterExceptionHandler();
+        cl.setParameterExceptionHandler((ex, args) -> ex.getCommandLine().getCommand() instanceof CompareCommand
+                ? CompareCommand.usageError(ex)
+                : picocliDefault.handleParseException(ex, args));
         return cl;
     }
 
