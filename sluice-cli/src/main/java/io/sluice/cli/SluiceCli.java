@@ -35,6 +35,7 @@ public final class SluiceCli implements Runnable {
         for (Supplier<Object> sub : SUBCOMMANDS) {
             cl.addSubcommand(sub.get());
         }
+        standardOptionsEverywhere(cl);
         // compare answers a bad command line with one line and exit code 2, as CompareMain does for
         // the values it checks itself; every other command keeps picocli's handling.
         CommandLine.IParameterExceptionHandler picocliDefault = cl.getParameterExceptionHandler();
@@ -44,18 +45,54 @@ public final class SluiceCli implements Runnable {
         return cl;
     }
 
+    /**
+     * Gives {@code cl} and every command below it {@code --help}/{@code --version} and the shared
+     * {@link Version}, so a new subcommand cannot forget them.
+     */
+    private static void standardOptionsEverywhere(CommandLine cl) {
+        CommandLine.Model.CommandSpec spec = cl.getCommandSpec();
+        spec.versionProvider(VERSION);
+        if (spec.findOption("--version") == null) {
+            spec.mixinStandardHelpOptions(true);
+        }
+        cl.getSubcommands().values().forEach(SluiceCli::standardOptionsEverywhere);
+    }
+
+    private static final Version VERSION = new Version();
+
     @Override
     public void run() {
         // No subcommand given: show what there is rather than doing nothing silently.
         spec.commandLine().usage(System.out);
     }
 
-    /** Version from the jar manifest when packaged. */
+    /**
+     * The version of the build: {@code io/sluice/cli/version.properties}, which Maven fills in with
+     * the project version (so it is right in tests and in the packaged jar alike); the jar
+     * manifest's Implementation-Version when that resource is missing or unfiltered.
+     */
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            String v = SluiceCli.class.getPackage().getImplementationVersion();
+            String v = projectVersion();
             return new String[] {"sluice " + (v == null ? "(development build)" : v)};
+        }
+
+        /** The project version, or null when neither the resource nor the manifest has it. */
+        static String projectVersion() {
+            try (java.io.InputStream in = SluiceCli.class.getResourceAsStream("version.properties")) {
+                if (in != null) {
+                    java.util.Properties p = new java.util.Properties();
+                    p.load(in);
+                    String v = p.getProperty("version", "").trim();
+                    if (!v.isEmpty() && !v.contains("${")) {
+                        return v;
+                    }
+                }
+            } catch (java.io.IOException e) {
+                // fall through to the manifest
+            }
+            return SluiceCli.class.getPackage().getImplementationVersion();
         }
     }
 }
