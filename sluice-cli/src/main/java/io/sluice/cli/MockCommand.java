@@ -192,7 +192,11 @@ final class MockCommand implements Callable<Integer> {
                 + " -H 'content-type: application/json' -d '{\"model\":\"gpt-4o-mini\",\"stream\":true,\"messages\":[]}'");
         out.println("Press Ctrl-C to stop.");
         out.flush();
-        stopped.await();
+        try {
+            stopped.await();
+        } finally {
+            mock.close(); // also when the waiting thread is interrupted (in-process runs, tests)
+        }
         return 0;
     }
 
