@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -25,7 +24,7 @@ import picocli.CommandLine.Spec;
  * ({@link #compareMainArgs()}), so the defaults stay CompareMain's; the defaults quoted in the
  * help text are CompareMain's at the time of writing. Values CompareMain validates itself
  * (mode, client names, counts) are checked there, which exits 2 with one {@code compare: ...}
- * line.
+ * line. A bad command line here is one {@code sluice compare: ...} line and exit code 2 too.
  *
  * <p>One instance per run; not thread-safe.
  */
@@ -98,25 +97,12 @@ final class CompareCommand implements Callable<Integer> {
         }
     }
 
-    /**
-     * A bad {@code compare} command line: one line on stderr, exit code 2 (as CompareMain does for
-     * the values it checks), instead of picocli's error followed by the whole usage text.
-     */
-    static int usageError(CommandLine.ParameterException ex) {
-        CommandLine cl = ex.getCommandLine();
-        PrintWriter err = cl.getErr();
-        err.println("compare: " + ex.getMessage() + " (see 'sluice compare --help')");
-        err.flush();
-        return cl.getCommandSpec().exitCodeOnInvalidInput();
-    }
-
     @Override
     public Integer call() throws IOException, InterruptedException {
         Path root = repositoryRoot();
         if (root == null) {
-            spec.commandLine().getErr().println("compare: run it from a checkout of Sluice (./sluice compare): "
-                    + "the peer clients are in the sluice-bench module");
-            return 2;
+            throw CliFailure.runtime("run it from a checkout of Sluice (./sluice compare): "
+                    + "the peer clients are in the sluice-bench module", null);
         }
         Path jar = root.resolve("sluice-bench/target/benchmarks.jar");
         if (!Files.isRegularFile(jar)) {
@@ -124,8 +110,7 @@ final class CompareCommand implements Callable<Integer> {
             Process build = new ProcessBuilder(root.resolve("mvnw").toString(), "-B", "-ntp", "-q", "-DskipTests",
                     "-pl", "sluice-bench", "-am", "package").directory(root.toFile()).inheritIO().start();
             if (build.waitFor() != 0 || !Files.isRegularFile(jar)) {
-                spec.commandLine().getErr().println("compare: building sluice-bench failed");
-                return 1;
+                throw CliFailure.runtime("building sluice-bench failed", null);
             }
         }
         List<String> cmd = new ArrayList<>();

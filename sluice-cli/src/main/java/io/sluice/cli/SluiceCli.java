@@ -1,5 +1,6 @@
 package io.sluice.cli;
 
+import java.io.PrintWriter;
 import java.util.List;
 import java.util.function.Supplier;
 import picocli.CommandLine;
@@ -36,13 +37,61 @@ public final class SluiceCli implements Runnable {
             cl.addSubcommand(sub.get());
         }
         standardOptionsEverywhere(cl);
-        // compare answers a bad command line with one line and exit code 2, as CompareMain does for
-        // the values it checks itself; every other command keeps picocli's handling.
-        CommandLine.IParameterExceptionHandler picocliDefault = cl.getParameterExceptionHandler();
-        cl.setParameterExceptionHandler((ex, args) -> ex.getCommandLine().getCommand() instanceof CompareCommand
-                ? CompareCommand.usageError(ex)
-                : picocliDefault.handleParseException(ex, args));
+        cl.setParameterExceptionHandler((ex, args) -> usageError(ex.getCommandLine(), ex.getMessage()));
+        cl.setExecutionExceptionHandler(SluiceCli::executionError);
         return cl;
+    }
+
+    /**
+     * A bad command line, found while parsing or by the command itself: one line on stderr naming
+     * the command and where its help is, exit code {@link ExitCode#USAGE}. (picocli's default
+     * prints the whole usage text after the error, which buries the one line that matters.)
+     */
+    static int usageError(CommandLine cl, String message) {
+        PrintWriter err = cl.getErr();
+        String name = cl.getCommandSpec().qualifiedName();
+        err.println(name + ": " + message + " (see '" + name + " --help')");
+        err.flush();
+        return ExitCode.USAGE;
+    }
+
+    /**
+     * What a command threw: a {@link CliFailure} is one line and its exit code; a usage error
+     * found late (a file that is not there) is a usage line; anything else is an unexpected
+     * failure, one line with exit code {@link ExitCode#RUNTIME} and the stack trace only when
+     * {@code SLUICE_DEBUG} is set.
+     */
+    private static int executionError(Exception ex, CommandLine cl, CommandLine.ParseResult parsed) {
+        if (ex instanceof CommandLine.ParameterException pe) {
+            return usageError(pe.getCommandLine(), pe.getMessage());
+        }
+        PrintWriter err = cl.getErr();
+        String name = cl.getCommandSpec().qualifiedName();
+        if (ex instanceof CliFailure f) {
+            err.println(name + ": " + f.getMessage());
+            err.flush();
+            return f.exitCode();
+        }
+        err.println(name + ": " + describe(ex));
+        if (System.getenv("SLUICE_DEBUG") != null) {
+            ex.printStackTrace(err);
+        } else {
+            err.println("(set SLUICE_DEBUG=1 for the stack trace)");
+        }
+        err.flush();
+        return ExitCode.RUNTIME;
+    }
+
+    /** "Type: message" of {@code t}, the innermost cause's when it says more. */
+    static String describe(Throwable t) {
+        Throwable c = t;
+        while (c.getCause() != null && c.getCause() != c
+                && (c.getMessage() == null || c instanceof java.util.concurrent.CompletionException
+                        || c instanceof java.util.concurrent.ExecutionException)) {
+            c = c.getCause();
+        }
+        String msg = c.getMessage();
+        return c.getClass().getSimpleName() + (msg == null ? "" : ": " + msg);
     }
 
     /**
@@ -55,6 +104,13 @@ public final class SluiceCli implements Runnable {
         if (spec.findOption("--version") == null) {
             spec.mixinStandardHelpOptions(true);
         }
+        spec.usageMessage().exitCodeListHeading("%nExit codes:%n");
+        java.util.Map<String, String> codes = new java.util.LinkedHashMap<>();
+        for (String line : ExitCode.HELP) {
+            int colon = line.indexOf(':');
+            codes.put(line.substring(0, colon), line.substring(colon + 1));
+        }
+        spec.usageMessage().exitCodeList(codes);
         cl.getSubcommands().values().forEach(SluiceCli::standardOptionsEverywhere);
     }
 

@@ -41,7 +41,7 @@ class CompareCommandTest {
         cl.setErr(new PrintWriter(err));
         assertThat(cl.execute("compare", "--bogus")).isEqualTo(2);
         assertThat(err.toString().lines().toList()).singleElement().asString()
-                .startsWith("compare: ").contains("--bogus");
+                .startsWith("sluice compare: ").contains("--bogus");
         assertThat(out.toString()).isEmpty();
     }
 
@@ -52,7 +52,7 @@ class CompareCommandTest {
         cl.setErr(new PrintWriter(err));
         assertThat(cl.execute("compare", "--requests", "ten")).isEqualTo(2);
         assertThat(err.toString().lines().toList()).singleElement().asString()
-                .startsWith("compare: ").contains("--requests").contains("ten");
+                .startsWith("sluice compare: ").contains("--requests").contains("ten");
     }
 
     @Test

@@ -72,8 +72,12 @@ public final class CompareMain {
             System.err.println("compare: " + e.getMessage());
             rc = 2;
         } catch (Exception e) {
-            e.printStackTrace();
-            rc = 1;
+            // One line, exit code 3 (a runtime failure, as every sluice command reports it).
+            System.err.println("compare: " + e.getClass().getSimpleName() + ": " + e.getMessage());
+            if (System.getenv("SLUICE_DEBUG") != null) {
+                e.printStackTrace();
+            }
+            rc = 3;
         }
         System.exit(rc);
     }
