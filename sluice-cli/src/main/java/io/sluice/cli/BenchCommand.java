@@ -56,8 +56,18 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--html", paramLabel = "FILE", description = "Also write a self-contained HTML report with charts.")
     Path html;
 
-    /** The options these flags describe. */
+    /** The options these flags describe; a bad value or file is a {@link picocli.CommandLine.ParameterException}. */
     BenchOptions options() {
+        picocli.CommandLine cl = spec.commandLine();
+        if (url != null) {
+            InputFiles.httpUrl(cl, "--url", url);
+        }
+        if (cacert != null) {
+            InputFiles.pemCertificates(cl, "--cacert", cacert);
+        }
+        if (html != null) {
+            InputFiles.writable(cl, "--html", html);
+        }
         BenchOptions o = quick ? BenchOptions.quickDefaults() : BenchOptions.defaults();
         if (url != null) {
             o = o.withUrl(url, cacert, insecure);
@@ -87,7 +97,12 @@ final class BenchCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
         }
-        BenchReport report = new BenchRunner(o, System.err).run();
+        BenchReport report;
+        try {
+            report = new BenchRunner(o, System.err, Terminal.detect()).run();
+        } catch (io.sluice.cli.bench.BenchTarget.TargetUnreachableException e) {
+            throw CliFailure.runtime(e.getMessage(), e);
+        }
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             out.println(JsonReport.write(report));
@@ -96,12 +111,16 @@ final class BenchCommand implements Callable<Integer> {
             TextReport.write(report, out);
         }
         if (html != null) {
-            Files.writeString(html, HtmlReport.render(report), StandardCharsets.UTF_8);
+            try {
+                Files.writeString(html, HtmlReport.render(report), StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                throw CliFailure.runtime("cannot write the HTML report " + html + ": " + e.getMessage(), e);
+            }
             if (!json) {
                 out.println("HTML report: " + html.toAbsolutePath());
                 out.flush();
             }
         }
-        return report.allPass() ? 0 : 1;
+        return report.allPass() ? ExitCode.OK : ExitCode.NOT_MET;
     }
 }

@@ -8,7 +8,7 @@ package io.sluice.cli;
  *
  * <p>Immutable.
  */
-final class CliFailure extends RuntimeException {
+public final class CliFailure extends RuntimeException {
     private static final long serialVersionUID = 1L;
     private final int exitCode;
 
@@ -18,12 +18,12 @@ final class CliFailure extends RuntimeException {
     }
 
     /** Exit code 3: the target, the network or the file system failed. */
-    static CliFailure runtime(String message, Throwable cause) {
+    public static CliFailure runtime(String message, Throwable cause) {
         return new CliFailure(message, cause, ExitCode.RUNTIME);
     }
 
     /** Exit code 2: a value that parsed but cannot be used (a missing file, an unusable URL). */
-    static CliFailure usage(String message) {
+    public static CliFailure usage(String message) {
         return new CliFailure(message, null, ExitCode.USAGE);
     }
 

@@ -13,7 +13,7 @@ import picocli.CommandLine;
  *
  * <p>Stateless; thread-safe.
  */
-class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+public class DurationConverter implements CommandLine.ITypeConverter<Duration> {
     static final String SYNTAX = "use a number and a unit: 500ms, 10s, 2m, 1h";
 
     @Override
@@ -26,7 +26,7 @@ class DurationConverter implements CommandLine.ITypeConverter<Duration> {
     }
 
     /** Parses {@code value}; a {@link CommandLine.TypeConversionException} names the syntax when it is not one. */
-    static Duration parse(String value) {
+    public static Duration parse(String value) {
         String t = value.trim().toLowerCase(Locale.ROOT);
         try {
             if (t.startsWith("p") || t.startsWith("-p")) {
@@ -51,7 +51,7 @@ class DurationConverter implements CommandLine.ITypeConverter<Duration> {
     }
 
     /** A duration that must be above zero (a timeout, how long a run lasts). */
-    static final class Positive extends DurationConverter {
+    public static final class Positive extends DurationConverter {
         @Override
         public Duration convert(String value) {
             Duration d = super.convert(value);

@@ -51,8 +51,9 @@ final class MockCommand implements Callable<Integer> {
     @Option(names = "--jdk-tls", description = "Use the JDK TLS engine even when BoringSSL is available.")
     boolean jdkTls;
 
-    @Option(names = "--idle-timeout-ms", defaultValue = "60000", description = "Close idle connections after this long, 0 = never (default: ${DEFAULT-VALUE}).")
-    long idleTimeoutMs;
+    @Option(names = "--idle-timeout", defaultValue = "60s", converter = DurationConverter.class,
+            description = "Close idle connections after this long, 0s = never (default: ${DEFAULT-VALUE}).")
+    Duration idleTimeout;
 
     @Option(names = "--max-body-bytes", defaultValue = "8388608", description = "Request body limit (default: ${DEFAULT-VALUE}).")
     int maxBodyBytes;
@@ -63,17 +64,21 @@ final class MockCommand implements Callable<Integer> {
     @Option(names = "--tokens", defaultValue = "16", description = "Tokens per answer (x-mock-tokens) (default: ${DEFAULT-VALUE}).")
     int tokens;
 
-    @Option(names = "--delay-ms", defaultValue = "0", description = "Delay before response headers (x-mock-delay-ms).")
-    long delayMs;
+    @Option(names = "--delay", defaultValue = "0ms", converter = DurationConverter.class,
+            description = "Delay before response headers, e.g. 200ms (x-mock-delay-ms) (default: ${DEFAULT-VALUE}).")
+    Duration delay;
 
-    @Option(names = "--token-delay-ms", defaultValue = "0", description = "Delay between streamed tokens (x-mock-token-delay-ms).")
-    long tokenDelayMs;
+    @Option(names = "--token-delay", defaultValue = "0ms", converter = DurationConverter.class,
+            description = "Delay between streamed tokens, e.g. 50ms (x-mock-token-delay-ms) (default: ${DEFAULT-VALUE}).")
+    Duration tokenDelay;
 
-    @Option(names = "--status", defaultValue = "0", description = "Answer every request with this error status, e.g. 429, 503, 529 (x-mock-status).")
+    @Option(names = "--status", defaultValue = "0", description = "Answer every request with this error status, "
+            + "400..599, e.g. 429, 503, 529 (x-mock-status); 0 = normal answers (default: ${DEFAULT-VALUE}).")
     int status;
 
-    @Option(names = "--retry-after-ms", defaultValue = "1000", description = "retry-after(-ms) on 429/503/529 (default: ${DEFAULT-VALUE}).")
-    long retryAfterMs;
+    @Option(names = "--retry-after", defaultValue = "1s", converter = DurationConverter.class,
+            description = "retry-after(-ms) sent with 429/503/529 (default: ${DEFAULT-VALUE}).")
+    Duration retryAfter;
 
     @Option(names = "--error-after-tokens", defaultValue = "-1", description = "Mid-stream error event after N tokens, -1 = off.")
     int errorAfterTokens;
@@ -97,12 +102,10 @@ final class MockCommand implements Callable<Integer> {
             }
             long ms;
             try {
-                ms = delay.endsWith("ms") ? Long.parseLong(delay.substring(0, delay.length() - 2))
-                        : delay.endsWith("s") ? Long.parseLong(delay.substring(0, delay.length() - 1)) * 1000
-                        : Long.parseLong(delay);
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("--regions: bad delay '" + delay + "' for " + name
-                        + " (use e.g. 40ms or 1s)");
+                ms = new DurationConverter().convert(delay).toMillis();
+            } catch (picocli.CommandLine.TypeConversionException e) {
+                throw new IllegalArgumentException("--regions: bad delay '" + delay + "' for " + name + " ("
+                        + DurationConverter.SYNTAX + ")");
             }
             if (ms < 0) {
                 throw new IllegalArgumentException("--regions: negative delay for " + name);
@@ -126,14 +129,21 @@ final class MockCommand implements Callable<Integer> {
                 .build();
     }
 
-    /** The server options these flags describe. */
+    /** The server options these flags describe; a value out of range is an {@link IllegalArgumentException}. */
     MockOptions options() {
+        if (status != 0 && (status < 400 || status > 599)) {
+            throw new IllegalArgumentException("--status must be 400..599 (or 0 for normal answers), got " + status);
+        }
+        if (!allowNonLoopback && !isLoopback(host)) {
+            throw new IllegalArgumentException("--host " + host + " is not a loopback address; add "
+                    + "--allow-non-loopback to expose the mock beyond this machine");
+        }
         MockBehavior behavior = MockBehavior.builder()
                 .tokens(tokens)
-                .delayMs(delayMs)
-                .tokenDelayMs(tokenDelayMs)
+                .delayMs(delay.toMillis())
+                .tokenDelayMs(tokenDelay.toMillis())
                 .status(status)
-                .retryAfterMs(retryAfterMs)
+                .retryAfterMs(retryAfter.toMillis())
                 .errorAfterTokens(errorAfterTokens)
                 .goAwayAfterStreams(goAwayAfterStreams)
                 .build();
@@ -144,7 +154,7 @@ final class MockCommand implements Callable<Integer> {
                 .allowNonLoopback(allowNonLoopback)
                 .forceJdkSsl(jdkTls)
                 .maxConcurrentStreams(maxStreams)
-                .idleTimeout(Duration.ofMillis(idleTimeoutMs))
+                .idleTimeout(idleTimeout)
                 .maxRequestBodyBytes(maxBodyBytes)
                 .ioThreads(ioThreads)
                 .behavior(behavior);
@@ -161,13 +171,16 @@ final class MockCommand implements Callable<Integer> {
         try {
             options = options();
             regionList = regionSpecs();
+            if (certOut != null) {
+                InputFiles.writable(spec.commandLine(), "--cert-out", certOut);
+            }
         } catch (IllegalArgumentException e) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
         }
         if (!regionList.isEmpty()) {
             return runRegions(regionList);
         }
-        MockProvider mock = MockProvider.start(options);
+        MockProvider mock = start(options);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             mock.close();
@@ -218,7 +231,7 @@ final class MockCommand implements Callable<Integer> {
             } catch (IllegalArgumentException e) {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
             }
-            MockProvider mock = MockProvider.start(o);
+            MockProvider mock = start(o);
             mocks.add(mock);
             Path cert = writeCertificate(mock.certificatePem(), certOut == null ? null
                     : certOut.resolveSibling(region.name() + "-" + certOut.getFileName()));
@@ -237,6 +250,38 @@ final class MockCommand implements Callable<Integer> {
         out.flush();
         stopped.await();
         return 0;
+    }
+
+    /**
+     * Starts a mock; a port that cannot be bound (in use, or privileged) is a {@link CliFailure}
+     * naming it, exit code 3.
+     */
+    private static MockProvider start(MockOptions o) {
+        try {
+            return MockProvider.start(o);
+        } catch (IllegalStateException e) {
+            if (e.getMessage() != null && e.getMessage().startsWith("cannot bind")) {
+                throw CliFailure.runtime(bindFailure(e) + " (choose other ports with --tls-port/--plain-port; "
+                        + "0 = any free port)", e);
+            }
+            throw e;
+        }
+    }
+
+    /** "cannot listen on HOST:PORT: reason", from the mock's bind failure. */
+    private static String bindFailure(IllegalStateException e) {
+        Throwable c = e.getCause();
+        String where = e.getMessage().replaceFirst("^cannot bind the mock provider to ([^ ]+?): .*$", "$1");
+        String why = c == null || c.getMessage() == null ? e.getMessage() : c.getMessage().toLowerCase(java.util.Locale.ROOT);
+        return "cannot listen on " + where + ": " + why;
+    }
+
+    private static boolean isLoopback(String host) {
+        try {
+            return java.net.InetAddress.getByName(host).isLoopbackAddress();
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalArgumentException("--host: cannot resolve '" + host + "'");
+        }
     }
 
     private Path writeCertificate(String pem, Path target) throws IOException {

@@ -40,7 +40,7 @@ class SluiceCliTest {
         cl.setErr(new PrintWriter(err));
         int code = cl.execute("mock", "--host", "0.0.0.0", "--tls-port", "0", "--plain-port", "0");
         assertThat(code).isEqualTo(2);
-        assertThat(err.toString()).contains("allowNonLoopback");
+        assertThat(err.toString()).contains("--allow-non-loopback");
     }
 
     @Test

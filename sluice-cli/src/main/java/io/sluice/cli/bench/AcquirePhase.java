@@ -30,7 +30,7 @@ public final class AcquirePhase implements Phase {
             pool.warmUp().get(30, java.util.concurrent.TimeUnit.SECONDS);
             TimeSeries conns = new TimeSeries("acquire-connections", "Connections during steady load",
                     java.util.List.of("open", "leases out", "waiting"));
-            ctx.progress().start("acquire: steady load", o.requests(), () -> pool.stats().open());
+            ctx.progress().start("acquire: steady load", o.requests(), pool::stats);
             LoadDriver load = new LoadDriver(ctx.progress());
             long start = System.nanoTime();
             try (Sampler s = Sampler.every(100, start, t -> {

@@ -1,6 +1,8 @@
 package io.sluice.cli.bench;
 
+import io.sluice.cli.Terminal;
 import java.io.PrintStream;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -14,12 +16,23 @@ import java.util.Map;
  * <p><b>Thread-safety:</b> one {@link #run()} per instance.
  */
 public final class BenchRunner {
+    /** How long the one request that checks a {@code --url} target may take before the run is abandoned. */
+    static final Duration TARGET_CHECK_TIMEOUT = Duration.ofSeconds(10);
+
     private final BenchOptions options;
     private final PrintStream progressOut;
+    private final Terminal terminal;
 
-    public BenchRunner(BenchOptions options, PrintStream progressOut) {
+    /** A run whose progress goes to {@code progressOut}, which is a terminal or not as {@code terminal} says. */
+    public BenchRunner(BenchOptions options, PrintStream progressOut, Terminal terminal) {
         this.options = options;
         this.progressOut = progressOut;
+        this.terminal = terminal;
+    }
+
+    /** A run with plain progress lines (not a terminal). */
+    public BenchRunner(BenchOptions options, PrintStream progressOut) {
+        this(options, progressOut, Terminal.PLAIN);
     }
 
     /** The phases of a run, in order. */
@@ -28,6 +41,12 @@ public final class BenchRunner {
                 new HealthPhase());
     }
 
+    /**
+     * Runs every phase.
+     *
+     * @throws BenchTarget.TargetUnreachableException when a {@code --url} target does not answer one
+     *         request before the phases start
+     */
     public BenchReport run() {
         long start = System.nanoTime();
         Map<String, Object> env = new LinkedHashMap<>();
@@ -43,7 +62,10 @@ public final class BenchRunner {
         Map<String, PhaseResult> byId = new LinkedHashMap<>();
         try (BenchTarget target = options.embedded() ? BenchTarget.startMock()
                 : BenchTarget.foreign(options.url(), options.cacert(), options.insecure());
-             ProgressLine progress = new ProgressLine(progressOut, options.progress())) {
+             ProgressLine progress = new ProgressLine(progressOut, terminal, options.progress())) {
+            if (!target.embedded()) {
+                target.checkReachable(TARGET_CHECK_TIMEOUT);
+            }
             env.put("target", target.embedded() ? "embedded mock provider (" + target.mock().tlsProvider() + ", "
                     + target.mock().transport() + ") " + target.main() : target.main().toString());
             BenchContext ctx = new BenchContext(options, target, progress);

@@ -83,6 +83,41 @@ public final class BenchTarget implements AutoCloseable {
         return new BenchTarget(null, secure ? base : null, secure ? null : base, b.build(), pem);
     }
 
+    /**
+     * Sends one {@code GET /ping} to {@link #main()} through a fresh client with no retries and
+     * waits at most {@code timeout} for its response head; any status counts as an answer (a
+     * server that is not a Sluice mock may well say 404). Run before the phases, so that a target
+     * that does not answer ends the run at once with one clear line instead of every phase
+     * timing out in turn.
+     *
+     * @throws TargetUnreachableException when no response head arrives in time
+     */
+    public void checkReachable(Duration timeout) {
+        HttpRequest ping = HttpRequest.newBuilder(main().resolve("/ping")).GET().headersTimeout(timeout).build();
+        try (ConnectionPoolManager c = ConnectionPoolManager.builder()
+                .poolConfig(PoolConfig.builder().minIdle(0).maxConnections(1).maxRetries(0)
+                        .connectionTimeout(timeout).build())
+                .tls(tls).statusRetries(false).ioThreads(1).build()) {
+            c.send(ping).get(timeout.toMillis() * 2 + 1_000, java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new TargetUnreachableException(main(), e.getCause());
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new TargetUnreachableException(main(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TargetUnreachableException(main(), e);
+        }
+    }
+
+    /** The target did not answer {@link #checkReachable}; the cause says how it failed. */
+    public static final class TargetUnreachableException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        TargetUnreachableException(URI target, Throwable cause) {
+            super(target + " did not answer: " + LoadDriver.describe(cause), cause);
+        }
+    }
+
     /** The embedded mock, or null for a foreign URL. */
     public MockProvider mock() {
         return mock;

@@ -36,7 +36,7 @@ public final class ExternalMock implements AutoCloseable {
     public static ExternalMock start(List<String> extraArgs) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = new ArrayList<>(List.of(java, "-Xmx512m", "-cp", System.getProperty("java.class.path"),
-                "io.sluice.cli.SluiceCli", "mock", "--tls-port", "0", "--plain-port", "0", "--idle-timeout-ms", "0"));
+                "io.sluice.cli.SluiceCli", "mock", "--tls-port", "0", "--plain-port", "0", "--idle-timeout", "0s"));
         cmd.addAll(extraArgs);
         Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
         try {

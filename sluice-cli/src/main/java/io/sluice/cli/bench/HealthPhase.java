@@ -82,7 +82,7 @@ public final class HealthPhase implements Phase {
                 fault(faults, start, "kill connections (TCP reset)", pool, mock::killConnections);
                 lastFaultAt[0] = System.nanoTime();
             }, duration * 3 / 4, java.util.concurrent.TimeUnit.NANOSECONDS);
-            ctx.progress().start("health: faults", 0, () -> pool.stats().open());
+            ctx.progress().start("health: faults", 0, pool::stats);
             LoadDriver load = new LoadDriver(ctx.progress());
             long end = start + duration;
             try (Sampler s = Sampler.every(100, start, t -> {

@@ -13,7 +13,6 @@ import java.util.Map;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Phase 2, memory of idle pooled TLS HTTP/2 connections, measured in a JVM that holds nothing but the
@@ -228,8 +227,7 @@ public final class MemoryPhase implements Phase {
         Path err = Files.createTempFile("sluice-memory-child", ".err");
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(err.toFile());
         pb.environment().put("MALLOC_ARENA_MAX", "2");
-        AtomicInteger done = new AtomicInteger();
-        ctx.progress().start("memory: client JVM, steps 0," + s, steps.size() + 1, done::get);
+        ctx.progress().start("memory: client JVM, steps 0," + s, steps.size() + 1, null);
         Process p = pb.start();
         try {
             CompletableFuture<List<Map<String, Long>>> lines = CompletableFuture.supplyAsync(() -> {
@@ -240,7 +238,7 @@ public final class MemoryPhase implements Phase {
                     while ((line = in.readLine()) != null) {
                         if (line.startsWith("reading ")) {
                             out.add(parse(line));
-                            done.incrementAndGet();
+                            ctx.progress().done(1);
                             ctx.progress().done(1);
                         } else if (line.startsWith("error ")) {
                             throw new IllegalStateException("memory child: " + line.substring(6));

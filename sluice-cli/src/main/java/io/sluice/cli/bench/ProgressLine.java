@@ -7,18 +7,26 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.IntSupplier;
+import java.util.function.Supplier;
+import io.sluice.cli.StatusLine;
+import io.sluice.cli.Terminal;
+import io.sluice.pool.PoolStats;
 
 /**
- * The live progress line on stderr: phase, requests done (of total), rate, errors, connections,
- * rewritten in place with {@code \r} at most 4 times a second. Silent when disabled (e.g. under
- * {@code --json}).
+ * The live progress line on stderr: phase, requests done (of total), rate, failed requests,
+ * connections and failed connect attempts (so a target that refuses every connection shows it at
+ * once, rather than "errors 0" while requests wait). On a terminal it is rewritten in place with
+ * {@code \r} at most 4 times a second; elsewhere (a log, a pipe) it is a plain line every
+ * {@link #PLAIN_EVERY_NANOS}. Silent when disabled (e.g. under {@code --json}).
  *
  * <p><b>Thread-safety:</b> counters are atomic; {@link #start} and {@link #finish} are called by the
  * runner's thread; the printing runs on its own daemon thread.
  */
 public final class ProgressLine implements AutoCloseable {
-    private final PrintStream out;
+    /** How often a plain (not terminal) progress line is printed. */
+    static final long PLAIN_EVERY_NANOS = 5_000_000_000L;
+
+    private final StatusLine line;
     private final boolean enabled;
     private final ScheduledExecutorService timer;
     private final AtomicLong done = new AtomicLong();
@@ -26,13 +34,15 @@ public final class ProgressLine implements AutoCloseable {
     private volatile String phase = "";
     private volatile long total;
     private volatile long startNanos;
-    private volatile IntSupplier connections = () -> -1;
+    private volatile Supplier<PoolStats> pool = () -> null;
+    /** Failed connects of {@link #pool} when the phase started, so the line counts this phase's only. */
+    private volatile long failedConnectsAtStart;
     private volatile String detail = "";
     private ScheduledFuture<?> task;
-    private int lastWidth;
 
-    public ProgressLine(PrintStream out, boolean enabled) {
-        this.out = out;
+    /** A progress line on {@code out}, which is a terminal or not as {@code terminal} says. */
+    public ProgressLine(PrintStream out, Terminal terminal, boolean enabled) {
+        this.line = new StatusLine(out, terminal, PLAIN_EVERY_NANOS);
         this.enabled = enabled;
         this.timer = enabled ? Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "sluice-bench-progress");
@@ -41,14 +51,17 @@ public final class ProgressLine implements AutoCloseable {
         }) : null;
     }
 
-    /** A new phase: counters reset; {@code total} 0 when unknown; {@code conns} reads open connections. */
-    public synchronized void start(String phaseName, long totalRequests, IntSupplier conns) {
+    /**
+     * A new phase: counters reset; {@code total} 0 when unknown; {@code poolStats} reads the pool
+     * the phase loads (open connections, failed connects), or is null when there is none.
+     */
+    public synchronized void start(String phaseName, long totalRequests, Supplier<PoolStats> poolStats) {
         phase = phaseName;
         total = totalRequests;
         done.set(0);
         errors.set(0);
         detail = "";
-        connections = conns == null ? () -> -1 : conns;
+        pool(poolStats);
         startNanos = System.nanoTime();
         if (enabled && task == null) {
             task = timer.scheduleAtFixedRate(this::print, 250, 250, TimeUnit.MILLISECONDS);
@@ -68,45 +81,51 @@ public final class ProgressLine implements AutoCloseable {
         detail = text == null ? "" : text;
     }
 
-    public void connections(IntSupplier conns) {
-        connections = conns == null ? () -> -1 : conns;
+    /** The pool the line reports on from now on (null: none). */
+    public void pool(Supplier<PoolStats> poolStats) {
+        Supplier<PoolStats> p = poolStats == null ? () -> null : poolStats;
+        PoolStats first = read(p);
+        failedConnectsAtStart = first == null ? 0 : first.failedConnects();
+        pool = p;
     }
 
-    /** Ends the phase's line with a newline. */
+    private static PoolStats read(Supplier<PoolStats> p) {
+        try {
+            return p.get();
+        } catch (RuntimeException e) {
+            return null; // a pool closing under us: show no pool figures this time
+        }
+    }
+
+    /** Ends the phase's line (its final state is always shown, on a terminal or in a log). */
     public synchronized void finish() {
-        if (!enabled) {
+        if (!enabled || phase.isEmpty()) {
             return;
         }
-        print();
-        out.print('\n');
-        out.flush();
-        lastWidth = 0;
+        line.end(render());
         phase = "";
     }
 
     private synchronized void print() {
-        if (phase.isEmpty()) {
-            return;
+        if (!phase.isEmpty()) {
+            line.update(render(), System.nanoTime());
         }
+    }
+
+    /** The line as it reads now. */
+    String render() {
         double secs = Math.max(1e-9, (System.nanoTime() - startNanos) / 1e9);
         long d = done.get();
-        int conns;
-        try {
-            conns = connections.getAsInt();
-        } catch (RuntimeException e) {
-            conns = -1;
+        PoolStats st = read(pool);
+        String poolPart = "";
+        if (st != null) {
+            long failedConnects = st.failedConnects() - failedConnectsAtStart;
+            poolPart = "  connections " + st.open() + (failedConnects > 0
+                    ? String.format(Locale.ROOT, "  failed connects %,d", failedConnects) : "");
         }
-        String line = String.format(Locale.ROOT, "  %-22s %s  %,.0f/s  errors %d%s  %.1fs%s", phase,
+        return String.format(Locale.ROOT, "  %-22s %s  %,.0f/s  failed %d%s  %.1fs%s", phase,
                 total > 0 ? String.format(Locale.ROOT, "%,d/%,d", d, total) : String.format(Locale.ROOT, "%,d", d),
-                d / secs, errors.get(), conns >= 0 ? "  connections " + conns : "", secs,
-                detail.isEmpty() ? "" : "  " + detail);
-        StringBuilder sb = new StringBuilder("\r").append(line);
-        for (int i = line.length(); i < lastWidth; i++) {
-            sb.append(' ');
-        }
-        lastWidth = line.length();
-        out.print(sb);
-        out.flush();
+                d / secs, errors.get(), poolPart, secs, detail.isEmpty() ? "" : "  " + detail);
     }
 
     @Override

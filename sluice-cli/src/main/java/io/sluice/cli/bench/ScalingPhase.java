@@ -71,7 +71,7 @@ public final class ScalingPhase implements Phase {
                     }
                 });
                 scaler.start(scheduler);
-                ctx.progress().start("scaling: burst", 0, () -> pool.stats().open());
+                ctx.progress().start("scaling: burst", 0, pool::stats);
                 ctx.progress().detail("max " + pool.maxConnections());
                 LoadDriver load = new LoadDriver(ctx.progress());
                 long burstEnd = System.nanoTime() + o.scalingBurst().toNanos();
@@ -81,7 +81,7 @@ public final class ScalingPhase implements Phase {
                 }, i -> client.send(req), 60);
                 ctx.progress().finish();
                 int afterBurst = pool.maxConnections();
-                ctx.progress().start("scaling: idle", 0, () -> pool.stats().open());
+                ctx.progress().start("scaling: idle", 0, pool::stats);
                 long idleEnd = System.nanoTime() + o.scalingIdle().toNanos();
                 while (System.nanoTime() < idleEnd) {
                     ctx.progress().detail("max connections " + pool.maxConnections());

@@ -56,7 +56,7 @@ public final class StreamsPhase implements Phase {
             Pool<?> pool = client.pool(req.route());
             TimeSeries conns = new TimeSeries("streams-connections", "Connections and open streams",
                     java.util.List.of("open connections", "streams open (client)", "leases out", "waiting"));
-            ctx.progress().start("streams: " + o.streams() + " SSE", o.streams(), () -> pool.stats().open());
+            ctx.progress().start("streams: " + o.streams() + " SSE", o.streams(), pool::stats);
             LoadDriver load = new LoadDriver(ctx.progress());
             long start = System.nanoTime();
             try (Sampler s = Sampler.every(100, start, t -> {

@@ -1,7 +1,12 @@
 package io.sluice.cli.soak;
 
 import java.time.Duration;
-import java.util.Set;
+import io.sluice.cli.DurationConverter;
+import io.sluice.cli.ExitCode;
+import io.sluice.cli.StatusLine;
+import io.sluice.cli.Terminal;
+import picocli.CommandLine;
+import picocli.CommandLine.Spec;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -18,13 +23,20 @@ import picocli.CommandLine.Option;
                 + "faults injected at random; checks that no lease, waiter or buffer leaks.",
                 "Exit code 1 when an invariant broke."})
 public final class SoakCommand implements Callable<Integer> {
+    /** How often the progress line is printed when stderr is not a terminal. */
+    private static final long PLAIN_PROGRESS_EVERY_NANOS = 5_000_000_000L;
+
     static {
         // Before anything allocates a Netty buffer: the ByteBuf leak detector is created once, at class load.
         LeakCounter.install();
     }
 
-    @Option(names = "--duration", defaultValue = "60s", description = "How long the load runs (default: ${DEFAULT-VALUE}).")
-    String duration;
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--duration", defaultValue = "60s", converter = DurationConverter.Positive.class,
+            description = "How long the load runs: 500ms, 10s, 2m... (default: ${DEFAULT-VALUE}).")
+    Duration duration;
 
     @Option(names = "--faults", defaultValue = "all", description = "all, none, or a comma list of: kill, goaway, "
             + "goaway-abrupt, restart, close-after-bytes, reset, stream-reset, refuse-stream, 429, 503, blackhole, "
@@ -39,18 +51,21 @@ public final class SoakCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        Duration d = SoakRunner.parseDuration(duration);
-        Set<Fault> f = Fault.parseList(faults);
-        SoakReport report = new SoakRunner(new SoakOptions(d, f, concurrency)).run(json ? line -> { } : line -> {
-            System.err.print("\r" + line);
-            System.err.flush();
-        });
+        SoakOptions options;
+        try {
+            options = new SoakOptions(duration, Fault.parseList(faults), concurrency);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
+        }
+        StatusLine status = new StatusLine(System.err, Terminal.detect(), PLAIN_PROGRESS_EVERY_NANOS);
+        SoakReport report = new SoakRunner(options).run(json ? line -> { } : line -> status.update(line,
+                System.nanoTime()));
         if (json) {
             System.out.println(report.toJson());
         } else {
-            System.err.println();
+            status.end(null);
             System.out.print(report.toText());
         }
-        return report.invariantOk() ? 0 : 1;
+        return report.invariantOk() ? ExitCode.OK : ExitCode.NOT_MET;
     }
 }

@@ -16,10 +16,10 @@ public record SoakOptions(Duration duration, Set<Fault> faults, int concurrency)
     public SoakOptions {
         Objects.requireNonNull(duration, "duration");
         if (duration.isNegative() || duration.isZero()) {
-            throw new IllegalArgumentException("duration must be positive, got " + duration);
+            throw new IllegalArgumentException("--duration must be more than zero, got " + duration);
         }
         if (concurrency < 1) {
-            throw new IllegalArgumentException("concurrency must be >= 1, got " + concurrency);
+            throw new IllegalArgumentException("--concurrency must be at least 1, got " + concurrency);
         }
         faults = faults.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(faults));
     }

@@ -216,29 +216,4 @@ public final class SoakRunner {
         }
         return sum;
     }
-
-    /** Parses {@code 60s}, {@code 2m}, {@code 500ms}, {@code 1h}, bare seconds or an ISO-8601 duration. */
-    public static Duration parseDuration(String s) {
-        String t = s.trim().toLowerCase(java.util.Locale.ROOT);
-        try {
-            if (t.startsWith("p")) {
-                return Duration.parse(t.toUpperCase(java.util.Locale.ROOT));
-            }
-            if (t.endsWith("ms")) {
-                return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
-            }
-            if (t.endsWith("s")) {
-                return Duration.ofSeconds(Long.parseLong(t.substring(0, t.length() - 1)));
-            }
-            if (t.endsWith("m")) {
-                return Duration.ofMinutes(Long.parseLong(t.substring(0, t.length() - 1)));
-            }
-            if (t.endsWith("h")) {
-                return Duration.ofHours(Long.parseLong(t.substring(0, t.length() - 1)));
-            }
-            return Duration.ofSeconds(Long.parseLong(t));
-        } catch (RuntimeException e) {
-            throw new IllegalArgumentException("invalid duration '" + s + "': use e.g. 60s, 2m, 500ms", e);
-        }
-    }
 }

@@ -64,15 +64,6 @@ class SoakCommandTest {
                 .hasMessageContaining("meteor").hasMessageContaining("goaway-abrupt");
     }
 
-    @Test
-    void durationsParse() {
-        assertThat(SoakRunner.parseDuration("60s")).isEqualTo(Duration.ofSeconds(60));
-        assertThat(SoakRunner.parseDuration("2m")).isEqualTo(Duration.ofMinutes(2));
-        assertThat(SoakRunner.parseDuration("500ms")).isEqualTo(Duration.ofMillis(500));
-        assertThat(SoakRunner.parseDuration("PT3S")).isEqualTo(Duration.ofSeconds(3));
-        assertThatThrownBy(() -> SoakRunner.parseDuration("soon")).isInstanceOf(IllegalArgumentException.class);
-    }
-
     private record Run(int exitCode, String stdout, JsonNode json) {
     }
 
