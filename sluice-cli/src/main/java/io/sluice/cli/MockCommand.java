@@ -231,7 +231,13 @@ final class MockCommand implements Callable<Integer> {
             } catch (IllegalArgumentException e) {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
             }
-            MockProvider mock = start(o);
+            MockProvider mock;
+            try {
+                mock = start(o);
+            } catch (RuntimeException e) {
+                mocks.forEach(MockProvider::close); // the regions started before this one
+                throw e;
+            }
             mocks.add(mock);
             Path cert = writeCertificate(mock.certificatePem(), certOut == null ? null
                     : certOut.resolveSibling(region.name() + "-" + certOut.getFileName()));
@@ -248,7 +254,11 @@ final class MockCommand implements Callable<Integer> {
         out.print(people);
         out.println("Press Ctrl-C to stop.");
         out.flush();
-        stopped.await();
+        try {
+            stopped.await();
+        } finally {
+            mocks.forEach(MockProvider::close); // also when the waiting thread is interrupted (in-process runs, tests)
+        }
         return 0;
     }
 
