@@ -68,7 +68,7 @@ public final class ConnectionPoolManager implements AutoCloseable {
     private final ConcurrentHashMap<Route, Pool<HttpConnection>> pools = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<Route, io.sluice.http.client.RouteGuard> guards = new ConcurrentHashMap<>();
     /** Shared by every route; null when outlier ejection is off. */
-    private final io.sluice.health.OutlierDetector outliers;
+    private final io.sluice.pool.health.OutlierDetector outliers;
     private volatile boolean closed;
 
     private ConnectionPoolManager(Builder b) {
@@ -89,7 +89,7 @@ public final class ConnectionPoolManager implements AutoCloseable {
         this.ownedCallbacks = b.callbackExecutor == null
                 ? Executors.newCachedThreadPool(new DefaultThreadFactory("sluice-http-callback", true)) : null;
         this.outliers = b.outlierDetection == null ? null
-                : new io.sluice.health.OutlierDetector(b.outlierDetection, System::nanoTime);
+                : new io.sluice.pool.health.OutlierDetector(b.outlierDetection, System::nanoTime);
         this.context = new ClientContext(t, b.limits, b.statusRetryPolicy, scheduler,
                 b.callbackExecutor != null ? b.callbackExecutor : ownedCallbacks, poolConfig.connectionTimeout(),
                 new io.sluice.http.client.DelayedAttempts());
@@ -276,7 +276,7 @@ public final class ConnectionPoolManager implements AutoCloseable {
      */
     public static final class Builder {
         private boolean http1Only;
-        private io.sluice.health.OutlierDetector.Settings outlierDetection = io.sluice.health.OutlierDetector.Settings.defaults();
+        private io.sluice.pool.health.OutlierDetector.Settings outlierDetection = io.sluice.pool.health.OutlierDetector.Settings.defaults();
         private PoolConfig poolConfig = PoolConfig.defaults();
         private TlsOptions tls = TlsOptions.defaults();
         private Timeouts timeouts;
@@ -344,7 +344,7 @@ public final class ConnectionPoolManager implements AutoCloseable {
             return this;
         }
 
-        public Builder outlierDetection(io.sluice.health.OutlierDetector.Settings settings) {
+        public Builder outlierDetection(io.sluice.pool.health.OutlierDetector.Settings settings) {
             this.outlierDetection = settings;
             return this;
         }

@@ -6,7 +6,7 @@ import static io.sluice.http.HttpTestSupport.https;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.sluice.health.OutlierDetector;
+import io.sluice.pool.health.OutlierDetector;
 import io.sluice.testkit.MockProvider;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;

@@ -18,7 +18,7 @@ import java.util.function.ToDoubleFunction;
 
 /**
  * A Micrometer {@link MeterBinder} for Sluice pools: the same figures as the Prometheus
- * text of {@code io.sluice.pool.PrometheusExporter} (gauges for open, idle, active,
+ * text of {@code io.sluice.prometheus.PrometheusExporter} (gauges for open, idle, active,
  * pending, connecting and the current limit; counters for created, closed by reason,
  * failed connects, acquisitions, hits, misses, timeouts, exhausted; a function timer for
  * the acquire wait), tagged {@code pool} and {@code route}.

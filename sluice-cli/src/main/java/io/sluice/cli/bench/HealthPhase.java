@@ -1,7 +1,7 @@
 package io.sluice.cli.bench;
 
-import io.sluice.health.HealthMonitor;
-import io.sluice.health.HealthStatus;
+import io.sluice.pool.health.HealthMonitor;
+import io.sluice.pool.health.HealthStatus;
 import io.sluice.http.ConnectionPoolManager;
 import io.sluice.http.HttpRequest;
 import io.sluice.pool.CloseReason;

@@ -1,12 +1,12 @@
 package io.sluice.cli.soak;
 
-import io.sluice.health.OutlierDetector;
+import io.sluice.pool.health.OutlierDetector;
 import io.sluice.http.ConnectionPoolManager;
 import io.sluice.http.Route;
 import io.sluice.http.TlsOptions;
 import io.sluice.pool.PoolConfig;
 import io.sluice.pool.PoolStats;
-import io.sluice.ws.WebSocketPool;
+import io.sluice.websocket.WebSocketPool;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;

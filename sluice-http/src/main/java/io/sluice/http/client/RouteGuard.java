@@ -1,6 +1,6 @@
 package io.sluice.http.client;
 
-import io.sluice.health.OutlierDetector;
+import io.sluice.pool.health.OutlierDetector;
 import io.sluice.http.ConnectFailedException;
 import io.sluice.http.RequestTimeoutException;
 import io.sluice.http.RouteCounters;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import io.sluice.health.OutlierDetector;
+import io.sluice.pool.health.OutlierDetector;
 import io.sluice.http.ConnectionPoolManager;
 import io.sluice.http.HttpRequest;
 import io.sluice.http.Route;

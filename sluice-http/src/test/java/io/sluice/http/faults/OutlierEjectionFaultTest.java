@@ -7,7 +7,7 @@ import static io.sluice.http.faults.FaultSupport.within;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.sluice.health.OutlierDetector;
+import io.sluice.pool.health.OutlierDetector;
 import io.sluice.http.ConnectionPoolManager;
 import io.sluice.http.HttpRequest;
 import io.sluice.http.RouteUnavailableException;
