@@ -9,9 +9,9 @@ import io.sluice.http.client.Errors;
 import io.sluice.http.retry.StatusRetryPolicy;
 import io.sluice.http.transport.HandshakeRecorder;
 import io.sluice.http.transport.HttpConnection;
-import io.sluice.http.transport.NettyTransport;
+import io.sluice.http.spi.NettyTransport;
 import io.sluice.http.transport.RouteConnectionManager;
-import io.sluice.http.transport.SslContextFactory;
+import io.sluice.http.spi.SslContextFactory;
 import io.sluice.http.transport.TransportSettings;
 import io.sluice.pool.Pool;
 import io.sluice.pool.PoolConfig;
@@ -114,7 +114,7 @@ public final class ConnectionPoolManager implements AutoCloseable {
         }
         Pool<HttpConnection> pool;
         try {
-            pool = pool(request.route());
+            pool = routePool(request.route());
         } catch (ClientClosedException e) {
             return CompletableFuture.failedFuture(e);
         }
@@ -134,7 +134,7 @@ public final class ConnectionPoolManager implements AutoCloseable {
         }
         Pool<HttpConnection> pool;
         try {
-            pool = pool(request.route());
+            pool = routePool(request.route());
         } catch (ClientClosedException e) {
             return CompletableFuture.failedFuture(e);
         }
@@ -154,10 +154,18 @@ public final class ConnectionPoolManager implements AutoCloseable {
     // ------------------------------------------------------------------ pools
 
     /**
-     * The route's pool, created (and pre-warmed to minIdle) on first use. Exposed for the
-     * health monitor and the scaler; do not close it, the client does.
+     * The route's pool, created (and pre-warmed to minIdle) on first use, for what works on a
+     * pool as a whole: the {@link io.sluice.pool.health.HealthMonitor}, the
+     * {@link io.sluice.pool.AdaptiveScaler}, {@code stats()}, {@code resize}. Its connections are
+     * the client's own (hence the wildcard): send requests through the client. Do not close it;
+     * the client does.
      */
-    public Pool<HttpConnection> pool(Route route) {
+    public Pool<?> pool(Route route) {
+        return routePool(route);
+    }
+
+    /** The route's pool with its connection type, for the client's own use. */
+    Pool<HttpConnection> routePool(Route route) {
         Pool<HttpConnection> p = pools.get(route);
         if (p != null) {
             return p;

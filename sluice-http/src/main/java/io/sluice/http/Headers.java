@@ -10,8 +10,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import io.sluice.http.internal.Redaction;
-import io.sluice.http.internal.RequestValidator;
+import io.sluice.http.spi.Redaction;
+import io.sluice.http.spi.RequestValidator;
 import java.util.function.BiConsumer;
 
 /**

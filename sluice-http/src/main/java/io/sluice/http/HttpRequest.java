@@ -5,8 +5,8 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Objects;
-import io.sluice.http.internal.Redaction;
-import io.sluice.http.internal.RequestValidator;
+import io.sluice.http.spi.Redaction;
+import io.sluice.http.spi.RequestValidator;
 import java.util.concurrent.Flow;
 
 /**

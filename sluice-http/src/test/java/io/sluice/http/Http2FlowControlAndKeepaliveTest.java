@@ -35,7 +35,7 @@ class Http2FlowControlAndKeepaliveTest {
     }
 
     private static Http2Connection connectionOf(ConnectionPoolManager client) {
-        Lease<HttpConnection> lease = client.pool(Route.of(https(mock, "/"))).acquire().join();
+        Lease<HttpConnection> lease = client.routePool(Route.of(https(mock, "/"))).acquire().join();
         try {
             return (Http2Connection) lease.connection();
         } finally {

@@ -63,7 +63,7 @@ class Http2MultiplexingTest {
         try (ConnectionPoolManager client = clientFor(mock).build()) {
             client.sendBlocking(HttpRequest.newBuilder(https(mock, "/ping")).build());
             Route route = Route.of(https(mock, "/"));
-            Lease<HttpConnection> lease = client.pool(route).acquire().join();
+            Lease<HttpConnection> lease = client.routePool(route).acquire().join();
             try {
                 assertThat(lease.connection()).isInstanceOf(Http2Connection.class);
                 assertThat(lease.connection().capacity()).isEqualTo(100); // min(256, our 100)
@@ -90,7 +90,7 @@ class Http2MultiplexingTest {
             m.updateMaxConcurrentStreams(10);
             Route route = Route.of(m.httpsUri());
             await().atMost(Duration.ofSeconds(5)).until(() -> {
-                Lease<HttpConnection> l = client.pool(route).tryAcquire();
+                Lease<HttpConnection> l = client.routePool(route).tryAcquire();
                 if (l == null) {
                     return false;
                 }

@@ -47,7 +47,7 @@ class KeepalivePingCapacityTest {
     }
 
     private static Http2Connection connectionOf(ConnectionPoolManager client, AdversaryH2Server server) {
-        Lease<HttpConnection> lease = client.pool(Route.of(server.uri())).acquire().join();
+        Lease<HttpConnection> lease = client.routePool(Route.of(server.uri())).acquire().join();
         try {
             return (Http2Connection) lease.connection();
         } finally {

@@ -49,7 +49,7 @@ import io.netty.handler.ssl.SslProvider;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.sluice.http.faults.FaultSupport;
-import io.sluice.http.transport.SslContextFactory;
+import io.sluice.http.spi.SslContextFactory;
 import java.math.BigInteger;
 import java.net.InetSocketAddress;
 import java.net.URI;

@@ -15,7 +15,7 @@ import io.sluice.http.ConnectionLostException;
 import io.sluice.http.LimitExceededException;
 import io.sluice.http.ProtocolException;
 import io.sluice.http.SluiceHttpException;
-import io.sluice.http.internal.Redaction;
+import io.sluice.http.spi.Redaction;
 import java.net.URI;
 import java.time.Instant;
 import java.util.concurrent.CompletableFuture;

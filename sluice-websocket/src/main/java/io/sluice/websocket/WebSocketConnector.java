@@ -15,7 +15,7 @@ import io.netty.handler.ssl.SslHandler;
 import io.netty.util.NetUtil;
 import io.sluice.http.ConnectFailedException;
 import io.sluice.http.RequestTimeoutException;
-import io.sluice.http.transport.NettyTransport;
+import io.sluice.http.spi.NettyTransport;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;

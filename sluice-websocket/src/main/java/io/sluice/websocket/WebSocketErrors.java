@@ -83,6 +83,6 @@ final class WebSocketErrors {
 
     /** A TLS handshake failure with its reason, classified as the HTTP transport does. */
     static TlsFailedException classifyTls(String route, Throwable failure) {
-        return io.sluice.http.transport.TlsFailures.classify(route, failure);
+        return io.sluice.http.spi.TlsFailures.classify(route, failure);
     }
 }

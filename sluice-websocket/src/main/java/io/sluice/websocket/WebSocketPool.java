@@ -7,10 +7,10 @@ import io.sluice.http.ClientClosedException;
 import io.sluice.http.InvalidRequestException;
 import io.sluice.http.SluiceHttpException;
 import io.sluice.http.TlsOptions;
-import io.sluice.http.client.Errors;
-import io.sluice.http.internal.Redaction;
-import io.sluice.http.internal.RequestValidator;
-import io.sluice.http.transport.NettyTransport;
+import io.sluice.http.spi.PoolFailures;
+import io.sluice.http.spi.Redaction;
+import io.sluice.http.spi.RequestValidator;
+import io.sluice.http.spi.NettyTransport;
 import io.sluice.pool.Lease;
 import io.sluice.pool.Pool;
 import io.sluice.pool.PoolConfig;
@@ -152,7 +152,7 @@ public final class WebSocketPool implements AutoCloseable {
         CompletableFuture<WebSocketLease> outer = new CompletableFuture<>();
         BiConsumer<Lease<WebSocketConnection>, Throwable> handOver = (lease, err) -> {
             if (err != null) {
-                outer.completeExceptionally(Errors.map(settings.route(), err, pool.config().connectionTimeout()));
+                outer.completeExceptionally(PoolFailures.map(settings.route(), err, pool.config().connectionTimeout()));
                 return;
             }
             WebSocketLease ws = new WebSocketLease(lease, settings.route());
@@ -335,8 +335,12 @@ public final class WebSocketPool implements AutoCloseable {
             return this;
         }
 
-        /** Shares an existing transport's event loops (borrowed: not closed with the pool). */
-        public Builder transport(NettyTransport t) {
+        /**
+         * Shares an existing transport's event loops (borrowed: not closed with the pool). Package-private:
+         * the transport is not a public type; sharing event loops between clients through a public
+         * resources object is a later feature.
+         */
+        Builder transport(NettyTransport t) {
             this.transport = Objects.requireNonNull(t, "transport");
             return this;
         }

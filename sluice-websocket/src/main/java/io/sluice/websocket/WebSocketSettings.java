@@ -1,6 +1,6 @@
 package io.sluice.websocket;
 
-import io.sluice.http.internal.Redaction;
+import io.sluice.http.spi.Redaction;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;

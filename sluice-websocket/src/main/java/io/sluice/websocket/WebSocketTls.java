@@ -3,7 +3,7 @@ package io.sluice.websocket;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslContext;
 import io.sluice.http.TlsOptions;
-import io.sluice.http.transport.SslContextFactory;
+import io.sluice.http.spi.SslContextFactory;
 
 /**
  * Builds the TLS context of a WebSocket pool: the same policy as the HTTP transport's

@@ -17,7 +17,7 @@ import io.sluice.http.ProtocolException;
 import io.sluice.http.RequestTimeoutException;
 import io.sluice.http.TlsFailedException;
 import io.sluice.http.TlsOptions;
-import io.sluice.http.transport.NettyTransport;
+import io.sluice.http.spi.NettyTransport;
 import io.sluice.pool.CloseReason;
 import io.sluice.testkit.MockOptions;
 import io.sluice.testkit.MockProvider;

@@ -1,6 +1,18 @@
 package io.sluice.cli.bench;
 
+import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
+import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -12,10 +24,6 @@ import io.sluice.http.ConnectionPoolManager;
 import io.sluice.http.Http2Settings;
 import io.sluice.http.Route;
 import io.sluice.http.TlsStats;
-import io.sluice.http.transport.HandshakeRecorder;
-import io.sluice.http.transport.HttpConnection;
-import io.sluice.http.transport.NettyTransport;
-import io.sluice.http.transport.SslContextFactory;
 import io.sluice.pool.Lease;
 import io.sluice.pool.Pool;
 import io.sluice.pool.PoolConfig;
@@ -79,8 +87,8 @@ public final class TlsPhase implements Phase {
         int rounds = Math.max(o.tlsFullSamples(), o.tlsResumedSamples());
         PoolConfig config = PoolConfig.builder().maxConnections(1).minIdle(0).build();
         try (ConnectionPoolManager client = ctx.target().client(config, Http2Settings.defaults(), 1);
-             Bare bare = new Bare(SslContextFactory.build(ctx.target().tls()), route)) {
-            Pool<HttpConnection> pool = client.pool(route);
+             Bare bare = new Bare(ctx.target(), ctx.options().insecure(), route)) {
+            Pool<?> pool = client.pool(route);
             int warmup = ctx.options().quick() ? QUICK_WARMUP_ROUNDS : WARMUP_ROUNDS;
             ctx.progress().start("tls: warm-up", warmup, null);
             for (int i = 0; i < warmup; i++) {
@@ -142,13 +150,13 @@ public final class TlsPhase implements Phase {
     private static final long WRONG_KIND = -2;
 
     /** One new pooled connection; its recorded handshake time, or FAILED / WRONG_KIND. */
-    private static long sluice(ConnectionPoolManager client, Pool<HttpConnection> pool, boolean full)
+    private static long sluice(ConnectionPoolManager client, Pool<?> pool, boolean full)
             throws InterruptedException {
         if (full) {
             client.clearTlsSessions();
         }
         TlsStats before = client.tlsStats();
-        Lease<HttpConnection> lease;
+        Lease<?> lease;
         try {
             lease = pool.acquire().get(15, TimeUnit.SECONDS);
         } catch (Exception e) {
@@ -174,21 +182,67 @@ public final class TlsPhase implements Phase {
         }
     }
 
-    /** A bare Netty TLS client on one event loop: connect, handshake, first server bytes, close. */
+    /**
+     * A bare Netty TLS client on one event loop, built from Netty's own parts (not Sluice's): the
+     * same TLS engine Sluice picks (BoringSSL when available), TLS 1.3/1.2, ALPN h2 and http/1.1,
+     * trusting the target's certificate. A full sample uses a fresh TLS context (an empty session
+     * cache); a resumed one uses a context kept across samples. Each sample: connect, handshake,
+     * first server bytes, close.
+     */
     static final class Bare implements AutoCloseable {
-        private final NettyTransport transport = new NettyTransport(1, true, Duration.ofSeconds(10));
-        private final SslContext context;
+        private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        private final BenchTarget target;
+        private final boolean insecure;
         private final Route route;
+        private SslContext resumable;
 
-        Bare(SslContext context, Route route) {
-            this.context = context;
+        Bare(BenchTarget target, boolean insecure, Route route) {
+            this.target = target;
+            this.insecure = insecure;
             this.route = route;
         }
 
-        long sample(boolean full) throws InterruptedException {
-            if (full) {
-                SslContextFactory.clearSessions(context);
+        private SslContext newContext() throws javax.net.ssl.SSLException {
+            SslContextBuilder b = SslContextBuilder.forClient()
+                    .sslProvider(OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK)
+                    .protocols("TLSv1.3", "TLSv1.2")
+                    .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
+                            ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                            ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+                            ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1));
+            if (insecure) {
+                b.trustManager(InsecureTrustManagerFactory.INSTANCE);
+            } else if (target.certificatePem() != null) {
+                b.trustManager(new java.io.ByteArrayInputStream(
+                        target.certificatePem().getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
             }
+            return b.build();
+        }
+
+        long sample(boolean full) throws InterruptedException {
+            SslContext context;
+            try {
+                if (full) {
+                    context = newContext();
+                } else {
+                    if (resumable == null) {
+                        resumable = newContext();
+                    }
+                    context = resumable;
+                }
+            } catch (javax.net.ssl.SSLException e) {
+                return FAILED;
+            }
+            try {
+                return handshake(context, full);
+            } finally {
+                if (full) {
+                    ReferenceCountUtil.release(context);
+                }
+            }
+        }
+
+        private long handshake(SslContext context, boolean full) throws InterruptedException {
             InetSocketAddress address;
             try {
                 address = new InetSocketAddress(InetAddress.getByName(route.host()), route.port());
@@ -199,7 +253,10 @@ public final class TlsPhase implements Phase {
             CompletableFuture<Long> handshake = new CompletableFuture<>();
             long startMillis = System.currentTimeMillis();
             long t0 = System.nanoTime();
-            ChannelFuture cf = transport.bootstrap().handler(new ChannelInitializer<Channel>() {
+            ChannelFuture cf = new Bootstrap().group(group).channel(NioSocketChannel.class)
+                    .option(ChannelOption.TCP_NODELAY, true)
+                    .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
+                    .handler(new ChannelInitializer<Channel>() {
                 @Override
                 protected void initChannel(Channel ch) {
                     SslHandler ssl = context.newHandler(ch.alloc(), route.host(), route.port());
@@ -223,7 +280,7 @@ public final class TlsPhase implements Phase {
             try {
                 long nanos = handshake.get(15, TimeUnit.SECONDS);
                 firstRead.await(5, TimeUnit.SECONDS);
-                boolean resumed = HandshakeRecorder.isResumed(ch.pipeline().get(SslHandler.class).engine(), startMillis);
+                boolean resumed = resumed(ch.pipeline().get(SslHandler.class).engine(), startMillis);
                 return resumed != full ? Math.max(1, nanos) : WRONG_KIND;
             } catch (Exception e) {
                 return FAILED;
@@ -232,10 +289,18 @@ public final class TlsPhase implements Phase {
             }
         }
 
+        /** Whether the handshake resumed a session: the session is older than the attempt (millisecond clock). */
+        private static boolean resumed(javax.net.ssl.SSLEngine engine, long startMillis) {
+            javax.net.ssl.SSLSession s = engine.getSession();
+            return s != null && s.getCreationTime() < startMillis;
+        }
+
         @Override
         public void close() {
-            transport.close();
-            ReferenceCountUtil.release(context);
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            if (resumable != null) {
+                ReferenceCountUtil.release(resumable);
+            }
         }
     }
 }

@@ -249,7 +249,7 @@ public final class Call {
 
     /** The target for logs: the URI with key-like query parameters ({@code ?api_key=}, {@code ?key=}) redacted. */
     private String safeTarget() {
-        return io.sluice.http.internal.Redaction.redactUri(request.uri());
+        return io.sluice.http.spi.Redaction.redactUri(request.uri());
     }
 
     /** Decides a status retry on a response head; null when the response goes to the caller. */

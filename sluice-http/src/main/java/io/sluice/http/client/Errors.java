@@ -2,21 +2,17 @@ package io.sluice.http.client;
 
 import io.netty.handler.codec.http2.Http2Exception;
 import io.sluice.http.ClientClosedException;
-import io.sluice.http.ConnectFailedException;
 import io.sluice.http.ConnectionLostException;
-import io.sluice.http.PoolExhaustedException;
 import io.sluice.http.ProtocolException;
 import io.sluice.http.RequestTimeoutException;
 import io.sluice.http.SluiceHttpException;
 import io.sluice.http.TooManyStreamsException;
+import io.sluice.http.spi.PoolFailures;
 import io.sluice.http.transport.ConnectionClosedException;
 import io.sluice.http.transport.StreamResetException;
 import io.sluice.http.transport.UnprocessedRequestException;
-import io.sluice.pool.PoolClosedException;
-import io.sluice.pool.PoolTimeoutException;
 import java.time.Duration;
 import java.util.concurrent.CancellationException;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 
 /**
@@ -31,35 +27,16 @@ public final class Errors {
 
     /** Strips the wrappers futures add. */
     public static Throwable unwrap(Throwable t) {
-        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
-            t = t.getCause();
-        }
-        return t;
+        return PoolFailures.unwrap(t);
     }
 
     /** The public exception for any failure of a request on {@code route}. */
     public static SluiceHttpException map(String route, Throwable failure, Duration acquireTimeout) {
+        SluiceHttpException pool = PoolFailures.mapOrNull(route, failure, acquireTimeout);
+        if (pool != null) {
+            return pool;
+        }
         Throwable t = unwrap(failure);
-        if (t instanceof SluiceHttpException s) {
-            return s;
-        }
-        if (t instanceof PoolTimeoutException p) {
-            return new RequestTimeoutException(route, RequestTimeoutException.Phase.ACQUIRE,
-                    p.waited() == null ? acquireTimeout : p.waited(), p);
-        }
-        if (t instanceof io.sluice.pool.PoolExhaustedException p) {
-            return new PoolExhaustedException(route, p.getMessage(), p);
-        }
-        if (t instanceof io.sluice.pool.ConnectFailedException c) {
-            Throwable cause = unwrap(c.getCause());
-            if (cause instanceof SluiceHttpException s) {
-                return s; // TlsFailedException, RequestTimeoutException(CONNECT), ConnectFailedException
-            }
-            return new ConnectFailedException(route, c.getMessage(), c);
-        }
-        if (t instanceof PoolClosedException) {
-            return new ClientClosedException(route, "the client was closed");
-        }
         if (t instanceof UnprocessedRequestException u && u.reason() == UnprocessedRequestException.Reason.NOT_SENT) {
             return new ConnectionLostException(route, "connections kept closing before the request could be sent: "
                     + u.getMessage() + " (the request was not sent)", false, u);

@@ -1,5 +1,6 @@
 package io.sluice.http.transport;
 
+import io.sluice.http.spi.TlsFailures;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;

@@ -1,5 +1,7 @@
 package io.sluice.http.transport;
 
+import io.sluice.http.spi.NettyTransport;
+import io.sluice.http.spi.TlsFailures;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;

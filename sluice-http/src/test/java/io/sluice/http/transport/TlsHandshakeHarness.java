@@ -1,5 +1,7 @@
 package io.sluice.http.transport;
 
+import io.sluice.http.spi.NettyTransport;
+import io.sluice.http.spi.SslContextFactory;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
@@ -221,10 +223,11 @@ public final class TlsHandshakeHarness {
         private final ConnectionPoolManager client;
         private final Pool<HttpConnection> pool;
 
+        @SuppressWarnings("unchecked") // the client's pools hold its HttpConnections; the API hides the type
         SluiceSampler(TlsOptions tls, Route route) throws Exception {
             client = ConnectionPoolManager.builder().tls(tls).ioThreads(1)
                     .poolConfig(PoolConfig.builder().maxConnections(1).minIdle(0).build()).build();
-            pool = client.pool(route);
+            pool = (Pool<HttpConnection>) client.pool(route);
         }
 
         @Override

@@ -1,4 +1,4 @@
-package io.sluice.http.transport;
+package io.sluice.http.spi;
 
 import io.netty.handler.codec.http2.Http2SecurityUtil;
 import io.netty.handler.ssl.ApplicationProtocolConfig;

@@ -1,4 +1,4 @@
-package io.sluice.http.transport;
+package io.sluice.http.spi;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;

@@ -1,4 +1,4 @@
-package io.sluice.http.internal;
+package io.sluice.http.spi;
 
 import io.sluice.http.InvalidRequestException;
 import java.net.URI;

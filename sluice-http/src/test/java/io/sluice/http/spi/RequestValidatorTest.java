@@ -1,4 +1,4 @@
-package io.sluice.http.internal;
+package io.sluice.http.spi;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;

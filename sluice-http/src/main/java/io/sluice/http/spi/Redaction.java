@@ -1,4 +1,4 @@
-package io.sluice.http.internal;
+package io.sluice.http.spi;
 
 import java.net.URI;
 import java.util.Collection;
