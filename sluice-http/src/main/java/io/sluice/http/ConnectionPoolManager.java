@@ -66,6 +66,8 @@ public final class ConnectionPoolManager implements AutoCloseable {
     private final ExecutorService ownedCallbacks;
     private final HandshakeRecorder handshakes = new HandshakeRecorder();
     private final ConcurrentHashMap<Route, Pool<HttpConnection>> pools = new ConcurrentHashMap<>();
+    /** Each route's connection manager (created with its pool), for {@link #connections(Route)}. */
+    private final ConcurrentHashMap<Route, RouteConnectionManager> managers = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<Route, io.sluice.http.client.RouteGuard> guards = new ConcurrentHashMap<>();
     /** Shared by every route; null when outlier ejection is off. */
     private final io.sluice.pool.health.OutlierDetector outliers;
@@ -196,12 +198,22 @@ public final class ConnectionPoolManager implements AutoCloseable {
     private Pool<HttpConnection> newPool(Route route) {
         RouteConnectionManager manager = new RouteConnectionManager(route, transport,
                 route.secure() ? sslContext : null, transportSettings, scheduler, dns, handshakes);
+        managers.put(route, manager);
         io.sluice.http.client.RouteGuard guard = guard(route);
         manager.onBroken((connection, reason) -> guard.connectionBroken(reason));
         Pool<HttpConnection> pool = Pool.builder(manager).name(route.toString()).config(poolConfig)
                 .scheduler(scheduler).build();
         manager.attach(pool);
         return pool;
+    }
+
+    /**
+     * What each open connection of {@code route} negotiated (protocol, TLS version and cipher,
+     * the server's stream limit, addresses), as snapshots; empty when the route has none open.
+     */
+    public java.util.List<ConnectionInfo> connections(Route route) {
+        RouteConnectionManager m = managers.get(route);
+        return m == null ? java.util.List.of() : m.connections();
     }
 
     /** The routes that have a pool. */

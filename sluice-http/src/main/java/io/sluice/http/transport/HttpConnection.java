@@ -69,6 +69,22 @@ public abstract sealed class HttpConnection permits Http1Connection, Http2Connec
         return channel;
     }
 
+    /** What this connection negotiated, as a snapshot for diagnostics. */
+    public io.sluice.http.ConnectionInfo info() {
+        String tlsVersion = null;
+        String cipher = null;
+        io.netty.handler.ssl.SslHandler ssl = channel.pipeline().get(io.netty.handler.ssl.SslHandler.class);
+        if (ssl != null) {
+            javax.net.ssl.SSLSession session = ssl.engine().getSession();
+            tlsVersion = session.getProtocol();
+            cipher = session.getCipherSuite();
+        }
+        int peerMax = this instanceof Http2Connection h2 && h2.peerMaxConcurrentStreams() != Integer.MAX_VALUE
+                ? h2.peerMaxConcurrentStreams() : -1;
+        return new io.sluice.http.ConnectionInfo(route, protocol(), tlsVersion, cipher, peerMax, capacity(),
+                exchanges.get(), String.valueOf(channel.localAddress()), String.valueOf(channel.remoteAddress()));
+    }
+
     /** Exchanges started on this connection so far. */
     public long exchangeCount() {
         return exchanges.get();

@@ -54,6 +54,8 @@ public final class RouteConnectionManager implements ConnectionManager<HttpConne
     private final ScheduledExecutorService scheduler;
     private final Executor dnsExecutor;
     private final HandshakeRecorder handshakes;
+    /** Connections handed to the pool and not yet closed by it, for {@link #connections()}. */
+    private final java.util.Set<HttpConnection> live = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private volatile Pool<HttpConnection> pool;
 
     public RouteConnectionManager(Route route, NettyTransport transport, SslContext sslContext,
@@ -223,9 +225,7 @@ public final class RouteConnectionManager implements ConnectionManager<HttpConne
         }
         if (!h2) {
             Http1Connection c = Http1Connection.install(ch, route, settings, this);
-            if (!result.complete(c)) {
-                ch.close();
-            }
+            handOver(c, result);
             return;
         }
         Http2Connection.install(ch, route, settings, this, scheduler).whenComplete((c, e) -> {
@@ -234,10 +234,24 @@ public final class RouteConnectionManager implements ConnectionManager<HttpConne
                 result.completeExceptionally(TlsFailures.isTlsFailure(e) ? TlsFailures.classify(route.toString(), e)
                         : new ConnectFailedException(route.toString(),
                         "HTTP/2 connection closed before the server's SETTINGS", e));
-            } else if (!result.complete(c)) {
-                ch.close();
+            } else {
+                handOver(c, result);
             }
         });
+    }
+
+    /** Gives a new connection to the pool, or closes it when the attempt already ended (timed out). */
+    private void handOver(HttpConnection c, CompletableFuture<HttpConnection> result) {
+        live.add(c);
+        if (!result.complete(c)) {
+            live.remove(c);
+            c.channel().close();
+        }
+    }
+
+    /** What the open connections of this route negotiated, as snapshots. */
+    public java.util.List<io.sluice.http.ConnectionInfo> connections() {
+        return live.stream().filter(c -> c.channel().isActive()).map(HttpConnection::info).toList();
     }
 
     private SluiceHttpException mapConnectError(Throwable cause) {
@@ -281,6 +295,7 @@ public final class RouteConnectionManager implements ConnectionManager<HttpConne
     public void close(HttpConnection connection) {
         LOG.debug("{}: pool closes {}", route, connection);
         connection.claimEndAccounting(); // closed by the pool: not a passive detection
+        live.remove(connection);
         connection.close();
     }
 }

@@ -1,0 +1,74 @@
+package io.sluice.http;
+
+import static io.sluice.http.HttpTestSupport.assertNoNettyLeaks;
+import static io.sluice.http.HttpTestSupport.clientFor;
+import static io.sluice.http.HttpTestSupport.http;
+import static io.sluice.http.HttpTestSupport.https;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.sluice.testkit.MockOptions;
+import io.sluice.testkit.MockProvider;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** {@link ConnectionPoolManager#connections(Route)}: what each open connection negotiated, from the public API. */
+class ConnectionInfoTest {
+    static MockProvider mock;
+
+    @BeforeAll
+    static void start() {
+        mock = MockProvider.start(MockOptions.builder().maxConcurrentStreams(32).build());
+    }
+
+    @AfterAll
+    static void stop() {
+        mock.close();
+        assertNoNettyLeaks();
+    }
+
+    @Test
+    void tlsHttp2ConnectionShowsVersionCipherAndTheServersStreamLimit() {
+        try (ConnectionPoolManager client = clientFor(mock).build()) {
+            HttpRequest ping = HttpRequest.newBuilder(https(mock, "/ping")).build();
+            assertThat(client.sendBlocking(ping).status()).isEqualTo(200);
+            List<ConnectionInfo> open = client.connections(ping.route());
+            assertThat(open).hasSize(1);
+            ConnectionInfo c = open.get(0);
+            assertThat(c.route()).isEqualTo(ping.route());
+            assertThat(c.protocol()).isEqualTo(Protocol.H2);
+            assertThat(c.secure()).isTrue();
+            assertThat(c.tlsVersion()).startsWith("TLSv1.");
+            assertThat(c.cipherSuite()).isNotBlank();
+            assertThat(c.peerMaxConcurrentStreams()).isEqualTo(32);
+            assertThat(c.capacity()).isBetween(1, 32);
+            assertThat(c.exchanges()).isEqualTo(1);
+            assertThat(c.remoteAddress()).contains(Integer.toString(mock.httpsUri().getPort()));
+        }
+    }
+
+    @Test
+    void cleartextHttp11HasNoTlsAndNoStreamLimit() {
+        try (ConnectionPoolManager client = clientFor(mock).build()) {
+            HttpRequest ping = HttpRequest.newBuilder(http(mock, "/ping")).build();
+            client.sendBlocking(ping);
+            ConnectionInfo c = client.connections(ping.route()).get(0);
+            assertThat(c.protocol()).isEqualTo(Protocol.HTTP_1_1);
+            assertThat(c.secure()).isFalse();
+            assertThat(c.cipherSuite()).isNull();
+            assertThat(c.peerMaxConcurrentStreams()).isEqualTo(-1);
+            assertThat(c.capacity()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aRouteWithoutConnectionsAndAClosedClientHaveNone() {
+        ConnectionPoolManager client = clientFor(mock).build();
+        HttpRequest ping = HttpRequest.newBuilder(https(mock, "/ping")).build();
+        assertThat(client.connections(ping.route())).isEmpty();
+        client.sendBlocking(ping);
+        client.close();
+        assertThat(client.connections(ping.route())).isEmpty();
+    }
+}
