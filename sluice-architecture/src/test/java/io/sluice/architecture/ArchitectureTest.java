@@ -68,7 +68,7 @@ class ArchitectureTest {
 
     /** sluice-http's packages that no other module may use. */
     static final String[] HTTP_INTERNALS = {
-        "io.sluice.http.client..", "io.sluice.http.transport..", "io.sluice.http.internal..",
+        "io.sluice.http.client..", "io.sluice.http.transport..",
     };
 
     /** sluice-http's one package shared with another module: the dialer, for sluice-websocket. */
@@ -115,7 +115,7 @@ class ArchitectureTest {
     void noModuleReachesIntoTheHttpClientsInternals() {
         noClasses().that().resideOutsideOfPackage("io.sluice.http..")
                 .should().dependOnClassesThat().resideInAnyPackage(HTTP_INTERNALS)
-                .as("only sluice-http uses io.sluice.http.client, .transport and .internal")
+                .as("only sluice-http uses io.sluice.http.client and .transport")
                 .check(main);
         noClasses().that().resideOutsideOfPackages("io.sluice.http..", "io.sluice.websocket..")
                 .should().dependOnClassesThat().resideInAPackage(HTTP_SHARED_DIALER)
@@ -125,16 +125,16 @@ class ArchitectureTest {
 
     @Test
     void theHttpClientsLayersPointDown() {
-        // api (io.sluice.http) -> client -> transport -> spi/internal; the API's value types are used everywhere
+        // api (io.sluice.http) -> client -> transport -> spi; the API's value types are used everywhere
         noClasses().that().resideInAnyPackage("io.sluice.http.transport..", "io.sluice.http.spi..",
-                        "io.sluice.http.internal..", "io.sluice.http.retry..", "io.sluice.http.sse..")
+                        "io.sluice.http.retry..", "io.sluice.http.sse..")
                 .should().dependOnClassesThat().resideInAPackage("io.sluice.http.client..")
-                .as("the client layer sits above transport, spi, internal, retry and sse")
+                .as("the client layer sits above transport, spi, retry and sse")
                 .check(main);
-        noClasses().that().resideInAnyPackage("io.sluice.http.spi..", "io.sluice.http.internal..",
+        noClasses().that().resideInAnyPackage("io.sluice.http.spi..",
                         "io.sluice.http.retry..", "io.sluice.http.sse..")
                 .should().dependOnClassesThat().resideInAPackage("io.sluice.http.transport..")
-                .as("the transport layer sits above spi, internal, retry and sse")
+                .as("the transport layer sits above spi, retry and sse")
                 .check(main);
     }
 

@@ -2,7 +2,6 @@ package io.sluice.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.netty.handler.ssl.SslHandler;
 import io.sluice.http.ConnectionPoolManager;
 import io.sluice.http.HttpRequest;
 import io.sluice.http.HttpResponse;
@@ -10,9 +9,6 @@ import io.sluice.http.Route;
 import io.sluice.http.SluiceHttpException;
 import io.sluice.http.TlsOptions;
 import io.sluice.http.TlsStats;
-import io.sluice.http.transport.Http2Connection;
-import io.sluice.http.transport.HttpConnection;
-import io.sluice.pool.Lease;
 import io.sluice.pool.PoolConfig;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -25,7 +21,6 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import javax.net.ssl.SSLSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -118,20 +113,13 @@ final class ProbeCommand implements Callable<Integer> {
             String cipher = null;
             int peerMax = -1;
             int capacity = 1;
-            try (Lease<HttpConnection> lease = client.pool(route).tryAcquire()) {
-                if (lease != null) {
-                    HttpConnection c = lease.connection();
-                    capacity = c.capacity();
-                    if (c instanceof Http2Connection h2) {
-                        peerMax = h2.peerMaxConcurrentStreams();
-                    }
-                    SslHandler ssl = c.channel().pipeline().get(SslHandler.class);
-                    if (ssl != null) {
-                        SSLSession session = ssl.engine().getSession();
-                        tlsVersion = session.getProtocol();
-                        cipher = session.getCipherSuite();
-                    }
-                }
+            java.util.List<io.sluice.http.ConnectionInfo> open = client.connections(route);
+            if (!open.isEmpty()) {
+                io.sluice.http.ConnectionInfo c = open.get(0);
+                capacity = c.capacity();
+                peerMax = c.peerMaxConcurrentStreams();
+                tlsVersion = c.tlsVersion();
+                cipher = c.cipherSuite();
             }
             TlsStats t = client.tlsStats();
             boolean resumed = t.resumedHandshakes() > 0 && t.fullHandshakes() == 0;

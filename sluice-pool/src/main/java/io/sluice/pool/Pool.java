@@ -22,7 +22,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
-import org.HdrHistogram.Histogram;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -1502,9 +1501,9 @@ public final class Pool<C> implements AutoCloseable {
                 draining, leases, capacity, pending.get()), backoff.stepsTotal());
     }
 
-    /** A histogram of every acquire's wait in nanoseconds (immediate acquires count as 0). */
-    public Histogram acquireWaitHistogram() {
-        return waits.snapshot();
+    /** How long every acquire so far waited, in nanoseconds (immediate acquires count as 0); a snapshot. */
+    public WaitHistogram acquireWaits() {
+        return new WaitHistogram(waits.snapshot());
     }
 
     private static Throwable unwrap(Throwable t) {

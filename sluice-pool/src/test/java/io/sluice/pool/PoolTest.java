@@ -939,7 +939,11 @@ class PoolTest {
         assertThat(s.hitRate()).isEqualTo(0.9);
         assertThat(s.waitMaxNanos()).isPositive();
         assertThat(s.waitP50Nanos()).isZero();
-        assertThat(p.acquireWaitHistogram().getTotalCount()).isEqualTo(10);
+        WaitHistogram waits = p.acquireWaits();
+        assertThat(waits.count()).isEqualTo(10);
+        assertThat(waits.countsByNanos().values().stream().mapToLong(Long::longValue).sum()).isEqualTo(10);
+        assertThat(waits.countsByNanos().get(0L)).as("nine hits waited 0 ns").isEqualTo(9);
+        assertThat(waits.maxNanos()).isEqualTo(s.waitMaxNanos());
     }
 
     @Test

@@ -62,7 +62,7 @@ public final class AcquirePhase implements Phase {
             r.metric("connections_open", st.open());
             r.metric("request_latency", load.latency().summaryMillis());
             r.latency("request", load.latency());
-            r.acquireWaits(LatencyStats.of(pool.acquireWaitHistogram()));
+            r.acquireWaits(LatencyStats.of(pool.acquireWaits()));
             r.series(conns);
             r.note("Pool statistics cover every acquire of the phase, including the pre-warm of min idle"
                     + " connections; an acquire served at once counts as a zero wait.");

@@ -28,9 +28,9 @@ public final class LatencyStats {
     }
 
     /** A copy of {@code h} (e.g. the pool's acquire-wait histogram). */
-    public static LatencyStats of(Histogram h) {
+    public static LatencyStats of(io.sluice.pool.WaitHistogram waits) {
         Histogram c = new ConcurrentHistogram(3);
-        c.add(h);
+        waits.countsByNanos().forEach((nanos, count) -> c.recordValueWithCount(nanos, count));
         return new LatencyStats(c);
     }
 
