@@ -141,7 +141,9 @@ class AdversaryH2ServerTest {
     void writesRawBytesAndResetsTheConnection() throws Exception {
         byte[] pingFrame = {0, 0, 8, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 42}; // PING, payload 42
         try (AdversaryH2Server server = AdversaryH2Server.builder()
-                .script(1, H2Script.stream().raw(pingFrame).resetConnection()).start();
+                // The pause lets the client read the PING before the reset: a TCP RST makes the receiving
+                // kernel drop bytes it has not handed to the reader yet, so without it the test races.
+                .script(1, H2Script.stream().raw(pingFrame).pause(200).resetConnection()).start();
              RawH2Client c = new RawH2Client(server.port())) {
             c.post(1, "/a", "{}");
             assertThat(c.await("PING ", WAIT_MS)).isEqualTo("PING 42");
