@@ -97,7 +97,7 @@ public final class ConnectionPoolManager implements AutoCloseable {
                 new io.sluice.http.client.DelayedAttempts());
     }
 
-    /** A builder holding the seed's defaults. */
+    /** A builder holding the defaults (see {@link Builder}). */
     public static Builder builder() {
         return new Builder();
     }
@@ -287,9 +287,9 @@ public final class ConnectionPoolManager implements AutoCloseable {
     }
 
     /**
-     * Builds a {@link ConnectionPoolManager}. Defaults: the seed's {@link PoolConfig}, system
+     * Builds a {@link ConnectionPoolManager}. Defaults: {@link PoolConfig#defaults()}, system
      * trust store with host-name verification, connect timeout = pool connectionTimeout
-     * (10 s), headers 30 s, body idle 30 s, no overall deadline, the seed's HTTP/2 settings,
+     * (10 s), headers 30 s, body idle 30 s, no overall deadline, {@link Http2Settings#defaults()},
      * HTTP/1.1 on {@code http://}, limits 64 KiB / 64 MiB / 1 MiB, status retries on.
      *
      * <p><b>Thread-safety:</b> not thread-safe; confine to one thread.
@@ -327,7 +327,7 @@ public final class ConnectionPoolManager implements AutoCloseable {
             return this;
         }
 
-        /** Convenience: the default time-to-headers bound (the seed's 30 s per request). */
+        /** Convenience: the default time-to-headers bound (30 s per request). */
         public Builder requestTimeout(Duration headers) {
             Timeouts base = timeouts != null ? timeouts : new Timeouts(poolConfig.connectionTimeout(),
                     Timeouts.defaults().headers(), Timeouts.defaults().bodyIdle(), null);

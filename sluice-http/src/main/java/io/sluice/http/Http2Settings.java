@@ -3,9 +3,11 @@ package io.sluice.http;
 import java.time.Duration;
 
 /**
- * HTTP/2 settings of a client. The defaults are the seed's hyper settings: initial stream
- * window 65 536, connection window 131 072, adaptive window on, at most 100 concurrent
- * streams per connection; plus keepalive PINGs on idle connections.
+ * HTTP/2 settings of a client. The defaults: initial stream window 64 KiB and connection
+ * window 128 KiB (small while a connection is new, so idle connections cost little memory),
+ * grown by the adaptive window to what the measured bandwidth-delay product needs; at most 100
+ * concurrent streams per connection (the value most providers announce); keepalive PINGs on
+ * idle connections, so a dead one is found before a request is sent on it.
  *
  * <p><b>Thread-safety:</b> immutable.
  *
@@ -21,13 +23,13 @@ import java.time.Duration;
 public record Http2Settings(int initialStreamWindow, int connectionWindow, boolean adaptiveWindow, int maxWindow,
                             int maxConcurrentStreams, Duration pingInterval, Duration pingTimeout) {
 
-    /** The seed's initial stream window. */
+    /** 64 KiB: the receive window each new stream starts with. */
     public static final int DEFAULT_INITIAL_STREAM_WINDOW = 65_536;
-    /** The seed's connection window. */
+    /** 128 KiB: the receive window a new connection starts with, shared by its streams. */
     public static final int DEFAULT_CONNECTION_WINDOW = 131_072;
-    /** hyper's adaptive-window ceiling. */
+    /** 16 MiB: the largest window the adaptive estimate may grow to. */
     public static final int DEFAULT_MAX_WINDOW = 16 * 1024 * 1024;
-    /** The seed's max concurrent streams. */
+    /** 100: our cap on streams per connection, the limit most providers announce. */
     public static final int DEFAULT_MAX_CONCURRENT_STREAMS = 100;
 
     public Http2Settings {
@@ -44,7 +46,7 @@ public record Http2Settings(int initialStreamWindow, int connectionWindow, boole
         }
     }
 
-    /** The seed's settings, keepalive PING every 30 s on idle connections, 5 s PING timeout. */
+    /** The defaults above, with a keepalive PING every 30 s on idle connections and a 5 s PING timeout. */
     public static Http2Settings defaults() {
         return new Http2Settings(DEFAULT_INITIAL_STREAM_WINDOW, DEFAULT_CONNECTION_WINDOW, true, DEFAULT_MAX_WINDOW,
                 DEFAULT_MAX_CONCURRENT_STREAMS, Duration.ofSeconds(30), Duration.ofSeconds(5));

@@ -10,9 +10,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
- * The seed's health probe, done through the pooled connections of the route it checks:
- * {@code HEAD {base}/generate_204} by default (the seed sent it to a fixed third-party
- * host through a fresh client), succeeding on any 2xx status.
+ * A health probe done through the pooled connections of the route it checks, so it tests
+ * the connections requests will use: {@code HEAD {base}/generate_204} by default (cheap for
+ * the server, no body), succeeding on any 2xx status.
  *
  * <p><b>Thread-safety:</b> immutable; probes may run concurrently.
  */

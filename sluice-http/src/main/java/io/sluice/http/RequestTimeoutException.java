@@ -11,7 +11,7 @@ public final class RequestTimeoutException extends SluiceHttpException {
         ACQUIRE,
         /** Opening the TCP/TLS connection. */
         CONNECT,
-        /** From sending the request to the response headers (the seed's 30 s). */
+        /** From sending the request to the response headers (30 s by default: long enough for a slow model's first token). */
         HEADERS,
         /** The longest gap between two body bytes of a response. */
         BODY_IDLE,

@@ -6,8 +6,8 @@ import java.util.Objects;
 
 /**
  * Where connections go: scheme, host and port. Every route has its own pool, so
- * {@code http://} and {@code https://} to the same host are separate pools (the seed's
- * {@code http_pool} and {@code https_pool}).
+ * {@code http://} and {@code https://} to the same host are separate pools: a cleartext
+ * connection can never carry a request meant for TLS.
  *
  * <p><b>Thread-safety:</b> immutable.
  *

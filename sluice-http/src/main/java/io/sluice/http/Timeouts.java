@@ -10,7 +10,7 @@ import java.util.Objects;
  * <p><b>Thread-safety:</b> immutable.
  *
  * @param connect  one TCP connect plus TLS handshake (the pool retries failed connects)
- * @param headers  from sending the request to its response headers (the seed's 30 s)
+ * @param headers  from sending the request to its response headers (30 s by default)
  * @param bodyIdle the longest gap between two response body bytes while the caller waits for more
  * @param total    the whole exchange including acquire, replays and retries, or null for none (AI streams run long)
  */

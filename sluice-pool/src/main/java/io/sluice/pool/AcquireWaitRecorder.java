@@ -5,8 +5,8 @@ import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
 /**
- * Records how long each acquire waited, for real percentiles (the seed's
- * {@code (current + new) / 2} is not an average).
+ * Records how long each acquire waited, for real percentiles (a running
+ * {@code (current + new) / 2} is not an average: it forgets all but the last few waits).
  *
  * <p>Acquires served at once are only counted (a {@link LongAdder}, a few nanoseconds)
  * and folded into the histogram as zero waits when a snapshot is taken; waits are

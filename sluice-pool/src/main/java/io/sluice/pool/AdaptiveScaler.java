@@ -15,8 +15,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Resizes a live pool from its load, as the seed's {@code AdaptiveScaler} meant to (the
- * seed wrote a config that bb8 never read; this one calls {@link Pool#setMaxConnections}).
+ * Resizes a live pool from its load: it calls {@link Pool#setMaxConnections}, so the running
+ * pool grows and shrinks, not just a configuration value.
  *
  * <p>Every {@link Settings#interval()} (10 s) it evaluates the interval just ended:
  * <ul>
@@ -50,14 +50,18 @@ public final class AdaptiveScaler implements AutoCloseable {
     private static final int HISTORY = 256;
 
     /**
-     * The scaler's settings; the defaults are the seed's.
+     * The scaler's settings.
      *
      * <p><b>Thread-safety:</b> immutable.
      */
     public record Settings(Duration interval, Duration sampleInterval, Duration waitThreshold,
             double utilisationThreshold, int growPercent, int shrinkPercent, int upperBound, int lowerBound) {
 
-        /** The seed's values: 10 s, wait > 100 ms → +20 % up to 500, utilisation < 30 % → −20 % down to 10; samples every 500 ms. */
+        /**
+         * Every 10 s: a mean acquire wait above 100 ms grows the pool by 20 % (up to 500), utilisation under
+         * 30 % shrinks it by 20 % (down to 10); load is sampled every 500 ms. Steps of a fifth react within a
+         * few intervals without overshooting a provider's connection limits.
+         */
         public static Settings defaults() {
             return new Settings(Duration.ofSeconds(10), Duration.ofMillis(500), Duration.ofMillis(100), 0.3, 20, 20,
                     500, 10);

@@ -9,7 +9,7 @@ import java.util.function.ToDoubleFunction;
 
 /**
  * Renders pool statistics in the Prometheus text exposition format (version 0.0.4), with
- * the seed's metric names ({@code connection_pool_total}, {@code connection_pool_active},
+ * the standard pool metric names ({@code connection_pool_total}, {@code connection_pool_active},
  * {@code connection_pool_wait_time_seconds}) and the rest of {@link PoolStats}, each
  * sample labelled {@code pool="<name>"}.
  *

@@ -21,7 +21,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 /**
  * One Prometheus text exposition (format 0.0.4) for everything Sluice runs: every HTTP
  * route pool of each client and every WebSocket pool (the pool metrics of
- * {@link PrometheusExporter}, with the seed's names), TLS handshakes, health state,
+ * {@link PrometheusExporter}, with the standard pool names), TLS handshakes, health state,
  * scaler decisions, and region latencies and cooldowns. Serve {@link #scrape()} from your
  * metrics endpoint.
  *

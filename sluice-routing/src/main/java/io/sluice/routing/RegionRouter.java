@@ -25,10 +25,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The seed's {@code RegionRouter}: regions mapped to base URLs, each served by its own
+ * A router of clients: regions mapped to base URLs, each served by its own
  * pool (one route of the shared {@link ConnectionPoolManager} per region), and every
  * request sent to the healthy region with the lowest latency ({@code us-east-1} before any
- * data). Beyond the seed:
+ * data). In addition:
  * <ul>
  *   <li>latency is a peak-EWMA ({@link RegionSelector}) fed by the {@code GET {base}/ping}
  *   probes every {@link Settings#probeInterval()} (30 s) and by real responses;</li>

@@ -11,7 +11,7 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * Chooses the region a request goes to: the seed's {@code get_best_connection} (lowest
+ * Chooses the region a request goes to: the best connection (lowest
  * latency, {@code us-east-1} before any data) made careful. Latency per region is a
  * {@link PeakEwma} fed by probes and real responses; a 429, 503 or timeout is recorded as
  * a penalised sample (four times the current estimate, at least 1 s, at most 30 s); a
@@ -27,7 +27,7 @@ public final class RegionSelector {
 
     /** The longest a Retry-After hint may keep a region out. */
     public static final Duration MAX_COOLDOWN = Duration.ofSeconds(300);
-    /** The seed's fallback region. */
+    /** The region used before any latency is known. */
     public static final String DEFAULT_REGION = "us-east-1";
 
     private static final long MIN_PENALTY = Duration.ofSeconds(1).toNanos();

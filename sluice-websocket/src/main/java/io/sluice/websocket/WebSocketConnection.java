@@ -112,7 +112,7 @@ public final class WebSocketConnection {
         return subprotocol;
     }
 
-    /** Messages written to the peer successfully (the seed's {@code message_count}, outbound). */
+    /** Messages written to the peer successfully (outbound). */
     public long messagesSent() {
         return sent.get();
     }

@@ -68,9 +68,9 @@ public final class WebSocketPool implements AutoCloseable {
 
     /** Default largest message, after reassembly: 16 MiB (a long realtime transcript or audio chunk fits). */
     public static final int DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024;
-    /** The seed's pong bound. */
+    /** 5 s: a validation ping whose pong takes longer marks the connection dead. */
     public static final Duration DEFAULT_PING_TIMEOUT = Duration.ofSeconds(5);
-    /** The seed's connect timeout. */
+    /** 10 s: the bound on TCP, TLS and the upgrade handshake together. */
     public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
     /** How long a close handshake waits for the peer's Close. */
     public static final Duration DEFAULT_CLOSE_TIMEOUT = Duration.ofSeconds(1);

@@ -22,8 +22,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The client's one event loop group and socket settings: native epoll when it loads,
- * NIO otherwise; TCP_NODELAY, SO_KEEPALIVE with a 60 s keepalive idle time (the seed's
- * {@code set_keepalive(60 s)}), and a connect timeout.
+ * NIO otherwise; TCP_NODELAY, SO_KEEPALIVE with a 60 s keepalive idle time (so a connection
+ * whose peer vanished is noticed by the kernel within minutes, well inside NAT and load-balancer
+ * idle limits), and a connect timeout.
  *
  * <p><b>Thread-safety:</b> thread-safe; {@link #bootstrap} returns a fresh, unshared
  * {@link Bootstrap}. <b>Ownership:</b> owns its event loop group; {@link #close} shuts it down.
@@ -31,7 +32,7 @@ import org.slf4j.LoggerFactory;
 public final class NettyTransport implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(NettyTransport.class);
-    /** The seed's keepalive idle time. */
+    /** Idle seconds before the kernel's first TCP keepalive probe. */
     static final int KEEPALIVE_IDLE_SECONDS = 60;
 
     private final EventLoopGroup group;

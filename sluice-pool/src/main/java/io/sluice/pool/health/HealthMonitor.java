@@ -20,10 +20,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The seed's {@code HealthMonitor}: every {@link Settings#interval()} (30 s) it runs a
+ * Checks pools in the background: every {@link Settings#interval()} (30 s) it runs a
  * round of {@link Settings#probesPerRound()} (5) probes per registered pool, one after the
  * other, each bounded by {@link Settings#probeTimeout()}; a pool is healthy when more than
- * half succeed. Unlike the seed, consecutive failures are counted across rounds (a success
+ * half succeed. Consecutive failures are counted across rounds (a success
  * resets them), an unhealthy pool's idle connections are closed so that no request is sent
  * on them and its minIdle top-up is paused until a round passes again (connections are
  * still opened for callers that need one, with the pool's connect backoff), and listeners
@@ -41,12 +41,15 @@ public final class HealthMonitor implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(HealthMonitor.class);
 
     /**
-     * Monitor settings; defaults are the seed's.
+     * Monitor settings.
      *
      * <p><b>Thread-safety:</b> immutable.
      */
     public record Settings(Duration interval, int probesPerRound, Duration probeTimeout) {
-        /** Every 30 s, 5 probes, each within 2 s (the seed's health-check bound). */
+        /**
+         * Every 30 s, 5 probes, each within 2 s: frequent enough to take a dead upstream out within a
+         * minute, cheap enough (5 small requests per pool) to run against a paid API.
+         */
         public static Settings defaults() {
             return new Settings(Duration.ofSeconds(30), 5, Duration.ofSeconds(2));
         }

@@ -4,7 +4,7 @@ import java.time.Duration;
 import java.time.Instant;
 
 /**
- * The seed's {@code HealthStatus}, after a round of probes.
+ * A pool's health after a round of probes.
  *
  * <p><b>Thread-safety:</b> immutable.
  *
