@@ -94,11 +94,17 @@ class ReadmeCommandsTest {
                 continue;
             }
             List<String> args = freePorts(c);
+            int certAt = args.indexOf("--cert-out");
+            Path cert = certAt < 0 ? null : Path.of(args.get(certAt + 1));
+            boolean certExisted = cert != null && Files.exists(cert);
             RunningMock mock = RunningMock.start(args);
             try {
                 assertThat(mock.out()).as("./sluice %s", String.join(" ", c)).contains("listening ");
             } finally {
                 mock.stop();
+                if (cert != null && !certExisted) {
+                    Files.deleteIfExists(cert); // the README's relative mock.pem, written into the working directory
+                }
             }
         }
     }
