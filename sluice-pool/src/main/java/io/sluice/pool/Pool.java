@@ -597,15 +597,12 @@ public final class Pool<C> implements AutoCloseable {
                 return;
             }
             LOG.debug("pool '{}': validation of {} failed; retiring it and moving on", name, e, err);
-            boolean mine = e.reason(CloseReason.VALIDATION_FAILED);
-            if (e.openToDraining()) {
+            if (e.retire(CloseReason.VALIDATION_FAILED)) {
                 // Drained, not closed at once: leases a multiplexed connection handed out during the probe may carry
                 // requests a live but slow peer is answering, and closing under them would fail requests that may
                 // have been processed. No new lease lands on it now; the last release (the probe's own slot, below,
                 // when nobody else holds one) closes it, and the transport's own liveness timeout closes it sooner
                 // if it is really dead.
-            } else if (mine) {
-                e.withdrawReason(CloseReason.VALIDATION_FAILED);
             }
             e.clearValidating();
             returnSlot(e);
@@ -931,12 +928,10 @@ public final class Pool<C> implements AutoCloseable {
     void release(PoolEntry<C> e, boolean invalidate) {
         C c = e.connection;
         if (invalidate) {
-            e.reason(CloseReason.INVALIDATED);
-            e.openToDraining();
+            e.retire(CloseReason.INVALIDATED);
             closePhysically(e);
         } else if (brokenSafely(c)) {
-            e.reason(CloseReason.BROKEN);
-            e.openToDraining();
+            e.retire(CloseReason.BROKEN);
         }
         e.lastUsedNanos = ticker.nanoTime();
         long n = e.release();
@@ -984,11 +979,7 @@ public final class Pool<C> implements AutoCloseable {
 
     /** OPEN→DRAINING with the reason; closes at once when no lease is out. */
     private void retire(PoolEntry<C> e, CloseReason reason) {
-        boolean mine = e.reason(reason);
-        if (!e.openToDraining()) {
-            if (mine) {
-                e.withdrawReason(reason);
-            }
+        if (!e.retire(reason)) {
             return;
         }
         if (e.leases() == 0 && e.drainedToClosed()) {
@@ -1006,11 +997,7 @@ public final class Pool<C> implements AutoCloseable {
         if (PoolEntry.state(w) != PoolEntry.OPEN || PoolEntry.leases(w) != 0 || PoolEntry.validating(w)) {
             return false;
         }
-        boolean mine = e.reason(reason);
-        if (!e.idleToClosed()) {
-            if (mine) {
-                e.withdrawReason(reason);
-            }
+        if (!e.retireIdle(reason)) {
             return false;
         }
         remove(e, refill);
@@ -1300,14 +1287,11 @@ public final class Pool<C> implements AutoCloseable {
                 break;
             }
             PoolEntry<C> e = open.get((int) k[1]);
-            boolean mine = e.reason(CloseReason.SHRINK);
-            if (e.openToDraining()) {
+            if (e.retire(CloseReason.SHRINK)) {
                 surplus--;
                 if (e.leases() == 0 && e.drainedToClosed()) {
                     remove(e);
                 }
-            } else if (mine) {
-                e.withdrawReason(CloseReason.SHRINK);
             }
         }
     }
@@ -1382,8 +1366,7 @@ public final class Pool<C> implements AutoCloseable {
         }
         failAllWaiters(new PoolClosedException(name));
         for (PoolEntry<C> e : entries) {
-            e.reason(CloseReason.POOL_CLOSED);
-            if (e.openToDraining() && e.leases() == 0 && e.drainedToClosed()) {
+            if (e.retire(CloseReason.POOL_CLOSED) && e.leases() == 0 && e.drainedToClosed()) {
                 remove(e);
             }
         }
