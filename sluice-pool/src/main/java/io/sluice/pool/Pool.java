@@ -21,7 +21,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,11 +57,10 @@ import org.slf4j.LoggerFactory;
  * </ul>
  *
  * <p><b>Thread-safety:</b> every public method is thread-safe. The entry array is
- * copy-on-write under {@link #listLock} (changed only when connections open or close);
+ * copy-on-write ({@link EntryTable}) (changed only when connections open or close);
  * each entry's state is one atomic word; counters are atomics or {@link LongAdder}s
  * ({@link PoolCounters}); the backoff's state is documented in {@link ConnectBackoff}.
- * No user code (futures' continuations, manager calls) runs while {@link #listLock} is
- * held.
+ * No user code (futures' continuations, manager calls) runs under the table's lock.
  *
  * <p><b>Ownership:</b> the pool owns every connection its manager opened for it and
  * closes each exactly once; it owns the scheduler only if it created it.
@@ -96,11 +94,9 @@ public final class Pool<C> implements AutoCloseable {
     private final long bypassNanos;
     private final long connectionTimeoutNanos;
 
-    private final ReentrantLock listLock = new ReentrantLock();
-    @SuppressWarnings("unchecked")
-    private volatile PoolEntry<C>[] entries = new PoolEntry[0];
-    /** Where the next scan starts; a plain int because a stale hint only costs a longer scan (benign race). */
-    private int scanHint;
+    private final ManagerCalls<C> calls;
+    /** The entries, their slot search and their census. */
+    private final EntryTable<C> table;
     private final AtomicLong entryIds = new AtomicLong();
 
     /** Entries that are not CLOSED: connecting, open and draining; the maxConnections bound applies to it. */
@@ -144,6 +140,7 @@ public final class Pool<C> implements AutoCloseable {
     private Pool(Builder<C> b) {
         this.name = b.name;
         this.manager = b.manager;
+        this.calls = new ManagerCalls<>(name, manager);
         this.config = b.config;
         this.ticker = b.ticker;
         this.ownsScheduler = b.scheduler == null;
@@ -153,6 +150,7 @@ public final class Pool<C> implements AutoCloseable {
         this.minIdle = config.minIdle();
         this.expectedCapacity = Math.max(1, manager.expectedCapacity());
         this.bypassNanos = config.validationBypassWindow().toNanos();
+        this.table = new EntryTable<>(calls, ticker, bypassNanos, e -> retire(e, CloseReason.BROKEN));
         this.connectionTimeoutNanos = config.connectionTimeout().toNanos();
         this.backoff = new ConnectBackoff(config.failureBackoff().toNanos(), config.maxFailureBackoff().toNanos());
         this.leakTracker = config.leakDetectionThreshold().isZero() ? null
@@ -205,7 +203,7 @@ public final class Pool<C> implements AutoCloseable {
             return CompletableFuture.failedFuture(new PoolClosedException(name));
         }
         if (pending.get() == 0) {
-            Object slot = findSlot(true);
+            Object slot = table.findSlot(true);
             if (slot instanceof PoolEntry<?>) {
                 @SuppressWarnings("unchecked")
                 PoolEntry<C> e = (PoolEntry<C>) slot;
@@ -214,7 +212,7 @@ public final class Pool<C> implements AutoCloseable {
             }
             if (slot != null) {
                 @SuppressWarnings("unchecked")
-                Probe<C> probe = (Probe<C>) slot;
+                EntryTable.Probe<C> probe = (EntryTable.Probe<C>) slot;
                 Waiter<C> w = new Waiter<>(this, System.nanoTime(), Waiter.FULFILLED);
                 validateThenDeliver(w, probe.entry(), startProbe(probe.entry()));
                 return w;
@@ -236,7 +234,7 @@ public final class Pool<C> implements AutoCloseable {
             return null;
         }
         @SuppressWarnings("unchecked")
-        PoolEntry<C> e = (PoolEntry<C>) findSlot(false); // never a Probe without mayValidate
+        PoolEntry<C> e = (PoolEntry<C>) table.findSlot(false); // never a Probe without mayValidate
         if (e == null) {
             return null;
         }
@@ -255,86 +253,6 @@ public final class Pool<C> implements AutoCloseable {
         PooledLease<C> lease = new PooledLease<>(this, e, fresh, leakTracker.newRecord());
         leakTracker.track(lease, this);
         return lease;
-    }
-
-    /** What {@link #findSlot} answers for the first slot of an idle connection that must pass a probe before use. */
-    private record Probe<C>(PoolEntry<C> entry) {
-    }
-
-    /**
-     * Scans the entries from the hint for a free slot and takes it: answers the entry (a
-     * plain slot), a {@link Probe} (the slot must be validated before use), or null. An idle
-     * entry past the bypass window is taken together with its VALIDATING mark when
-     * {@code mayValidate}, and skipped otherwise; a multiplexed entry gives out its other
-     * slots again once its probe has started ({@link #startProbe}). Entries the manager
-     * reports broken are retired on the way.
-     */
-    private Object findSlot(boolean mayValidate) {
-        PoolEntry<C>[] es = entries;
-        int n = es.length;
-        if (n == 0) {
-            return null;
-        }
-        int start = scanHint;
-        if (start >= n) {
-            start = 0;
-        }
-        long now = 0;
-        boolean haveNow = false;
-        for (int i = 0; i < n; i++) {
-            int idx = start + i;
-            if (idx >= n) {
-                idx -= n;
-            }
-            PoolEntry<C> e = es[idx];
-            long w = e.word();
-            if (PoolEntry.state(w) != PoolEntry.OPEN || PoolEntry.validating(w)) {
-                continue;
-            }
-            C c = e.connection;
-            if (brokenSafely(c)) {
-                retire(e, CloseReason.BROKEN);
-                continue;
-            }
-            if (PoolEntry.leases(w) == 0 && bypassNanos > 0) {
-                if (!haveNow) {
-                    now = ticker.nanoTime();
-                    haveNow = true;
-                }
-                if (now - e.lastUsedNanos > bypassNanos) {
-                    if (mayValidate && e.tryAcquireForValidation()) {
-                        updateHint(idx);
-                        return new Probe<>(e);
-                    }
-                    continue;
-                }
-            }
-            if (e.tryAcquire(capacityOf(c))) {
-                updateHint(idx);
-                return e;
-            }
-        }
-        return null;
-    }
-
-    /**
-     * Scanning from the last entry that had room packs leases onto as few multiplexed
-     * connections as possible; writing the hint only when it changes keeps the field's cache
-     * line shared between cores in the steady state.
-     */
-    private void updateHint(int idx) {
-        if (scanHint != idx) {
-            scanHint = idx;
-        }
-    }
-
-    private int capacityOf(C c) {
-        try {
-            return manager.capacity(c);
-        } catch (RuntimeException ex) {
-            LOG.warn("pool '{}': capacity() threw; treating the connection as full", name, ex);
-            return 0;
-        }
     }
 
     private CompletableFuture<Lease<C>> enqueue(Waiter<C> w) {
@@ -389,19 +307,9 @@ public final class Pool<C> implements AutoCloseable {
     }
 
     private String describeForTimeout() {
-        PoolEntry<C>[] es = entries;
-        int open = 0;
-        int leases = 0;
-        for (PoolEntry<C> e : es) {
-            long w = e.word();
-            int s = PoolEntry.state(w);
-            if (s == PoolEntry.OPEN || s == PoolEntry.DRAINING) {
-                open++;
-                leases += PoolEntry.leases(w);
-            }
-        }
-        return "waiting for a free slot; maxConnections=" + maxConnections + ", open=" + open
-                + ", connecting=" + connecting.get() + ", leasesOut=" + leases + ", waiting=" + pending.get();
+        EntryTable.Census n = table.census();
+        return "waiting for a free slot; maxConnections=" + maxConnections + ", open=" + n.connections()
+                + ", connecting=" + connecting.get() + ", leasesOut=" + n.leases() + ", waiting=" + pending.get();
     }
 
     /** Called by a waiter that left PENDING on its caller's behalf (cancel, external completion) or at close. */
@@ -465,13 +373,13 @@ public final class Pool<C> implements AutoCloseable {
                     waiters.remove(w);
                     continue;
                 }
-                Object slot = closed ? null : findSlot(true);
+                Object slot = closed ? null : table.findSlot(true);
                 if (slot == null) {
                     break;
                 }
-                boolean validate = slot instanceof Probe<?>;
+                boolean validate = slot instanceof EntryTable.Probe<?>;
                 @SuppressWarnings("unchecked")
-                PoolEntry<C> e = validate ? ((Probe<C>) slot).entry() : (PoolEntry<C>) slot;
+                PoolEntry<C> e = validate ? ((EntryTable.Probe<C>) slot).entry() : (PoolEntry<C>) slot;
                 if (!w.tryFulfill()) {
                     // Cancelled or timed out between peek and here: give the slot back and go on.
                     if (validate) {
@@ -565,15 +473,8 @@ public final class Pool<C> implements AutoCloseable {
     private CompletionStage<Void> startProbe(PoolEntry<C> e) {
         C c = e.connection;
         CompletionStage<Void> probe;
-        try {
-            probe = closed ? CompletableFuture.failedFuture(new PoolClosedException(name)) : manager.validate(c);
-            if (probe == null) {
-                probe = CompletableFuture.failedFuture(new IllegalStateException("validate() answered null"));
-            }
-        } catch (Throwable ex) {
-            probe = CompletableFuture.failedFuture(ex);
-        }
-        if (capacityOf(c) > 1) {
+        probe = closed ? CompletableFuture.failedFuture(new PoolClosedException(name)) : calls.validate(c);
+        if (calls.capacity(c) > 1) {
             e.clearValidating();
         }
         return probe;
@@ -760,7 +661,7 @@ public final class Pool<C> implements AutoCloseable {
     /** Starts a connect whose entry and connect slot {@link #reserveConnect()} took. */
     private void startConnect(boolean onDemand) {
         PoolEntry<C> e = new PoolEntry<>(entryIds.incrementAndGet());
-        add(e);
+        table.add(e);
         attemptConnect(e, 1, onDemand, backoff.epoch());
     }
 
@@ -782,20 +683,11 @@ public final class Pool<C> implements AutoCloseable {
             return;
         }
         counters.connectAttempts.increment();
-        CompletionStage<C> stage;
-        try {
-            stage = manager.connect();
-            if (stage == null) {
-                stage = CompletableFuture.failedFuture(new IllegalStateException(
-                        "ConnectionManager.connect() answered null instead of a stage"));
-            }
-        } catch (Throwable ex) { // checked ones too: a manager in another JVM language may throw them undeclared
-            stage = CompletableFuture.failedFuture(ex);
-        }
+        CompletionStage<C> stage = calls.connect();
         stage.whenComplete((c, err) -> {
             if (!settled.compareAndSet(0, 1)) {
                 if (c != null) {
-                    safeClose(c); // arrived after the attempt timed out
+                    calls.close(c); // arrived after the attempt timed out
                 }
                 return;
             }
@@ -847,7 +739,7 @@ public final class Pool<C> implements AutoCloseable {
         }
         if (e.connectingToClosed()) {
             connecting.decrementAndGet();
-            removeFromList(e);
+            table.remove(e);
             allocated.decrementAndGet();
         }
         if (cause != null && connecting.get() == 0 && !hasOpenEntry()) {
@@ -863,22 +755,11 @@ public final class Pool<C> implements AutoCloseable {
 
     /** Connections that count against the limit and are not on their way out: OPEN ones plus connects in flight. */
     private int liveCount() {
-        int live = connecting.get();
-        for (PoolEntry<C> e : entries) {
-            if (e.state() == PoolEntry.OPEN) {
-                live++;
-            }
-        }
-        return live;
+        return connecting.get() + table.census().open();
     }
 
     private boolean hasOpenEntry() {
-        for (PoolEntry<C> e : entries) {
-            if (e.state() == PoolEntry.OPEN) {
-                return true;
-            }
-        }
-        return false;
+        return table.census().open() > 0;
     }
 
     private void onConnected(PoolEntry<C> e, C c, boolean onDemand) {
@@ -888,7 +769,7 @@ public final class Pool<C> implements AutoCloseable {
         e.connection = c;
         e.deadlineNanos = now + lifetime - jitter;
         e.lastUsedNanos = now;
-        int cap = capacityOf(c);
+        int cap = calls.capacity(c);
         if (cap > 0) {
             expectedCapacity = cap;
         }
@@ -898,10 +779,10 @@ public final class Pool<C> implements AutoCloseable {
         if (closed || !e.connectingToOpen()) {
             connecting.decrementAndGet();
             if (e.connectingToClosed()) {
-                removeFromList(e);
+                table.remove(e);
                 allocated.decrementAndGet();
             }
-            safeClose(c);
+            calls.close(c);
             finishCloseIfEmpty();
             return;
         }
@@ -930,7 +811,7 @@ public final class Pool<C> implements AutoCloseable {
         if (invalidate) {
             e.retire(CloseReason.INVALIDATED);
             closePhysically(e);
-        } else if (brokenSafely(c)) {
+        } else if (calls.broken(c)) {
             e.retire(CloseReason.BROKEN);
         }
         e.lastUsedNanos = ticker.nanoTime();
@@ -951,28 +832,15 @@ public final class Pool<C> implements AutoCloseable {
         }
     }
 
-    private boolean brokenSafely(C c) {
-        try {
-            return manager.hasBroken(c);
-        } catch (RuntimeException ex) {
-            LOG.warn("pool '{}': hasBroken() threw; treating the connection as broken", name, ex);
-            return true;
-        }
-    }
-
     /**
      * Tells the pool that a connection's capacity or health changed (an HTTP/2 SETTINGS
      * frame, a GOAWAY, the peer closing it). The pool retires it if it is broken, and
      * serves waiters if it has room now.
      */
     public void connectionChanged(C connection) {
-        for (PoolEntry<C> e : entries) {
-            if (e.connection == connection) {
-                if (e.state() == PoolEntry.OPEN && brokenSafely(connection)) {
-                    retire(e, CloseReason.BROKEN);
-                }
-                break;
-            }
+        PoolEntry<C> e = table.entryOf(connection);
+        if (e != null && e.state() == PoolEntry.OPEN && calls.broken(connection)) {
+            retire(e, CloseReason.BROKEN);
         }
         drain();
     }
@@ -1006,35 +874,6 @@ public final class Pool<C> implements AutoCloseable {
 
     // ------------------------------------------------------------------ entry list
 
-    private void add(PoolEntry<C> e) {
-        listLock.lock();
-        try {
-            PoolEntry<C>[] es = entries;
-            PoolEntry<C>[] n = Arrays.copyOf(es, es.length + 1);
-            n[es.length] = e;
-            entries = n;
-        } finally {
-            listLock.unlock();
-        }
-    }
-
-    private void removeFromList(PoolEntry<C> e) {
-        listLock.lock();
-        try {
-            PoolEntry<C>[] es = entries;
-            for (int i = 0; i < es.length; i++) {
-                if (es[i] == e) {
-                    PoolEntry<C>[] n = Arrays.copyOf(es, es.length - 1);
-                    System.arraycopy(es, i + 1, n, i, es.length - i - 1);
-                    entries = n;
-                    return;
-                }
-            }
-        } finally {
-            listLock.unlock();
-        }
-    }
-
     /** Takes a CLOSED entry out of the pool: list, count, connection, statistics. Called once per entry. */
     private void remove(PoolEntry<C> e) {
         remove(e, true);
@@ -1042,7 +881,7 @@ public final class Pool<C> implements AutoCloseable {
 
     /** As {@link #remove(PoolEntry)}; {@code refill} false when the caller closes connections on purpose (no top-up at once). */
     private void remove(PoolEntry<C> e, boolean refill) {
-        removeFromList(e);
+        table.remove(e);
         // Close before freeing the place, so a connect for it never overlaps this connection.
         closePhysically(e);
         CloseReason reason = e.reason() == null ? CloseReason.BROKEN : e.reason();
@@ -1061,15 +900,7 @@ public final class Pool<C> implements AutoCloseable {
     private void closePhysically(PoolEntry<C> e) {
         C c = e.connection;
         if (c != null && e.claimPhysicalClose()) {
-            safeClose(c);
-        }
-    }
-
-    private void safeClose(C c) {
-        try {
-            manager.close(c);
-        } catch (RuntimeException ex) {
-            LOG.warn("pool '{}': close() threw", name, ex);
+            calls.close(c);
         }
     }
 
@@ -1096,23 +927,20 @@ public final class Pool<C> implements AutoCloseable {
         long now = ticker.nanoTime();
         long idleNanos = config.idleTimeout().toNanos();
         List<PoolEntry<C>> expiredIdle = new ArrayList<>();
-        int idle = 0;
-        for (PoolEntry<C> e : entries) {
+        for (PoolEntry<C> e : table.snapshot()) {
             long w = e.word();
             if (PoolEntry.state(w) != PoolEntry.OPEN) {
                 continue;
             }
-            if (brokenSafely(e.connection)) {
+            if (calls.broken(e.connection)) {
                 retire(e, CloseReason.BROKEN);
             } else if (now - e.deadlineNanos >= 0) {
                 retire(e, CloseReason.LIFETIME);
-            } else if (PoolEntry.leases(w) == 0 && !PoolEntry.validating(w)) {
-                idle++;
-                if (now - e.lastUsedNanos >= idleNanos) {
-                    expiredIdle.add(e);
-                }
+            } else if (PoolEntry.leases(w) == 0 && now - e.lastUsedNanos >= idleNanos) {
+                expiredIdle.add(e); // a probe holds a lease: no idle entry is being validated
             }
         }
+        int idle = table.census().idle();
         // Sort on a snapshot of the keys: other threads keep changing lastUsedNanos.
         long[][] byAge = new long[expiredIdle.size()][2];
         for (int i = 0; i < byAge.length; i++) {
@@ -1172,13 +1000,7 @@ public final class Pool<C> implements AutoCloseable {
         }
         replenishDeferred = false; // a connect that completes while this runs must not start a nested top-up
         int target = Math.min(minIdle, maxConnections);
-        int idleOrComing = connecting.get();
-        for (PoolEntry<C> e : entries) {
-            long w = e.word();
-            if (PoolEntry.state(w) == PoolEntry.OPEN && PoolEntry.leases(w) == 0) {
-                idleOrComing++;
-            }
-        }
+        int idleOrComing = connecting.get() + table.census().idle();
         boolean capped = false;
         while (idleOrComing < target) {
             if (!mayReplenish()) { // a connect of this pass failed at once, or the pool is probing
@@ -1263,17 +1085,15 @@ public final class Pool<C> implements AutoCloseable {
     }
 
     private void shrinkTo(int n) {
-        List<PoolEntry<C>> open = new ArrayList<>();
-        int live = connecting.get();
-        for (PoolEntry<C> e : entries) {
-            if (e.state() == PoolEntry.OPEN) {
-                open.add(e);
-                live++;
-            }
-        }
-        int surplus = live - n;
+        int surplus = liveCount() - n;
         if (surplus <= 0) {
             return;
+        }
+        List<PoolEntry<C>> open = new ArrayList<>();
+        for (PoolEntry<C> e : table.snapshot()) {
+            if (e.state() == PoolEntry.OPEN) {
+                open.add(e);
+            }
         }
         // Idle ones first, on a snapshot of the lease counts (they change under our feet).
         long[][] byLoad = new long[open.size()][2];
@@ -1303,7 +1123,7 @@ public final class Pool<C> implements AutoCloseable {
      */
     public int closeIdleConnections() {
         int n = 0;
-        for (PoolEntry<C> e : entries) {
+        for (PoolEntry<C> e : table.snapshot()) {
             if (closeIfIdle(e, CloseReason.EVICTED, false)) {
                 n++;
             }
@@ -1365,7 +1185,7 @@ public final class Pool<C> implements AutoCloseable {
             housekeeping.cancel(false);
         }
         failAllWaiters(new PoolClosedException(name));
-        for (PoolEntry<C> e : entries) {
+        for (PoolEntry<C> e : table.snapshot()) {
             if (e.retire(CloseReason.POOL_CLOSED) && e.leases() == 0 && e.drainedToClosed()) {
                 remove(e);
             }
@@ -1386,7 +1206,7 @@ public final class Pool<C> implements AutoCloseable {
 
     /** The grace period is over: connections still leased are closed under their leases. */
     private void endGracePeriod() {
-        for (PoolEntry<C> e : entries) {
+        for (PoolEntry<C> e : table.snapshot()) {
             if (e.state() == PoolEntry.DRAINING) {
                 closePhysically(e); // the entry leaves the pool when its last lease ends
             }
@@ -1437,51 +1257,16 @@ public final class Pool<C> implements AutoCloseable {
      * (no histogram copy).
      */
     public PoolLoad load() {
-        int leases = 0;
-        int capacity = 0;
-        for (PoolEntry<C> e : entries) {
-            long w = e.word();
-            int s = PoolEntry.state(w);
-            if (s == PoolEntry.OPEN) {
-                leases += PoolEntry.leases(w);
-                capacity += Math.max(0, capacityOf(e.connection));
-            } else if (s == PoolEntry.DRAINING) {
-                leases += PoolEntry.leases(w);
-            }
-        }
-        return new PoolLoad(leases, capacity, pending.get(), counters.acquisitions(), waits.totalWaitNanos(),
+        EntryTable.Census n = table.census();
+        return new PoolLoad(n.leases(), n.capacity(), pending.get(), counters.acquisitions(), waits.totalWaitNanos(),
                 maxConnections);
     }
 
     /** A snapshot of the accounting and counters; exact when taken at a quiescent point. */
     public PoolStats stats() {
-        int open = 0;
-        int idle = 0;
-        int inUse = 0;
-        int draining = 0;
-        int leases = 0;
-        int capacity = 0;
-        for (PoolEntry<C> e : entries) {
-            long w = e.word();
-            int s = PoolEntry.state(w);
-            int l = PoolEntry.leases(w);
-            if (s == PoolEntry.OPEN) {
-                open++;
-                leases += l;
-                capacity += Math.max(0, capacityOf(e.connection));
-                if (l == 0) {
-                    idle++;
-                } else {
-                    inUse++;
-                }
-            } else if (s == PoolEntry.DRAINING) {
-                open++;
-                draining++;
-                leases += l;
-            }
-        }
-        return counters.snapshot(name, new PoolCounters.Gauges(maxConnections, open, connecting.get(), idle, inUse,
-                draining, leases, capacity, pending.get()), backoff.stepsTotal());
+        EntryTable.Census n = table.census();
+        return counters.snapshot(name, new PoolCounters.Gauges(maxConnections, n.connections(), connecting.get(),
+                n.idle(), n.inUse(), n.draining(), n.leases(), n.capacity(), pending.get()), backoff.stepsTotal());
     }
 
     /** How long every acquire so far waited, in nanoseconds (immediate acquires count as 0); a snapshot. */
@@ -1499,7 +1284,7 @@ public final class Pool<C> implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "Pool[" + name + ", max=" + maxConnections + ", entries=" + entries.length + ", waiting="
+        return "Pool[" + name + ", max=" + maxConnections + ", entries=" + table.size() + ", waiting="
                 + pending.get() + (closed ? ", closed" : "") + "]";
     }
 
