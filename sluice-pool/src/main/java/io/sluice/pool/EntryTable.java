@@ -32,7 +32,8 @@ final class EntryTable<C> {
     record Probe<C>(PoolEntry<C> entry) {
     }
 
-    private final ReentrantLock lock = new ReentrantLock();
+    /** Guards replacing {@link #entries}; package-private for the white-box lost-wake-up tests only. */
+    final ReentrantLock lock = new ReentrantLock();
     /** Every entry not yet CLOSED-and-removed, CONNECTING ones included; replaced (never mutated) under {@link #lock}. */
     @SuppressWarnings("unchecked")
     private volatile PoolEntry<C>[] entries = new PoolEntry[0];

@@ -706,7 +706,7 @@ class PoolStressTest {
      * {@code findSlot} and frees its place in maxConnections without running the drain
      * loop. A waiter that queued while the entry was still counted (its own drain could not
      * reserve a connect) is then never served until some unrelated event.
-     * The interleaving is forced by holding the pool's list lock (white-box), so the
+     * The interleaving is forced by holding the entry table's lock (white-box), so the
      * retiring thread stops inside {@code remove} after CLOSED but before
      * {@code allocated.decrementAndGet()}.
      */
@@ -730,9 +730,7 @@ class PoolStressTest {
         ScheduledExecutorService sched = StressTrackedExecutor.scheduler("d3");
         StressTrackedExecutor exec = new StressTrackedExecutor("d3");
         Pool<Conn> pool = smallPool(m, 1, Duration.ofSeconds(20), Ticker.system(), Duration.ZERO, sched, exec);
-        java.lang.reflect.Field f = Pool.class.getDeclaredField("listLock");
-        f.setAccessible(true);
-        java.util.concurrent.locks.ReentrantLock listLock = (java.util.concurrent.locks.ReentrantLock) f.get(pool);
+        java.util.concurrent.locks.ReentrantLock listLock = pool.table.lock; // the entry table's copy-on-write lock
         Thread other = null;
         try {
             Lease<Conn> l = pool.acquire().get(5, TimeUnit.SECONDS);
