@@ -185,7 +185,7 @@ final class Connector<C> {
             return;
         }
         pool.counters.connectAttempts.increment();
-        CompletionStage<C> stage = pool.calls.connect();
+        CompletionStage<C> stage = pool.calls.connect(pool.events);
         stage.whenComplete((c, err) -> {
             if (!settled.compareAndSet(0, 1)) {
                 if (c != null) {

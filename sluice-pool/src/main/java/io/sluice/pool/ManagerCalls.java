@@ -56,9 +56,9 @@ final class ManagerCalls<C> {
         }
     }
 
-    CompletionStage<C> connect() {
+    CompletionStage<C> connect(ConnectionEvents<C> events) {
         try {
-            CompletionStage<C> stage = manager.connect();
+            CompletionStage<C> stage = manager.connect(events);
             return stage != null ? stage : CompletableFuture.failedFuture(new IllegalStateException(
                     "ConnectionManager.connect() answered null instead of a stage"));
         } catch (Throwable ex) { // checked ones too: a manager in another JVM language may throw them undeclared

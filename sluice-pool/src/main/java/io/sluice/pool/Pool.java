@@ -79,6 +79,8 @@ public final class Pool<C> implements AutoCloseable {
     final WaitQueue<C> queue;
     final Connector<C> connector;
     final Housekeeper<C> housekeeper;
+    /** The channel every connect hands the manager: a connection's changes come back through it. */
+    final ConnectionEvents<C> events = this::connectionChanged;
 
     /** The limit on connections open, connecting or draining; written by {@link #setMaxConnections}. */
     volatile int maxConnections;
@@ -260,11 +262,11 @@ public final class Pool<C> implements AutoCloseable {
     }
 
     /**
-     * Tells the pool that a connection's capacity or health changed (an HTTP/2 SETTINGS
-     * frame, a GOAWAY, the peer closing it). The pool retires it if it is broken, and
-     * serves waiters if it has room now.
+     * A connection's capacity or health changed (an HTTP/2 SETTINGS frame, a GOAWAY, the peer
+     * closing it): what {@link #events} does. Retires it if it is broken, and serves waiters if
+     * it has room now.
      */
-    public void connectionChanged(C connection) {
+    private void connectionChanged(C connection) {
         PoolEntry<C> e = table.entryOf(connection);
         if (e != null && e.state() == PoolEntry.OPEN && calls.broken(connection)) {
             retire(e, CloseReason.BROKEN);

@@ -481,13 +481,13 @@ class PoolStressTest {
                 if (!open.isEmpty()) {
                     Conn c = open.get(rnd.nextInt(open.size()));
                     c.setCapacity(1 + rnd.nextInt(4));
-                    pool.connectionChanged(c);
+                    run.manager.changed(c);
                 }
             } else if (r < 875) {
                 if (!held.isEmpty()) {
                     Conn c = held.get(rnd.nextInt(held.size())).connection();
                     c.broken = true;
-                    pool.connectionChanged(c);
+                    run.manager.changed(c);
                 }
             } else if (r < 885) {
                 if (run.settings.concurrentResize()) {
@@ -644,7 +644,7 @@ class PoolStressTest {
                 releaser.start();
                 await(start);
                 while (!waiter.isDone()) {
-                    pool.connectionChanged(nobody); // runs the drain loop, as any concurrent event would
+                    m.changed(nobody); // runs the drain loop, as any concurrent event would
                 }
                 releaser.join();
                 held = waiter.get(5, TimeUnit.SECONDS);
@@ -831,7 +831,7 @@ class PoolStressTest {
             assertThat(waiter).isNotDone();
             m.hasBrokenThrows.set(1);
             try {
-                pool.connectionChanged(new Conn(-1, 1)); // runs drain(); findSlot's hasBroken throws in it
+                m.changed(new Conn(-1, 1)); // runs drain(); findSlot's hasBroken throws in it
             } catch (RuntimeException expected) {
                 // propagating the manager's bug to this caller is acceptable; wedging the pool is not
             }
