@@ -138,7 +138,7 @@ public class PoolAcquireBenchmark {
         final AtomicLong validations = new AtomicLong();
 
         @Override
-        public CompletionStage<FakeConnection> connect() {
+        public CompletionStage<FakeConnection> connect(io.sluice.pool.ConnectionEvents<FakeConnection> events) {
             connects.incrementAndGet();
             return CompletableFuture.completedFuture(new FakeConnection());
         }

@@ -203,7 +203,6 @@ public final class ConnectionPoolManager implements AutoCloseable {
         manager.onBroken((connection, reason) -> guard.connectionBroken(reason));
         Pool<HttpConnection> pool = Pool.builder(manager).name(route.toString()).config(poolConfig)
                 .scheduler(scheduler).build();
-        manager.attach(pool);
         return pool;
     }
 

@@ -19,7 +19,7 @@ class SluicePoolMetricsTest {
 
     /** Plain objects as connections, capacity 1. */
     static final class Plain implements ConnectionManager<Object> {
-        @Override public CompletionStage<Object> connect() { return CompletableFuture.completedFuture(new Object()); }
+        @Override public CompletionStage<Object> connect(io.sluice.pool.ConnectionEvents<Object> events) { return CompletableFuture.completedFuture(new Object()); }
         @Override public CompletionStage<Void> validate(Object c) { return CompletableFuture.completedFuture(null); }
         @Override public boolean hasBroken(Object c) { return false; }
         @Override public int capacity(Object c) { return 1; }

@@ -12,7 +12,7 @@ import java.util.concurrent.CompletionStage;
  * connections. {@link #hasBroken} and {@link #capacity} are called on the acquire and
  * release paths and must not block or perform I/O.
  *
- * <p><b>Ownership:</b> a connection returned by {@link #connect()} belongs to the pool
+ * <p><b>Ownership:</b> a connection returned by {@link #connect} belongs to the pool
  * until the pool calls {@link #close}; the pool calls {@code close} exactly once per
  * connection it received. A connection that completes after the pool gave up on it
  * (connect timeout, pool closed) is closed by the pool as well.
@@ -21,8 +21,13 @@ import java.util.concurrent.CompletionStage;
  */
 public interface ConnectionManager<C> {
 
-    /** Opens one connection. The stage fails with the cause when the connection cannot be made. */
-    CompletionStage<C> connect();
+    /**
+     * Opens one connection. The stage fails with the cause when the connection cannot be made.
+     * {@code events} is the pool's channel for this connection's later changes: keep it with
+     * the connection and call {@link ConnectionEvents#changed} when its capacity or health
+     * changes, so the pool retires a broken connection and serves waiters at once.
+     */
+    CompletionStage<C> connect(ConnectionEvents<C> events);
 
     /**
      * A cheap liveness round trip on the connection itself (an HTTP/2 PING, a WebSocket
@@ -41,8 +46,8 @@ public interface ConnectionManager<C> {
     /**
      * How many leases the connection takes at once right now: 1 for HTTP/1.1 and
      * WebSocket, the negotiated stream limit for HTTP/2. It may change while the
-     * connection lives; call {@link Pool#connectionChanged(Object)} when it does so that
-     * waiters are served at once.
+     * connection lives; call {@link ConnectionEvents#changed} (given with
+     * {@link #connect}) when it does so that waiters are served at once.
      */
     int capacity(C connection);
 

@@ -1,27 +1,14 @@
 package io.sluice.pool;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.LongAdder;
-import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,12 +44,19 @@ import org.slf4j.LoggerFactory;
  *   {@link #closeNow()} does not wait.</li>
  * </ul>
  *
- * <p><b>Thread-safety:</b> every public method is thread-safe. The entry array is
- * copy-on-write under {@link #listLock} (changed only when connections open or close);
- * each entry's state is one atomic word; counters are atomics or {@link LongAdder}s
- * ({@link PoolCounters}); the backoff's state is documented in {@link ConnectBackoff}.
- * No user code (futures' continuations, manager calls) runs while {@link #listLock} is
- * held.
+ * <h2>Structure</h2>
+ * This class is the public face and the entry lifecycle's end (acquire, release, retire,
+ * remove, resize, close, statistics); the parts live in package-private classes:
+ * {@link EntryTable} (the copy-on-write entries, slot search, census), {@link WaitQueue}
+ * (waiters, the drain loop, checkout validation), {@link Connector} (reservation, attempts,
+ * retries, backoff, give-up), {@link Housekeeper} (lifetime, idle eviction, top-up to
+ * minIdle, shrink) and {@link ManagerCalls} (the guarded SPI calls). It stays above 500 lines
+ * because it carries the public API's documentation and the public {@link Builder}.
+ *
+ * <p><b>Thread-safety:</b> every public method is thread-safe. Each entry's state is one
+ * atomic word; counters are atomics or {@code LongAdder}s ({@link PoolCounters}); each part
+ * documents its own fields. The fields below are final, or volatile with the writer named.
+ * No user code (futures' continuations, manager calls) runs under a lock.
  *
  * <p><b>Ownership:</b> the pool owns every connection its manager opened for it and
  * closes each exactly once; it owns the scheduler only if it created it.
@@ -72,96 +66,51 @@ import org.slf4j.LoggerFactory;
 public final class Pool<C> implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Pool.class);
-    private static final VarHandle WIP;
-    private static final ThreadLocal<int[]> COMPLETING = ThreadLocal.withInitial(() -> new int[1]);
 
-    static {
-        try {
-            WIP = MethodHandles.lookup().findVarHandle(Pool.class, "wip", int.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
-
-    private final String name;
-    private final ConnectionManager<C> manager;
-    private final PoolConfig config;
-    private final Ticker ticker;
-    private final ScheduledExecutorService scheduler;
+    final String name;
+    final PoolConfig config;
+    final Ticker ticker;
+    final ScheduledExecutorService scheduler;
     private final boolean ownsScheduler;
-    private final Executor completionExecutor;
     private final LeakTracker leakTracker;
-    /** Pool-wide pause after failed connects; its own fields say who writes them. */
-    private final ConnectBackoff backoff;
-    private final long bypassNanos;
-    private final long connectionTimeoutNanos;
+    final PoolCounters counters = new PoolCounters();
+    final ManagerCalls<C> calls;
+    final EntryTable<C> table;
+    final WaitQueue<C> queue;
+    final Connector<C> connector;
+    final Housekeeper<C> housekeeper;
+    /** The channel every connect hands the manager: a connection's changes come back through it. */
+    final ConnectionEvents<C> events = this::connectionChanged;
 
-    private final ReentrantLock listLock = new ReentrantLock();
-    @SuppressWarnings("unchecked")
-    private volatile PoolEntry<C>[] entries = new PoolEntry[0];
-    /** Where the next scan starts; a plain int because a stale hint only costs a longer scan (benign race). */
-    private int scanHint;
-    private final AtomicLong entryIds = new AtomicLong();
-
-    /** Entries that are not CLOSED: connecting, open and draining; the maxConnections bound applies to it. */
-    private final AtomicInteger allocated = new AtomicInteger();
-    private final AtomicInteger connecting = new AtomicInteger();
-    private volatile int maxConnections;
-    /** Connections kept open and warm; starts at the config's, changed by {@link #setMinIdle}. */
-    private volatile int minIdle;
-    /**
-     * Set when {@link #replenish()} stopped at maxConnecting, so that a connect that opens resumes the
-     * pre-warm at once. A hint written by any thread: a lost update only delays the top-up to the next
-     * housekeeping run.
-     */
-    private volatile boolean replenishDeferred;
-    /** Replenish passes asked for and not yet run; the thread that moved it from 0 runs them all. */
-    private final AtomicInteger replenishWip = new AtomicInteger();
-    /**
-     * What a connect in progress is expected to supply: the manager's guess until the first
-     * connection opens, then the capacity of the most recently opened one.
-     */
-    private volatile int expectedCapacity;
-
-    private final ConcurrentLinkedQueue<Waiter<C>> waiters = new ConcurrentLinkedQueue<>();
-    /** Waiters in state PENDING; decremented by whoever moves one out of PENDING. */
-    private final AtomicInteger pending = new AtomicInteger();
-    private volatile int wip;
+    /** The limit on connections open, connecting or draining; written by {@link #setMaxConnections}. */
+    volatile int maxConnections;
     /** Set once by the first {@link #close}/{@link #closeNow} (the CAS on {@link #closeStarted} picks that caller). */
-    private volatile boolean closed;
+    volatile boolean closed;
     private final AtomicBoolean closeStarted = new AtomicBoolean();
     /** Set once when a closed pool has no connection left (or its grace period ended): the owned scheduler stops then. */
     private final AtomicBoolean closeFinished = new AtomicBoolean();
     /** The timer that ends close()'s grace period; written once by the closing thread, read by whoever finishes the close. */
     private volatile ScheduledFuture<?> graceTimer;
-    /** While true, the minIdle top-up does not run (the health monitor pauses it for an unhealthy route). */
-    private volatile boolean replenishPaused;
-    private final ScheduledFuture<?> housekeeping;
-
-    private final PoolCounters counters = new PoolCounters();
-    private final AcquireWaitRecorder waits = counters.waits;
 
     private Pool(Builder<C> b) {
         this.name = b.name;
-        this.manager = b.manager;
         this.config = b.config;
         this.ticker = b.ticker;
         this.ownsScheduler = b.scheduler == null;
         this.scheduler = ownsScheduler ? PoolScheduler.newScheduler(name) : b.scheduler;
-        this.completionExecutor = b.completionExecutor;
         this.maxConnections = config.maxConnections();
-        this.minIdle = config.minIdle();
-        this.expectedCapacity = Math.max(1, manager.expectedCapacity());
-        this.bypassNanos = config.validationBypassWindow().toNanos();
-        this.connectionTimeoutNanos = config.connectionTimeout().toNanos();
-        this.backoff = new ConnectBackoff(config.failureBackoff().toNanos(), config.maxFailureBackoff().toNanos());
+        this.calls = new ManagerCalls<>(name, b.manager);
+        this.table = new EntryTable<>(calls, ticker, config.validationBypassWindow().toNanos(),
+                e -> retire(e, CloseReason.BROKEN));
         this.leakTracker = config.leakDetectionThreshold().isZero() ? null
                 : new LeakTracker(name, config.leakDetectionThreshold(), scheduler);
-        long every = config.housekeepingInterval().toNanos();
-        this.housekeeping = b.housekeeping
-                ? scheduler.scheduleWithFixedDelay(this::housekeepingSafely, every, every, TimeUnit.NANOSECONDS)
-                : null;
-        replenish();
+        this.queue = new WaitQueue<>(this, b.completionExecutor);
+        this.connector = new Connector<>(this, config);
+        this.housekeeper = new Housekeeper<>(this, config.minIdle());
+        if (b.housekeeping) {
+            housekeeper.start(config.housekeepingInterval().toNanos());
+        }
+        housekeeper.replenish();
     }
 
     /** Starts building a pool over {@code manager}. */
@@ -204,23 +153,23 @@ public final class Pool<C> implements AutoCloseable {
         if (closed) {
             return CompletableFuture.failedFuture(new PoolClosedException(name));
         }
-        if (pending.get() == 0) {
-            Object slot = findSlot(true);
+        if (queue.pending() == 0) {
+            Object slot = table.findSlot(true);
             if (slot instanceof PoolEntry<?>) {
                 @SuppressWarnings("unchecked")
                 PoolEntry<C> e = (PoolEntry<C>) slot;
-                waits.recordImmediate();
+                counters.waits.recordImmediate();
                 return CompletableFuture.completedFuture(newLease(e));
             }
             if (slot != null) {
                 @SuppressWarnings("unchecked")
-                Probe<C> probe = (Probe<C>) slot;
-                Waiter<C> w = new Waiter<>(this, System.nanoTime(), Waiter.FULFILLED);
-                validateThenDeliver(w, probe.entry(), startProbe(probe.entry()));
+                EntryTable.Probe<C> probe = (EntryTable.Probe<C>) slot;
+                Waiter<C> w = new Waiter<>(queue, System.nanoTime(), Waiter.FULFILLED);
+                queue.validateThenDeliver(w, probe.entry(), queue.startProbe(probe.entry()));
                 return w;
             }
         }
-        return enqueue(new Waiter<>(this, System.nanoTime(), Waiter.PENDING));
+        return queue.enqueue(new Waiter<>(queue, System.nanoTime(), Waiter.PENDING));
     }
 
     /**
@@ -232,15 +181,15 @@ public final class Pool<C> implements AutoCloseable {
         if (closed) {
             throw new PoolClosedException(name);
         }
-        if (pending.get() != 0) {
+        if (queue.pending() != 0) {
             return null;
         }
         @SuppressWarnings("unchecked")
-        PoolEntry<C> e = (PoolEntry<C>) findSlot(false); // never a Probe without mayValidate
+        PoolEntry<C> e = (PoolEntry<C>) table.findSlot(false); // never a Probe without mayValidate
         if (e == null) {
             return null;
         }
-        waits.recordImmediate();
+        counters.waits.recordImmediate();
         return newLease(e);
     }
 
@@ -249,6 +198,11 @@ public final class Pool<C> implements AutoCloseable {
         if (fresh) {
             counters.misses.increment();
         }
+        return newLease(e, fresh);
+    }
+
+    /** A lease on a slot already taken, tracked for leaks when that is on. */
+    PooledLease<C> newLease(PoolEntry<C> e, boolean fresh) {
         if (leakTracker == null) {
             return new PooledLease<>(this, e, fresh, null);
         }
@@ -257,104 +211,13 @@ public final class Pool<C> implements AutoCloseable {
         return lease;
     }
 
-    /** What {@link #findSlot} answers for the first slot of an idle connection that must pass a probe before use. */
-    private record Probe<C>(PoolEntry<C> entry) {
-    }
-
-    /**
-     * Scans the entries from the hint for a free slot and takes it: answers the entry (a
-     * plain slot), a {@link Probe} (the slot must be validated before use), or null. An idle
-     * entry past the bypass window is taken together with its VALIDATING mark when
-     * {@code mayValidate}, and skipped otherwise; a multiplexed entry gives out its other
-     * slots again once its probe has started ({@link #startProbe}). Entries the manager
-     * reports broken are retired on the way.
-     */
-    private Object findSlot(boolean mayValidate) {
-        PoolEntry<C>[] es = entries;
-        int n = es.length;
-        if (n == 0) {
-            return null;
-        }
-        int start = scanHint;
-        if (start >= n) {
-            start = 0;
-        }
-        long now = 0;
-        boolean haveNow = false;
-        for (int i = 0; i < n; i++) {
-            int idx = start + i;
-            if (idx >= n) {
-                idx -= n;
-            }
-            PoolEntry<C> e = es[idx];
-            long w = e.word();
-            if (PoolEntry.state(w) != PoolEntry.OPEN || PoolEntry.validating(w)) {
-                continue;
-            }
-            C c = e.connection;
-            if (brokenSafely(c)) {
-                retire(e, CloseReason.BROKEN);
-                continue;
-            }
-            if (PoolEntry.leases(w) == 0 && bypassNanos > 0) {
-                if (!haveNow) {
-                    now = ticker.nanoTime();
-                    haveNow = true;
-                }
-                if (now - e.lastUsedNanos > bypassNanos) {
-                    if (mayValidate && e.tryAcquireForValidation()) {
-                        updateHint(idx);
-                        return new Probe<>(e);
-                    }
-                    continue;
-                }
-            }
-            if (e.tryAcquire(capacityOf(c))) {
-                updateHint(idx);
-                return e;
-            }
-        }
-        return null;
-    }
-
-    /**
-     * Scanning from the last entry that had room packs leases onto as few multiplexed
-     * connections as possible; writing the hint only when it changes keeps the field's cache
-     * line shared between cores in the steady state.
-     */
-    private void updateHint(int idx) {
-        if (scanHint != idx) {
-            scanHint = idx;
-        }
-    }
-
-    private int capacityOf(C c) {
-        try {
-            return manager.capacity(c);
-        } catch (RuntimeException ex) {
-            LOG.warn("pool '{}': capacity() threw; treating the connection as full", name, ex);
-            return 0;
-        }
-    }
-
-    private CompletableFuture<Lease<C>> enqueue(Waiter<C> w) {
-        if (pending.incrementAndGet() > config.maxPending()) {
-            pending.decrementAndGet();
-            counters.exhausted.increment();
-            return CompletableFuture.failedFuture(
-                    new PoolExhaustedException(name, config.maxPending(), maxConnections));
-        }
-        waiters.offer(w);
-        if ((!armTimer(w) || closed) && w.tryCancel()) {
-            waiterGaveUp(w, true);
-            w.fail(new PoolClosedException(name));
-        }
-        drain();
-        return w;
+    /** Runs the drain loop (see {@link WaitQueue#drain()}). */
+    void drain() {
+        queue.drain();
     }
 
     /** Schedules on the pool's scheduler; null when it refuses (it was shut down by close()). */
-    private ScheduledFuture<?> schedule(Runnable task, long delayNanos) {
+    ScheduledFuture<?> schedule(Runnable task, long delayNanos) {
         try {
             return scheduler.schedule(task, Math.max(0, delayNanos), TimeUnit.NANOSECONDS);
         } catch (java.util.concurrent.RejectedExecutionException e) {
@@ -362,589 +225,31 @@ public final class Pool<C> implements AutoCloseable {
         }
     }
 
-    /** Arms the waiter's connectionTimeout timer; false when the pool is shutting down. */
-    private boolean armTimer(Waiter<C> w) {
-        long remaining = connectionTimeoutNanos - (System.nanoTime() - w.startNanos);
-        ScheduledFuture<?> t = schedule(() -> timeOut(w), remaining);
-        if (t == null) {
-            return false;
-        }
-        w.timer = t;
-        if (!w.isPending()) {
-            w.cancelTimer(); // served before the timer was set
-        }
-        return true;
-    }
-
-    private void timeOut(Waiter<C> w) {
-        if (!w.tryCancel()) {
-            return;
-        }
-        pending.decrementAndGet();
-        counters.timeouts.increment();
-        long waited = System.nanoTime() - w.startNanos;
-        w.fail(new PoolTimeoutException(name, Duration.ofNanos(waited), describeForTimeout(), backoff.lastFailure()));
-        waiters.remove(w);
-        drain();
-    }
-
-    private String describeForTimeout() {
-        PoolEntry<C>[] es = entries;
-        int open = 0;
-        int leases = 0;
-        for (PoolEntry<C> e : es) {
-            long w = e.word();
-            int s = PoolEntry.state(w);
-            if (s == PoolEntry.OPEN || s == PoolEntry.DRAINING) {
-                open++;
-                leases += PoolEntry.leases(w);
-            }
-        }
-        return "waiting for a free slot; maxConnections=" + maxConnections + ", open=" + open
-                + ", connecting=" + connecting.get() + ", leasesOut=" + leases + ", waiting=" + pending.get();
-    }
-
-    /** Called by a waiter that left PENDING on its caller's behalf (cancel, external completion) or at close. */
-    void waiterGaveUp(Waiter<C> w, boolean byClose) {
-        pending.decrementAndGet();
-        if (!byClose) {
-            counters.cancelled.increment();
-        }
-        w.cancelTimer();
-        waiters.remove(w);
-        drain();
-    }
-
-    // ------------------------------------------------------------------ drain loop
-
-    /** A slot chosen for a waiter inside the drain loop and handed over after it (after {@code probe}, unless null). */
-    private record Handoff<C>(Waiter<C> waiter, PoolEntry<C> entry, CompletionStage<Void> probe) {
-    }
-
-    /**
-     * Matches waiters with free slots in FIFO order and starts connects for unmet demand.
-     * Only one thread runs the loop at a time; others just bump {@link #wip} so the
-     * running thread goes round once more.
-     */
-    void drain() {
-        if ((int) WIP.getAndAdd(this, 1) != 0) {
-            return;
-        }
-        List<Handoff<C>> handoffs = null;
-        List<Waiter<C>> doomed = null;
-        int missed = 1;
-        for (;;) {
-            // Neither half throws: each keeps what it decided so far if a manager callback fails under it,
-            // so no waiter it fulfilled (and no slot it took for one) is lost, and wip always goes back down.
-            handoffs = matchWaiters(handoffs);
-            if (!closed) {
-                doomed = connectForDemand(doomed);
-            }
-            missed = (int) WIP.getAndAdd(this, -missed) - missed;
-            if (missed == 0) {
-                break;
-            }
-        }
-        if (handoffs != null) {
-            complete(handoffs);
-        }
-        if (doomed != null) {
-            failDoomed(doomed);
-        }
-    }
-
-    /** The matching half of the drain loop: oldest waiter first, while free slots last. */
-    private List<Handoff<C>> matchWaiters(List<Handoff<C>> handoffs) {
-        try {
-            for (;;) {
-                Waiter<C> w = waiters.peek();
-                if (w == null) {
-                    break;
-                }
-                if (!w.isPending()) {
-                    waiters.remove(w);
-                    continue;
-                }
-                Object slot = closed ? null : findSlot(true);
-                if (slot == null) {
-                    break;
-                }
-                boolean validate = slot instanceof Probe<?>;
-                @SuppressWarnings("unchecked")
-                PoolEntry<C> e = validate ? ((Probe<C>) slot).entry() : (PoolEntry<C>) slot;
-                if (!w.tryFulfill()) {
-                    // Cancelled or timed out between peek and here: give the slot back and go on.
-                    if (validate) {
-                        e.clearValidating();
-                    }
-                    returnSlot(e);
-                    continue;
-                }
-                if (handoffs == null) {
-                    handoffs = new ArrayList<>(4);
-                }
-                // The probe starts now, so a multiplexed entry's other slots serve the next waiters of this loop;
-                // its outcome is awaited after the loop, where the caller's future may complete.
-                handoffs.add(new Handoff<>(w, e, validate ? startProbe(e) : null));
-                waiters.remove(w);
-                pending.decrementAndGet();
-                w.cancelTimer();
-            }
-        } catch (Throwable ex) {
-            LOG.error("pool '{}': matching waiters failed; the ones already matched are served", name, ex);
-        }
-        return handoffs;
-    }
-
-    /**
-     * Completes chosen waiters. A thread already completing a waiter (i.e. running some
-     * caller's continuation that released a lease) hands the work to the completion
-     * executor, which bounds how much foreign work one release can run.
-     */
-    private void complete(List<Handoff<C>> handoffs) {
-        int[] depth = COMPLETING.get();
-        if (depth[0] > 0) {
-            completionExecutor.execute(() -> complete(handoffs));
-            return;
-        }
-        depth[0]++;
-        try {
-            for (Handoff<C> h : handoffs) {
-                if (h.probe() != null) {
-                    validateThenDeliver(h.waiter(), h.entry(), h.probe());
-                } else {
-                    deliver(h.waiter(), h.entry());
-                }
-            }
-        } finally {
-            depth[0]--;
-        }
-    }
-
-    private void deliver(Waiter<C> w, PoolEntry<C> e) {
-        long waited = System.nanoTime() - w.startNanos;
-        boolean fresh = e.takeFresh();
-        PooledLease<C> lease = new PooledLease<>(this, e, fresh, leakTracker == null ? null : leakTracker.newRecord());
-        if (leakTracker != null) {
-            leakTracker.track(lease, this); // before the hand-over: the caller may end the lease at once
-        }
-        // Counted before the hand-over so a caller that reads stats right after getting its
-        // lease sees itself; taken back below if the caller gave up in the meantime (then
-        // only the wait histogram keeps one extra sample).
-        counters.slowAcquisitions.increment();
-        if (fresh) {
-            counters.misses.increment();
-        }
-        waits.recordWait(waited);
-        if (!w.deliver(lease)) {
-            counters.slowAcquisitions.decrement();
-            if (fresh) {
-                counters.misses.decrement();
-                e.markFresh();
-            }
-            lease.close();
-        }
-    }
-
-    /** Gives back a slot taken inside the drain loop, without re-entering it. */
-    private void returnSlot(PoolEntry<C> e) {
-        long n = e.release();
-        if (PoolEntry.state(n) == PoolEntry.DRAINING && PoolEntry.leases(n) == 0 && e.drainedToClosed()) {
-            remove(e);
-        }
-    }
-
-    // ------------------------------------------------------------------ validation
-
-    /**
-     * Starts the checkout probe of an entry taken with its VALIDATING mark. No other lease can be
-     * taken until the probe has started, so nobody can have closed the connection under it. Once
-     * it has started, a multiplexed entry drops the mark and serves its other slots during the
-     * round trip; an exclusive one keeps it (its only slot is the prober's anyway).
-     */
-    private CompletionStage<Void> startProbe(PoolEntry<C> e) {
-        C c = e.connection;
-        CompletionStage<Void> probe;
-        try {
-            probe = closed ? CompletableFuture.failedFuture(new PoolClosedException(name)) : manager.validate(c);
-            if (probe == null) {
-                probe = CompletableFuture.failedFuture(new IllegalStateException("validate() answered null"));
-            }
-        } catch (Throwable ex) {
-            probe = CompletableFuture.failedFuture(ex);
-        }
-        if (capacityOf(c) > 1) {
-            e.clearValidating();
-        }
-        return probe;
-    }
-
-    /** Hands the slot to {@code w} when the probe succeeds; drops the connection and requeues {@code w} when it fails. */
-    private void validateThenDeliver(Waiter<C> w, PoolEntry<C> e, CompletionStage<Void> probe) {
-        within(probe, config.validationTimeout(), "validation").whenComplete((ok, err) -> {
-            if (err == null && closed) {
-                // The pool closed during the probe: no lease for this caller.
-                e.clearValidating();
-                returnSlot(e);
-                w.fail(new PoolClosedException(name));
-                return;
-            }
-            if (err == null) {
-                e.lastUsedNanos = ticker.nanoTime();
-                e.clearValidating();
-                deliver(w, e);
-                drain(); // an exclusive entry's waiters were held back by the probe
-                return;
-            }
-            LOG.debug("pool '{}': validation of {} failed; retiring it and moving on", name, e, err);
-            boolean mine = e.reason(CloseReason.VALIDATION_FAILED);
-            if (e.openToDraining()) {
-                // Drained, not closed at once: leases a multiplexed connection handed out during the probe may carry
-                // requests a live but slow peer is answering, and closing under them would fail requests that may
-                // have been processed. No new lease lands on it now; the last release (the probe's own slot, below,
-                // when nobody else holds one) closes it, and the transport's own liveness timeout closes it sooner
-                // if it is really dead.
-            } else if (mine) {
-                e.withdrawReason(CloseReason.VALIDATION_FAILED);
-            }
-            e.clearValidating();
-            returnSlot(e);
-            // Count the waiter before it becomes PENDING again, so no releaser sees an empty queue meanwhile.
-            pending.incrementAndGet();
-            if (!w.tryRequeue()) {
-                pending.decrementAndGet(); // its caller gave up during the validation
-            } else if (closed) {
-                if (w.tryCancel()) {
-                    pending.decrementAndGet();
-                    w.fail(new PoolClosedException(name));
-                }
-            } else {
-                waiters.offer(w);
-                if (!armTimer(w) && w.tryCancel()) {
-                    waiterGaveUp(w, true);
-                    w.fail(new PoolClosedException(name));
-                }
-            }
-            drain();
-        });
-    }
-
-    /** The stage, failed with a {@link TimeoutException} if it does not complete in time. */
-    private <T> CompletableFuture<T> within(CompletionStage<T> stage, Duration timeout, String what) {
-        CompletableFuture<T> out = new CompletableFuture<>();
-        ScheduledFuture<?> t = schedule(
-                () -> out.completeExceptionally(new TimeoutException(what + " exceeded " + timeout.toMillis() + " ms")),
-                timeout.toNanos());
-        if (t == null) {
-            out.completeExceptionally(new PoolClosedException(name));
-        }
-        stage.whenComplete((v, err) -> {
-            if (t != null) {
-                t.cancel(false);
-            }
-            if (err != null) {
-                out.completeExceptionally(err);
-            } else {
-                out.complete(v);
-            }
-        });
-        return out;
-    }
-
-    // ------------------------------------------------------------------ connect
-
-    /**
-     * Opens connections while waiting demand exceeds what connects in progress will supply.
-     * While the pool backs off after failed connects it opens none until the pause has passed,
-     * then one at a time (a probe) until one succeeds; waiters that would time out before the
-     * pause ends, with nothing open or connecting that could serve them, are added to
-     * {@code doomed} to fail with the last connect failure. Never throws: answers what it
-     * doomed so far.
-     */
-    private List<Waiter<C>> connectForDemand(List<Waiter<C>> doomed) {
-        try {
-            int demand = pending.get();
-            if (demand == 0) {
-                return doomed;
-            }
-            if (backoff.failing()) {
-                long now = ticker.nanoTime();
-                if (!backoff.mayConnect(now)) {
-                    if (connecting.get() == 0 && !hasOpenEntry()) {
-                        doomed = doomWaitersTheBackoffOutlasts(backoff.remainingNanos(now), doomed);
-                    }
-                    if (pending.get() > 0) {
-                        backoff.armWakeup(now, this::schedule, this::drain); // the probe for those still waiting
-                    }
-                } else if (connecting.get() == 0 && reserveConnect()) {
-                    startConnect(true); // the probe; its success ends the backoff and runs this loop again
-                }
-                return doomed;
-            }
-            int per = Math.max(1, expectedCapacity);
-            long supply = (long) connecting.get() * per;
-            while (demand > supply && !backoff.failing() && reserveConnect()) {
-                startConnect(true);
-                supply += per;
-            }
-            // Capped by maxConnecting: each connect in flight ends in drain(), which comes back here.
-        } catch (Throwable ex) {
-            LOG.error("pool '{}': starting connects for waiters failed", name, ex);
-        }
-        return doomed;
-    }
-
-    /**
-     * Takes out of the queue the waiters whose connectionTimeout ends before the backoff does
-     * (nothing else can serve them: the caller checked that nothing is open or connecting).
-     */
-    private List<Waiter<C>> doomWaitersTheBackoffOutlasts(long backoffLeftNanos, List<Waiter<C>> doomed) {
-        long now = System.nanoTime();
-        for (Waiter<C> w : waiters) {
-            long left = connectionTimeoutNanos - (now - w.startNanos);
-            if (left < backoffLeftNanos && w.tryCancel()) {
-                waiters.remove(w);
-                pending.decrementAndGet();
-                w.cancelTimer();
-                if (doomed == null) {
-                    doomed = new ArrayList<>(4);
-                }
-                doomed.add(w);
-            }
-        }
-        return doomed;
-    }
-
-    private void failDoomed(List<Waiter<C>> doomed) {
-        Throwable cause = backoff.lastFailure();
-        ConnectFailedException error = new ConnectFailedException(name, backoff.lastAttempts(),
-                cause != null ? cause : new IllegalStateException("connects are failing; backing off"));
-        for (Waiter<C> w : doomed) {
-            w.fail(error);
-        }
-    }
-
-    /**
-     * Reserves an entry within maxConnections and a connect within maxConnecting, or neither.
-     * The entry is reserved first: a reservation given back because the connect cap was reached
-     * can only make a concurrent {@link #reserve()} fail, and that caller's demand is met when a
-     * connect in flight ends (there is at least one, or the cap would not have been reached).
-     */
-    private boolean reserveConnect() {
-        if (!reserve()) {
-            return false;
-        }
-        int cap = config.maxConnecting();
-        for (;;) {
-            int c = connecting.get();
-            if (c >= cap) {
-                allocated.decrementAndGet();
-                return false;
-            }
-            if (connecting.compareAndSet(c, c + 1)) {
-                return true;
-            }
-        }
-    }
-
-    /** Counts one more allocated entry if that stays within maxConnections. */
-    private boolean reserve() {
-        for (;;) {
-            int a = allocated.get();
-            if (a >= maxConnections) {
-                return false;
-            }
-            if (allocated.compareAndSet(a, a + 1)) {
-                return true;
-            }
-        }
-    }
-
-    /** Starts a connect whose entry and connect slot {@link #reserveConnect()} took. */
-    private void startConnect(boolean onDemand) {
-        PoolEntry<C> e = new PoolEntry<>(entryIds.incrementAndGet());
-        add(e);
-        attemptConnect(e, 1, onDemand, backoff.epoch());
-    }
-
-    /** One attempt; {@code epoch} is the backoff round the connect started in (see {@link ConnectBackoff}). */
-    private void attemptConnect(PoolEntry<C> e, int attempt, boolean onDemand, long epoch) {
-        if (closed) {
-            giveUpConnect(e, null, attempt - 1, epoch);
-            return;
-        }
-        AtomicInteger settled = new AtomicInteger();
-        ScheduledFuture<?> timer = schedule(() -> {
-            if (settled.compareAndSet(0, 1)) {
-                onConnectFailed(e, attempt, onDemand, epoch,
-                        new TimeoutException("connect exceeded " + config.connectionTimeout().toMillis() + " ms"));
-            }
-        }, connectionTimeoutNanos);
-        if (timer == null) {
-            giveUpConnect(e, null, attempt - 1, epoch); // the scheduler is shut down: the pool is closing
-            return;
-        }
-        counters.connectAttempts.increment();
-        CompletionStage<C> stage;
-        try {
-            stage = manager.connect();
-            if (stage == null) {
-                stage = CompletableFuture.failedFuture(new IllegalStateException(
-                        "ConnectionManager.connect() answered null instead of a stage"));
-            }
-        } catch (Throwable ex) { // checked ones too: a manager in another JVM language may throw them undeclared
-            stage = CompletableFuture.failedFuture(ex);
-        }
-        stage.whenComplete((c, err) -> {
-            if (!settled.compareAndSet(0, 1)) {
-                if (c != null) {
-                    safeClose(c); // arrived after the attempt timed out
-                }
-                return;
-            }
-            timer.cancel(false);
-            if (err != null || c == null) {
-                onConnectFailed(e, attempt, onDemand, epoch,
-                        err != null ? err : new IllegalStateException("connect() completed with null"));
-            } else {
-                onConnected(e, c, onDemand);
-            }
-        });
-    }
-
-    private void onConnectFailed(PoolEntry<C> e, int attempt, boolean onDemand, long epoch, Throwable cause) {
-        counters.failedConnects.increment();
-        Throwable unwrapped = unwrap(cause);
-        if (attempt <= config.maxRetries() && !closed && !isPermanent(unwrapped)) {
-            long base = config.connectBackoff().toNanos() << Math.min(attempt - 1, 20);
-            long capped = Math.min(base, config.maxConnectBackoff().toNanos());
-            long delay = capped / 2 + ThreadLocalRandom.current().nextLong(capped / 2 + 1);
-            LOG.debug("pool '{}': connect attempt {} failed ({}); retrying in {} ms", name, attempt, unwrapped,
-                    TimeUnit.NANOSECONDS.toMillis(delay));
-            if (schedule(() -> attemptConnect(e, attempt + 1, onDemand, epoch), delay) != null) {
-                return;
-            }
-        }
-        LOG.warn("pool '{}': connect failed after {} attempts: {}", name, attempt, unwrapped.toString());
-        giveUpConnect(e, unwrapped, attempt, epoch);
-    }
-
-    private static boolean isPermanent(Throwable t) {
-        for (int depth = 0; t != null && depth < 10; depth++, t = t.getCause()) {
-            if (t instanceof RetryClassified classified) {
-                return !classified.retryable();
-            }
-        }
-        return false;
-    }
-
-    private void giveUpConnect(PoolEntry<C> e, Throwable cause, int attempts, long epoch) {
-        replenishDeferred = false;
-        if (cause != null && !closed) {
-            // A failing upstream is not pressed with replacements: no connect until the pause has passed.
-            long pause = backoff.onGiveUp(epoch, ticker.nanoTime(), cause, attempts);
-            if (pause >= 0) {
-                LOG.warn("pool '{}': connects are failing; no new connection for {} ms", name,
-                        TimeUnit.NANOSECONDS.toMillis(pause));
-            }
-        }
-        if (e.connectingToClosed()) {
-            connecting.decrementAndGet();
-            removeFromList(e);
-            allocated.decrementAndGet();
-        }
-        if (cause != null && connecting.get() == 0 && !hasOpenEntry()) {
-            // Nothing open and nothing else on the way: the waiters would only time out.
-            failAllWaiters(new ConnectFailedException(name, attempts, cause));
-        }
-        if (closed) {
-            finishCloseIfEmpty();
-        } else {
-            drain();
-        }
-    }
-
-    /** Connections that count against the limit and are not on their way out: OPEN ones plus connects in flight. */
-    private int liveCount() {
-        int live = connecting.get();
-        for (PoolEntry<C> e : entries) {
-            if (e.state() == PoolEntry.OPEN) {
-                live++;
-            }
-        }
-        return live;
-    }
-
-    private boolean hasOpenEntry() {
-        for (PoolEntry<C> e : entries) {
-            if (e.state() == PoolEntry.OPEN) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private void onConnected(PoolEntry<C> e, C c, boolean onDemand) {
-        long now = ticker.nanoTime();
-        long lifetime = config.maxLifetime().toNanos();
-        long jitter = (long) (lifetime * config.lifetimeJitter() * ThreadLocalRandom.current().nextDouble());
-        e.connection = c;
-        e.deadlineNanos = now + lifetime - jitter;
-        e.lastUsedNanos = now;
-        int cap = capacityOf(c);
-        if (cap > 0) {
-            expectedCapacity = cap;
-        }
-        if (onDemand) {
-            e.markFresh();
-        }
-        if (closed || !e.connectingToOpen()) {
-            connecting.decrementAndGet();
-            if (e.connectingToClosed()) {
-                removeFromList(e);
-                allocated.decrementAndGet();
-            }
-            safeClose(c);
-            finishCloseIfEmpty();
-            return;
-        }
-        connecting.decrementAndGet();
-        counters.created.increment();
-        boolean recovered = backoff.failing();
-        backoff.onSuccess();
-        if (closed) {
-            retire(e, CloseReason.POOL_CLOSED);
-        } else if (liveCount() > maxConnections) {
-            // The limit shrank while this connect was in flight: it is surplus now.
-            retire(e, CloseReason.SHRINK);
-        }
-        if (replenishDeferred || recovered) {
-            // the pre-warm the connect cap (or the backoff) held back goes on now
-            replenish();
-        }
-        drain();
-    }
-
-    // ------------------------------------------------------------------ release
+    // ------------------------------------------------------------------ release, retire, remove
 
     /** Returns a lease's slot; called once per lease by {@link PooledLease}. */
     void release(PoolEntry<C> e, boolean invalidate) {
-        C c = e.connection;
         if (invalidate) {
-            e.reason(CloseReason.INVALIDATED);
-            e.openToDraining();
+            e.retire(CloseReason.INVALIDATED);
             closePhysically(e);
-        } else if (brokenSafely(c)) {
-            e.reason(CloseReason.BROKEN);
-            e.openToDraining();
+        } else if (calls.broken(e.connection)) {
+            e.retire(CloseReason.BROKEN);
         }
         e.lastUsedNanos = ticker.nanoTime();
         long n = e.release();
         if (PoolEntry.state(n) == PoolEntry.DRAINING && PoolEntry.leases(n) == 0 && e.drainedToClosed()) {
-            remove(e);
+            remove(e, true);
             drain();
-        } else if (pending.get() > 0) {
+        } else if (queue.pending() > 0) {
             drain();
+        }
+    }
+
+    /** Gives back a slot taken inside the drain loop (or a probe), without re-entering the loop unless the entry closed. */
+    void returnSlot(PoolEntry<C> e) {
+        long n = e.release();
+        if (PoolEntry.state(n) == PoolEntry.DRAINING && PoolEntry.leases(n) == 0 && e.drainedToClosed()) {
+            remove(e, true);
         }
     }
 
@@ -956,117 +261,54 @@ public final class Pool<C> implements AutoCloseable {
         }
     }
 
-    private boolean brokenSafely(C c) {
-        try {
-            return manager.hasBroken(c);
-        } catch (RuntimeException ex) {
-            LOG.warn("pool '{}': hasBroken() threw; treating the connection as broken", name, ex);
-            return true;
-        }
-    }
-
     /**
-     * Tells the pool that a connection's capacity or health changed (an HTTP/2 SETTINGS
-     * frame, a GOAWAY, the peer closing it). The pool retires it if it is broken, and
-     * serves waiters if it has room now.
+     * A connection's capacity or health changed (an HTTP/2 SETTINGS frame, a GOAWAY, the peer
+     * closing it): what {@link #events} does. Retires it if it is broken, and serves waiters if
+     * it has room now.
      */
-    public void connectionChanged(C connection) {
-        for (PoolEntry<C> e : entries) {
-            if (e.connection == connection) {
-                if (e.state() == PoolEntry.OPEN && brokenSafely(connection)) {
-                    retire(e, CloseReason.BROKEN);
-                }
-                break;
-            }
+    private void connectionChanged(C connection) {
+        PoolEntry<C> e = table.entryOf(connection);
+        if (e != null && e.state() == PoolEntry.OPEN && calls.broken(connection)) {
+            retire(e, CloseReason.BROKEN);
         }
         drain();
     }
 
     /** OPEN→DRAINING with the reason; closes at once when no lease is out. */
-    private void retire(PoolEntry<C> e, CloseReason reason) {
-        boolean mine = e.reason(reason);
-        if (!e.openToDraining()) {
-            if (mine) {
-                e.withdrawReason(reason);
-            }
-            return;
-        }
-        if (e.leases() == 0 && e.drainedToClosed()) {
-            remove(e);
+    void retire(PoolEntry<C> e, CloseReason reason) {
+        if (e.retire(reason) && e.leases() == 0 && e.drainedToClosed()) {
+            remove(e, true);
         }
     }
 
     /** OPEN with no lease→CLOSED with the reason, and out of the pool; false when the entry was not idle. */
-    private boolean closeIfIdle(PoolEntry<C> e, CloseReason reason) {
-        return closeIfIdle(e, reason, true);
-    }
-
-    private boolean closeIfIdle(PoolEntry<C> e, CloseReason reason, boolean refill) {
+    boolean closeIfIdle(PoolEntry<C> e, CloseReason reason, boolean refill) {
         long w = e.word();
-        if (PoolEntry.state(w) != PoolEntry.OPEN || PoolEntry.leases(w) != 0 || PoolEntry.validating(w)) {
-            return false;
-        }
-        boolean mine = e.reason(reason);
-        if (!e.idleToClosed()) {
-            if (mine) {
-                e.withdrawReason(reason);
-            }
+        if (PoolEntry.state(w) != PoolEntry.OPEN || PoolEntry.leases(w) != 0 || PoolEntry.validating(w)
+                || !e.retireIdle(reason)) {
             return false;
         }
         remove(e, refill);
         return true;
     }
 
-    // ------------------------------------------------------------------ entry list
-
-    private void add(PoolEntry<C> e) {
-        listLock.lock();
-        try {
-            PoolEntry<C>[] es = entries;
-            PoolEntry<C>[] n = Arrays.copyOf(es, es.length + 1);
-            n[es.length] = e;
-            entries = n;
-        } finally {
-            listLock.unlock();
-        }
-    }
-
-    private void removeFromList(PoolEntry<C> e) {
-        listLock.lock();
-        try {
-            PoolEntry<C>[] es = entries;
-            for (int i = 0; i < es.length; i++) {
-                if (es[i] == e) {
-                    PoolEntry<C>[] n = Arrays.copyOf(es, es.length - 1);
-                    System.arraycopy(es, i + 1, n, i, es.length - i - 1);
-                    entries = n;
-                    return;
-                }
-            }
-        } finally {
-            listLock.unlock();
-        }
-    }
-
-    /** Takes a CLOSED entry out of the pool: list, count, connection, statistics. Called once per entry. */
-    private void remove(PoolEntry<C> e) {
-        remove(e, true);
-    }
-
-    /** As {@link #remove(PoolEntry)}; {@code refill} false when the caller closes connections on purpose (no top-up at once). */
-    private void remove(PoolEntry<C> e, boolean refill) {
-        removeFromList(e);
+    /**
+     * Takes a CLOSED entry out of the pool: list, count, connection, statistics. Called once per
+     * entry; {@code refill} false when the caller closes connections on purpose (no top-up at once).
+     */
+    void remove(PoolEntry<C> e, boolean refill) {
+        table.remove(e);
         // Close before freeing the place, so a connect for it never overlaps this connection.
         closePhysically(e);
         CloseReason reason = e.reason() == null ? CloseReason.BROKEN : e.reason();
         counters.closed(reason);
-        allocated.decrementAndGet();
+        connector.freed();
         if (closed) {
             finishCloseIfEmpty();
             return;
         }
         if (refill) {
-            replenish();
+            housekeeper.replenish();
         }
         drain(); // a place under the limit freed up: a waiter may need a connect now
     }
@@ -1074,137 +316,15 @@ public final class Pool<C> implements AutoCloseable {
     private void closePhysically(PoolEntry<C> e) {
         C c = e.connection;
         if (c != null && e.claimPhysicalClose()) {
-            safeClose(c);
+            calls.close(c);
         }
     }
 
-    private void safeClose(C c) {
-        try {
-            manager.close(c);
-        } catch (RuntimeException ex) {
-            LOG.warn("pool '{}': close() threw", name, ex);
-        }
-    }
+    // ------------------------------------------------------------------ housekeeping, resize, evict
 
-    // ------------------------------------------------------------------ housekeeping
-
-    private void housekeepingSafely() {
-        try {
-            runHousekeeping();
-        } catch (RuntimeException ex) {
-            LOG.error("pool '{}': housekeeping failed", name, ex);
-        }
-    }
-
-    /**
-     * One round of maintenance: retires broken and expired connections (an expired
-     * multiplexed connection drains), evicts connections idle past idleTimeout while more
-     * than minIdle are idle, and opens connections until minIdle are idle or connecting.
-     * Runs every housekeepingInterval; tests with a manual ticker call it directly.
-     */
+    /** One round of housekeeping ({@link Housekeeper#run()}); tests with a manual ticker call it directly. */
     void runHousekeeping() {
-        if (closed) {
-            return;
-        }
-        long now = ticker.nanoTime();
-        long idleNanos = config.idleTimeout().toNanos();
-        List<PoolEntry<C>> expiredIdle = new ArrayList<>();
-        int idle = 0;
-        for (PoolEntry<C> e : entries) {
-            long w = e.word();
-            if (PoolEntry.state(w) != PoolEntry.OPEN) {
-                continue;
-            }
-            if (brokenSafely(e.connection)) {
-                retire(e, CloseReason.BROKEN);
-            } else if (now - e.deadlineNanos >= 0) {
-                retire(e, CloseReason.LIFETIME);
-            } else if (PoolEntry.leases(w) == 0 && !PoolEntry.validating(w)) {
-                idle++;
-                if (now - e.lastUsedNanos >= idleNanos) {
-                    expiredIdle.add(e);
-                }
-            }
-        }
-        // Sort on a snapshot of the keys: other threads keep changing lastUsedNanos.
-        long[][] byAge = new long[expiredIdle.size()][2];
-        for (int i = 0; i < byAge.length; i++) {
-            byAge[i][0] = expiredIdle.get(i).lastUsedNanos;
-            byAge[i][1] = i;
-        }
-        Arrays.sort(byAge, (a, b) -> Long.compare(a[0], b[0]));
-        for (long[] k : byAge) {
-            if (idle <= minIdle) {
-                break;
-            }
-            if (closeIfIdle(expiredIdle.get((int) k[1]), CloseReason.IDLE)) {
-                idle--;
-            }
-        }
-        replenish();
-        drain();
-    }
-
-    /**
-     * Opens connections until minIdle are idle or on their way, within maxConnections. One pass at a time:
-     * two threads counting the same missing connections (housekeeping, a resize, a connect that freed a
-     * slot) would each open them. A call that finds a pass running makes that pass go round once more.
-     */
-    private void replenish() {
-        if (replenishWip.getAndIncrement() != 0) {
-            return;
-        }
-        int missed = 1;
-        do {
-            try {
-                replenishPass();
-            } catch (Throwable ex) { // never leave replenishWip raised: no top-up would ever run again
-                LOG.error("pool '{}': top-up to minIdle failed", name, ex);
-            }
-            missed = replenishWip.addAndGet(-missed);
-        } while (missed != 0);
-    }
-
-    /**
-     * Whether the top-up may start a connect now: not while paused, nor while backing off after
-     * failed connects; once the pause has passed, one connect at a time probes the upstream.
-     */
-    private boolean mayReplenish() {
-        if (replenishPaused) {
-            return false;
-        }
-        if (!backoff.failing()) {
-            return true;
-        }
-        return backoff.mayConnect(ticker.nanoTime()) && connecting.get() == 0;
-    }
-
-    private void replenishPass() {
-        if (closed || !mayReplenish()) {
-            return;
-        }
-        replenishDeferred = false; // a connect that completes while this runs must not start a nested top-up
-        int target = Math.min(minIdle, maxConnections);
-        int idleOrComing = connecting.get();
-        for (PoolEntry<C> e : entries) {
-            long w = e.word();
-            if (PoolEntry.state(w) == PoolEntry.OPEN && PoolEntry.leases(w) == 0) {
-                idleOrComing++;
-            }
-        }
-        boolean capped = false;
-        while (idleOrComing < target) {
-            if (!mayReplenish()) { // a connect of this pass failed at once, or the pool is probing
-                break;
-            }
-            if (!reserveConnect()) {
-                capped = connecting.get() >= config.maxConnecting();
-                break;
-            }
-            startConnect(false);
-            idleOrComing++;
-        }
-        replenishDeferred = capped;
+        housekeeper.run();
     }
 
     /**
@@ -1216,19 +336,16 @@ public final class Pool<C> implements AutoCloseable {
         Runnable[] check = new Runnable[1];
         check[0] = () -> {
             PoolStats s = stats();
-            if (closed || s.open() >= Math.min(minIdle, maxConnections) || (s.connecting() == 0 && !replenishDeferred)) {
+            if (closed || s.open() >= Math.min(minIdle(), maxConnections)
+                    || (s.connecting() == 0 && !housekeeper.deferred())) {
                 done.complete(null);
-            } else {
-                if (schedule(check[0], TimeUnit.MILLISECONDS.toNanos(5)) == null) {
-                    done.complete(null);
-                }
+            } else if (schedule(check[0], TimeUnit.MILLISECONDS.toNanos(5)) == null) {
+                done.complete(null);
             }
         };
         check[0].run();
         return done;
     }
-
-    // ------------------------------------------------------------------ resize, evict, close
 
     /**
      * Changes the limit on connections open or connecting. Growing serves waiters at once;
@@ -1244,11 +361,11 @@ public final class Pool<C> implements AutoCloseable {
         int old = maxConnections;
         maxConnections = n;
         if (n < old) {
-            shrinkTo(n);
+            housekeeper.shrinkTo(n);
         }
         LOG.debug("pool '{}': maxConnections {} -> {}", name, old, n);
         if (n > old) {
-            replenish(); // a minIdle the old limit clipped is topped up now, not at the next housekeeping tick
+            housekeeper.replenish(); // a minIdle the old limit clipped is topped up now, not at the next housekeeping tick
         }
         drain();
     }
@@ -1262,54 +379,12 @@ public final class Pool<C> implements AutoCloseable {
         if (n < 0) {
             throw new IllegalArgumentException("minIdle must not be negative, was " + n);
         }
-        int old = minIdle;
-        minIdle = n;
-        LOG.debug("pool '{}': minIdle {} -> {}", name, old, n);
-        if (n > old) {
-            replenish();
-        }
+        housekeeper.setMinIdle(n);
     }
 
     /** The current minIdle (the config's unless {@link #setMinIdle} changed it). */
     public int minIdle() {
-        return minIdle;
-    }
-
-    private void shrinkTo(int n) {
-        List<PoolEntry<C>> open = new ArrayList<>();
-        int live = connecting.get();
-        for (PoolEntry<C> e : entries) {
-            if (e.state() == PoolEntry.OPEN) {
-                open.add(e);
-                live++;
-            }
-        }
-        int surplus = live - n;
-        if (surplus <= 0) {
-            return;
-        }
-        // Idle ones first, on a snapshot of the lease counts (they change under our feet).
-        long[][] byLoad = new long[open.size()][2];
-        for (int i = 0; i < byLoad.length; i++) {
-            byLoad[i][0] = open.get(i).leases();
-            byLoad[i][1] = i;
-        }
-        Arrays.sort(byLoad, (a, b) -> Long.compare(a[0], b[0]));
-        for (long[] k : byLoad) {
-            if (surplus == 0) {
-                break;
-            }
-            PoolEntry<C> e = open.get((int) k[1]);
-            boolean mine = e.reason(CloseReason.SHRINK);
-            if (e.openToDraining()) {
-                surplus--;
-                if (e.leases() == 0 && e.drainedToClosed()) {
-                    remove(e);
-                }
-            } else if (mine) {
-                e.withdrawReason(CloseReason.SHRINK);
-            }
-        }
+        return housekeeper.minIdle();
     }
 
     /**
@@ -1319,7 +394,7 @@ public final class Pool<C> implements AutoCloseable {
      */
     public int closeIdleConnections() {
         int n = 0;
-        for (PoolEntry<C> e : entries) {
+        for (PoolEntry<C> e : table.snapshot()) {
             if (closeIfIdle(e, CloseReason.EVICTED, false)) {
                 n++;
             }
@@ -1335,17 +410,15 @@ public final class Pool<C> implements AutoCloseable {
      * tops up at once.
      */
     public void pauseReplenish(boolean paused) {
-        boolean was = replenishPaused;
-        replenishPaused = paused;
-        if (was && !paused) {
-            replenish();
-        }
+        housekeeper.pause(paused);
     }
 
     /** Whether the minIdle top-up is paused (see {@link #pauseReplenish(boolean)}). */
     public boolean isReplenishPaused() {
-        return replenishPaused;
+        return housekeeper.paused();
     }
+
+    // ------------------------------------------------------------------ close
 
     /**
      * Closes the pool gracefully: new acquires fail with {@link PoolClosedException}, so do
@@ -1377,19 +450,17 @@ public final class Pool<C> implements AutoCloseable {
             return;
         }
         closed = true;
-        if (housekeeping != null) {
-            housekeeping.cancel(false);
-        }
-        failAllWaiters(new PoolClosedException(name));
-        for (PoolEntry<C> e : entries) {
-            e.reason(CloseReason.POOL_CLOSED);
-            if (e.openToDraining() && e.leases() == 0 && e.drainedToClosed()) {
-                remove(e);
+        housekeeper.stop();
+        queue.failAll(new PoolClosedException(name));
+        for (PoolEntry<C> e : table.snapshot()) {
+            // a connect in flight is closed when it completes
+            if (e.retire(CloseReason.POOL_CLOSED) && e.leases() == 0 && e.drainedToClosed()) {
+                remove(e, true);
             }
         }
         if (grace.isZero()) {
             endGracePeriod();
-        } else if (allocated.get() > 0) {
+        } else if (connector.allocated() > 0) {
             ScheduledFuture<?> t = schedule(this::endGracePeriod, grace.toNanos());
             graceTimer = t;
             if (t == null) {
@@ -1403,7 +474,7 @@ public final class Pool<C> implements AutoCloseable {
 
     /** The grace period is over: connections still leased are closed under their leases. */
     private void endGracePeriod() {
-        for (PoolEntry<C> e : entries) {
+        for (PoolEntry<C> e : table.snapshot()) {
             if (e.state() == PoolEntry.DRAINING) {
                 closePhysically(e); // the entry leaves the pool when its last lease ends
             }
@@ -1412,8 +483,8 @@ public final class Pool<C> implements AutoCloseable {
     }
 
     /** Finishes the close once no connection is left (each close path calls it after taking one out). */
-    private void finishCloseIfEmpty() {
-        if (closed && allocated.get() == 0) {
+    void finishCloseIfEmpty() {
+        if (closed && connector.allocated() == 0) {
             finishClose();
         }
     }
@@ -1431,21 +502,6 @@ public final class Pool<C> implements AutoCloseable {
         }
     }
 
-    private void failAllWaiters(PoolException error) {
-        Waiter<C> w;
-        List<Waiter<C>> failed = new ArrayList<>();
-        while ((w = waiters.poll()) != null) {
-            if (w.tryCancel()) {
-                pending.decrementAndGet();
-                w.cancelTimer();
-                failed.add(w);
-            }
-        }
-        for (Waiter<C> f : failed) {
-            f.fail(error);
-        }
-    }
-
     // ------------------------------------------------------------------ stats
 
     /**
@@ -1454,77 +510,30 @@ public final class Pool<C> implements AutoCloseable {
      * (no histogram copy).
      */
     public PoolLoad load() {
-        int leases = 0;
-        int capacity = 0;
-        for (PoolEntry<C> e : entries) {
-            long w = e.word();
-            int s = PoolEntry.state(w);
-            if (s == PoolEntry.OPEN) {
-                leases += PoolEntry.leases(w);
-                capacity += Math.max(0, capacityOf(e.connection));
-            } else if (s == PoolEntry.DRAINING) {
-                leases += PoolEntry.leases(w);
-            }
-        }
-        return new PoolLoad(leases, capacity, pending.get(), counters.acquisitions(), waits.totalWaitNanos(),
-                maxConnections);
+        EntryTable.Census n = table.census();
+        return new PoolLoad(n.leases(), n.capacity(), queue.pending(), counters.acquisitions(),
+                counters.waits.totalWaitNanos(), maxConnections);
     }
 
     /** A snapshot of the accounting and counters; exact when taken at a quiescent point. */
     public PoolStats stats() {
-        int open = 0;
-        int idle = 0;
-        int inUse = 0;
-        int draining = 0;
-        int leases = 0;
-        int capacity = 0;
-        for (PoolEntry<C> e : entries) {
-            long w = e.word();
-            int s = PoolEntry.state(w);
-            int l = PoolEntry.leases(w);
-            if (s == PoolEntry.OPEN) {
-                open++;
-                leases += l;
-                capacity += Math.max(0, capacityOf(e.connection));
-                if (l == 0) {
-                    idle++;
-                } else {
-                    inUse++;
-                }
-            } else if (s == PoolEntry.DRAINING) {
-                open++;
-                draining++;
-                leases += l;
-            }
-        }
-        return counters.snapshot(name, new PoolCounters.Gauges(maxConnections, open, connecting.get(), idle, inUse,
-                draining, leases, capacity, pending.get()), backoff.stepsTotal());
+        EntryTable.Census n = table.census();
+        return counters.snapshot(name, new PoolCounters.Gauges(maxConnections, n.connections(),
+                connector.connecting(), n.idle(), n.inUse(), n.draining(), n.leases(), n.capacity(), queue.pending()),
+                connector.backoff.stepsTotal());
     }
 
     /** How long every acquire so far waited, in nanoseconds (immediate acquires count as 0); a snapshot. */
     public WaitHistogram acquireWaits() {
-        return new WaitHistogram(waits.snapshot());
-    }
-
-    private static Throwable unwrap(Throwable t) {
-        while ((t instanceof java.util.concurrent.CompletionException
-                || t instanceof java.util.concurrent.ExecutionException) && t.getCause() != null) {
-            t = t.getCause();
-        }
-        return t;
+        return new WaitHistogram(counters.waits.snapshot());
     }
 
     @Override
     public String toString() {
-        return "Pool[" + name + ", max=" + maxConnections + ", entries=" + entries.length + ", waiting="
-                + pending.get() + (closed ? ", closed" : "") + "]";
+        return "Pool[" + name + ", max=" + maxConnections + ", entries=" + table.size() + ", waiting="
+                + queue.pending() + (closed ? ", closed" : "") + "]";
     }
 
-    /**
-     * Builds a {@link Pool}; the pool starts (pre-warming minIdle connections) when built.
-     *
-     * <p><b>Thread-safety:</b> not thread-safe; confine to one thread.
-     */
     public static final class Builder<C> {
         private final ConnectionManager<C> manager;
         private String name = "pool";

@@ -156,8 +156,8 @@ final class PoolEntry<C> {
         }
     }
 
-    /** OPEN→DRAINING keeping the lease count; false when it was not OPEN. */
-    boolean openToDraining() {
+    /** OPEN→DRAINING keeping the lease count; false when it was not OPEN. Without a reason: see {@link #retire}. */
+    private boolean openToDraining() {
         for (;;) {
             long w = word;
             if (state(w) != OPEN) {
@@ -176,22 +176,43 @@ final class PoolEntry<C> {
     }
 
     /** OPEN with no lease and no probe→CLOSED (idle eviction); true for exactly one caller. */
-    boolean idleToClosed() {
+    private boolean idleToClosed() {
         return casWord((long) OPEN << STATE_SHIFT, (long) CLOSED << STATE_SHIFT);
+    }
+
+    /**
+     * Retires the entry with its reason: OPEN→DRAINING (no new leases; it closes on its last
+     * release). The reason is recorded first (the first reason wins) so whoever closes the entry
+     * sees it, and withdrawn again if this call's transition lost (the entry was retired or
+     * closed by someone else meanwhile), so the statistics do not charge the close to the wrong
+     * cause. True when this call moved the entry to DRAINING.
+     */
+    boolean retire(CloseReason reason) {
+        return retire(reason, false);
+    }
+
+    /**
+     * As {@link #retire(CloseReason)}, but only an idle entry (OPEN, no lease, no probe) and
+     * straight to CLOSED (idle eviction); true for exactly one caller, who removes the entry.
+     */
+    boolean retireIdle(CloseReason reason) {
+        return retire(reason, true);
+    }
+
+    private boolean retire(CloseReason reason, boolean idleOnly) {
+        boolean mine = REASON.compareAndSet(this, (CloseReason) null, reason);
+        if (idleOnly ? idleToClosed() : openToDraining()) {
+            return true;
+        }
+        if (mine) {
+            REASON.compareAndSet(this, reason, (CloseReason) null);
+        }
+        return false;
     }
 
     /** Records why the entry leaves the pool; the first reason wins. Answers whether this call set it. */
     boolean reason(CloseReason reason) {
         return REASON.compareAndSet(this, (CloseReason) null, reason);
-    }
-
-    /**
-     * Takes back a reason this caller set when the transition it was meant to explain did
-     * not happen (the entry was leased or retired by someone else in between), so the
-     * statistics do not charge the entry's eventual close to the wrong cause.
-     */
-    void withdrawReason(CloseReason reason) {
-        REASON.compareAndSet(this, reason, (CloseReason) null);
     }
 
     CloseReason reason() {

@@ -33,13 +33,13 @@ final class Waiter<C> extends CompletableFuture<Lease<C>> {
         }
     }
 
-    private final Pool<C> pool;
+    private final WaitQueue<C> queue;
     final long startNanos;
     private volatile int state;
     volatile ScheduledFuture<?> timer;
 
-    Waiter(Pool<C> pool, long startNanos, int initialState) {
-        this.pool = pool;
+    Waiter(WaitQueue<C> queue, long startNanos, int initialState) {
+        this.queue = queue;
         this.startNanos = startNanos;
         this.state = initialState;
     }
@@ -91,7 +91,7 @@ final class Waiter<C> extends CompletableFuture<Lease<C>> {
      */
     private void callerGaveUp() {
         if (tryCancel()) {
-            pool.waiterGaveUp(this, false);
+            queue.gaveUp(this, false);
         } else {
             STATE.compareAndSet(this, FULFILLED, CANCELLED);
         }

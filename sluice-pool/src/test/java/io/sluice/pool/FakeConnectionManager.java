@@ -55,8 +55,17 @@ class FakeConnectionManager implements ConnectionManager<FakeConnectionManager.C
     /** connect() throws this (checked ones too, as Kotlin or Lombok code can) instead of answering a stage. */
     volatile Throwable connectThrows;
 
+    /** The pool's channel for connection changes, handed over with every connect (the same one each time). */
+    volatile ConnectionEvents<Conn> events;
+
+    /** What a transport does when a connection's capacity or health changes: tells the pool through its events. */
+    void changed(Conn c) {
+        events.changed(c);
+    }
+
     @Override
-    public CompletionStage<Conn> connect() {
+    public CompletionStage<Conn> connect(ConnectionEvents<Conn> events) {
+        this.events = events;
         connectAttempts.incrementAndGet();
         if (connectReturnsNull) {
             return null;

@@ -133,8 +133,17 @@ final class FakeManagerForStress implements ConnectionManager<FakeManagerForStre
         }
     }
 
+    /** The pool's channel for connection changes, handed over with every connect (the same one each time). */
+    volatile ConnectionEvents<Conn> events;
+
+    /** What a transport does when a connection's capacity or health changes: tells the pool through its events. */
+    void changed(Conn c) {
+        events.changed(c);
+    }
+
     @Override
-    public CompletionStage<Conn> connect() {
+    public CompletionStage<Conn> connect(ConnectionEvents<Conn> events) {
+        this.events = events;
         connectCalls.incrementAndGet();
         if (manualConnects) {
             CompletableFuture<Conn> f = new CompletableFuture<>();

@@ -481,13 +481,13 @@ class PoolStressTest {
                 if (!open.isEmpty()) {
                     Conn c = open.get(rnd.nextInt(open.size()));
                     c.setCapacity(1 + rnd.nextInt(4));
-                    pool.connectionChanged(c);
+                    run.manager.changed(c);
                 }
             } else if (r < 875) {
                 if (!held.isEmpty()) {
                     Conn c = held.get(rnd.nextInt(held.size())).connection();
                     c.broken = true;
-                    pool.connectionChanged(c);
+                    run.manager.changed(c);
                 }
             } else if (r < 885) {
                 if (run.settings.concurrentResize()) {
@@ -644,7 +644,7 @@ class PoolStressTest {
                 releaser.start();
                 await(start);
                 while (!waiter.isDone()) {
-                    pool.connectionChanged(nobody); // runs the drain loop, as any concurrent event would
+                    m.changed(nobody); // runs the drain loop, as any concurrent event would
                 }
                 releaser.join();
                 held = waiter.get(5, TimeUnit.SECONDS);
@@ -706,7 +706,7 @@ class PoolStressTest {
      * {@code findSlot} and frees its place in maxConnections without running the drain
      * loop. A waiter that queued while the entry was still counted (its own drain could not
      * reserve a connect) is then never served until some unrelated event.
-     * The interleaving is forced by holding the pool's list lock (white-box), so the
+     * The interleaving is forced by holding the entry table's lock (white-box), so the
      * retiring thread stops inside {@code remove} after CLOSED but before
      * {@code allocated.decrementAndGet()}.
      */
@@ -730,9 +730,7 @@ class PoolStressTest {
         ScheduledExecutorService sched = StressTrackedExecutor.scheduler("d3");
         StressTrackedExecutor exec = new StressTrackedExecutor("d3");
         Pool<Conn> pool = smallPool(m, 1, Duration.ofSeconds(20), Ticker.system(), Duration.ZERO, sched, exec);
-        java.lang.reflect.Field f = Pool.class.getDeclaredField("listLock");
-        f.setAccessible(true);
-        java.util.concurrent.locks.ReentrantLock listLock = (java.util.concurrent.locks.ReentrantLock) f.get(pool);
+        java.util.concurrent.locks.ReentrantLock listLock = pool.table.lock; // the entry table's copy-on-write lock
         Thread other = null;
         try {
             Lease<Conn> l = pool.acquire().get(5, TimeUnit.SECONDS);
@@ -833,7 +831,7 @@ class PoolStressTest {
             assertThat(waiter).isNotDone();
             m.hasBrokenThrows.set(1);
             try {
-                pool.connectionChanged(new Conn(-1, 1)); // runs drain(); findSlot's hasBroken throws in it
+                m.changed(new Conn(-1, 1)); // runs drain(); findSlot's hasBroken throws in it
             } catch (RuntimeException expected) {
                 // propagating the manager's bug to this caller is acceptable; wedging the pool is not
             }

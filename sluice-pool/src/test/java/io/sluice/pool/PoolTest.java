@@ -542,7 +542,7 @@ class PoolTest {
         }
         Conn c = leases.get(0).connection();
         c.capacity = 5;
-        p.connectionChanged(c);
+        manager.changed(c);
         for (int i = 0; i < 5; i++) {
             leases.remove(0).close();
         }
@@ -563,7 +563,7 @@ class PoolTest {
         CompletableFuture<Lease<Conn>> w = p.acquire();
         assertThat(w).isNotDone();
         held.connection().capacity = 2;
-        p.connectionChanged(held.connection());
+        manager.changed(held.connection());
         assertThat(w).isDone();
         w.join().close();
         held.close();

@@ -96,7 +96,7 @@ class PrometheusMetricsTest {
     void scalerDecisionCountsNeverGoDownOnceTheBoundedHistoryIsFull() {
         io.sluice.pool.ConnectionManager<Object> objects = new io.sluice.pool.ConnectionManager<>() {
             @Override
-            public java.util.concurrent.CompletionStage<Object> connect() {
+            public java.util.concurrent.CompletionStage<Object> connect(io.sluice.pool.ConnectionEvents<Object> events) {
                 return java.util.concurrent.CompletableFuture.completedFuture(new Object());
             }
 

@@ -38,7 +38,7 @@ import org.slf4j.LoggerFactory;
  * <p><b>Failure:</b> the first failure (peer Close, I/O error, protocol error, message over
  * the size limit, missing pong, pool close) is terminal: it is kept, pending and later
  * receives fail with it once the buffered messages are taken, sends fail with it,
- * {@link #isBroken()} turns true and the pool is told at once ({@code connectionChanged}),
+ * {@link #isBroken()} turns true and the pool is told at once (the {@code ConnectionEvents} it gave with the connect),
  * so the connection leaves the pool instead of waiting for the next checkout.
  *
  * <p><b>Thread-safety:</b> thread-safe. Channel events arrive on the channel's event loop;

@@ -1,7 +1,7 @@
 package io.sluice.websocket;
 
+import io.sluice.pool.ConnectionEvents;
 import io.sluice.pool.ConnectionManager;
-import io.sluice.pool.Pool;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
@@ -14,7 +14,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * is one exclusive connection: WebSocket messages of two callers would interleave), and
  * {@code close} runs the close handshake.
  *
- * <p>It also tells its pool about connections that break while open (peer Close, I/O error,
+ * <p>It also tells its pool, through the {@code ConnectionEvents} the pool hands over with each
+ * connect, about connections that break while open (peer Close, I/O error,
  * missing pong), so they leave the pool at once, and keeps the set of live connections so
  * that {@link WebSocketPool#close()} can close leased ones as well.
  *
@@ -24,25 +25,10 @@ import java.util.concurrent.ConcurrentHashMap;
 final class WebSocketConnectionManager implements ConnectionManager<WebSocketConnection> {
 
     private final Set<WebSocketConnection> live = ConcurrentHashMap.newKeySet();
-    private WebSocketConnector connector;
-    private volatile Pool<WebSocketConnection> pool;
+    private final WebSocketConnector connector;
 
-    /** Set once, before the pool is built (the connector needs {@link #connectionBroke} first). */
-    void connector(WebSocketConnector connector) {
+    WebSocketConnectionManager(WebSocketConnector connector) {
         this.connector = connector;
-    }
-
-    /** Set once, right after the pool is built. */
-    void attach(Pool<WebSocketConnection> pool) {
-        this.pool = pool;
-    }
-
-    /** Called by a connection on its first failure (any thread). */
-    void connectionBroke(WebSocketConnection connection) {
-        Pool<WebSocketConnection> p = pool;
-        if (p != null) {
-            p.connectionChanged(connection);
-        }
     }
 
     /** The connections whose channel is still open, leased or not. */
@@ -51,8 +37,9 @@ final class WebSocketConnectionManager implements ConnectionManager<WebSocketCon
     }
 
     @Override
-    public CompletionStage<WebSocketConnection> connect() {
-        return connector.connect().thenApply(c -> {
+    public CompletionStage<WebSocketConnection> connect(ConnectionEvents<WebSocketConnection> events) {
+        // a connection tells the pool on its first failure (any thread), through the events the pool gave
+        return connector.connect(events::changed).thenApply(c -> {
             live.add(c);
             c.closeFuture().addListener(f -> live.remove(c));
             return c;

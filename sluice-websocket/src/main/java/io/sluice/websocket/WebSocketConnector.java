@@ -46,10 +46,9 @@ final class WebSocketConnector {
     private final SslContext sslContext;
     private final Executor dnsExecutor;
     private final Executor completer;
-    private final Consumer<WebSocketConnection> onBroken;
 
     WebSocketConnector(WebSocketSettings settings, NettyTransport transport, SslContext sslContext, Executor dnsExecutor,
-                       Executor completer, Consumer<WebSocketConnection> onBroken) {
+                       Executor completer) {
         if (settings.secure() && sslContext == null) {
             throw new IllegalArgumentException("a wss:// URL needs a TLS context");
         }
@@ -58,10 +57,10 @@ final class WebSocketConnector {
         this.sslContext = sslContext;
         this.dnsExecutor = dnsExecutor;
         this.completer = completer;
-        this.onBroken = onBroken;
     }
 
-    CompletableFuture<WebSocketConnection> connect() {
+    /** Opens and upgrades one connection; {@code onBroken} hears, once, that it broke after it opened. */
+    CompletableFuture<WebSocketConnection> connect(Consumer<WebSocketConnection> onBroken) {
         CompletableFuture<WebSocketConnection> result = new CompletableFuture<>();
         var timer = transport.group().next().schedule(() -> result.completeExceptionally(
                 new RequestTimeoutException(settings.route(), RequestTimeoutException.Phase.CONNECT,
@@ -74,7 +73,7 @@ final class WebSocketConnector {
                 result.completeExceptionally(new ConnectFailedException(settings.route(),
                         "cannot resolve host: " + cause.getMessage(), cause));
             } else if (!result.isDone()) {
-                open(address, result);
+                open(address, result, onBroken);
             }
         });
         return result;
@@ -96,7 +95,8 @@ final class WebSocketConnector {
         }, dnsExecutor);
     }
 
-    private void open(InetSocketAddress address, CompletableFuture<WebSocketConnection> result) {
+    private void open(InetSocketAddress address, CompletableFuture<WebSocketConnection> result,
+                      Consumer<WebSocketConnection> onBroken) {
         WebSocketClientHandshaker handshaker = newHandshaker();
         ChannelFuture cf = transport.bootstrap().handler(new ChannelInitializer<Channel>() {
             @Override

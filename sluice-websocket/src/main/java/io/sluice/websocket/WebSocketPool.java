@@ -104,8 +104,7 @@ public final class WebSocketPool implements AutoCloseable {
         try {
             ssl = settings.secure() ? WebSocketTls.build(b.tls) : null;
             dnsPool = Executors.newCachedThreadPool(new DefaultThreadFactory("sluice-ws-dns", true));
-            this.manager = new WebSocketConnectionManager();
-            manager.connector(new WebSocketConnector(settings, transport, ssl, dnsPool, completer, manager::connectionBroke));
+            this.manager = new WebSocketConnectionManager(new WebSocketConnector(settings, transport, ssl, dnsPool, completer));
             this.pool = Pool.builder(manager).name(name).config(poolConfig(b)).build();
         } catch (RuntimeException e) {
             ReferenceCountUtil.release(ssl);
@@ -119,7 +118,6 @@ public final class WebSocketPool implements AutoCloseable {
         }
         this.sslContext = ssl;
         this.dns = dnsPool;
-        manager.attach(pool);
     }
 
     private static PoolConfig poolConfig(Builder b) {

@@ -16,7 +16,7 @@ import io.sluice.http.RequestTimeoutException;
 import io.sluice.http.Route;
 import io.sluice.http.SluiceHttpException;
 import io.sluice.pool.ConnectionManager;
-import io.sluice.pool.Pool;
+import io.sluice.pool.ConnectionEvents;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * prior-knowledge setting on {@code http://}) pick HTTP/2 or HTTP/1.1, and answers the
  * pool's capacity and health questions from the connection's volatile state.
  *
- * <p>{@link #connect()} is one attempt (the pool retries), bounded as a whole by the
+ * <p>{@link #connect} is one attempt (the pool retries), bounded as a whole by the
  * connect timeout: DNS, TCP, TLS handshake and, for HTTP/2, the peer's first SETTINGS.
  * Failures are typed: {@link RequestTimeoutException} (CONNECT),
  * {@link io.sluice.http.TlsFailedException} with a reason, or {@link ConnectFailedException}.
@@ -43,7 +43,7 @@ import org.slf4j.LoggerFactory;
  * to the pool, which closes them through {@link #close(HttpConnection)}; the transport,
  * TLS context and executors are borrowed from the client.
  */
-public final class RouteConnectionManager implements ConnectionManager<HttpConnection>, ConnectionObserver {
+public final class RouteConnectionManager implements ConnectionManager<HttpConnection> {
 
     private static final Logger LOG = LoggerFactory.getLogger(RouteConnectionManager.class);
 
@@ -56,7 +56,6 @@ public final class RouteConnectionManager implements ConnectionManager<HttpConne
     private final HandshakeRecorder handshakes;
     /** Connections handed to the pool and not yet closed by it, for {@link #connections()}. */
     private final java.util.Set<HttpConnection> live = java.util.concurrent.ConcurrentHashMap.newKeySet();
-    private volatile Pool<HttpConnection> pool;
 
     public RouteConnectionManager(Route route, NettyTransport transport, SslContext sslContext,
                                   TransportSettings settings, ScheduledExecutorService scheduler, Executor dnsExecutor,
@@ -71,11 +70,6 @@ public final class RouteConnectionManager implements ConnectionManager<HttpConne
         this.scheduler = scheduler;
         this.dnsExecutor = dnsExecutor;
         this.handshakes = handshakes;
-    }
-
-    /** Connects the manager to its pool so connection changes reach it; called once after the pool is built. */
-    public void attach(Pool<HttpConnection> pool) {
-        this.pool = pool;
     }
 
     public Route route() {
@@ -94,22 +88,24 @@ public final class RouteConnectionManager implements ConnectionManager<HttpConne
 
     private volatile java.util.function.BiConsumer<HttpConnection, String> brokenListener;
 
-    @Override
-    public void connectionChanged(HttpConnection connection) {
+    /**
+     * A connection's capacity or health changed: reports a break to the {@link #onBroken}
+     * listener (once per connection), then tells the pool through the events it gave with the
+     * connect.
+     */
+    private void connectionChanged(HttpConnection connection, ConnectionEvents<HttpConnection> events) {
         java.util.function.BiConsumer<HttpConnection, String> l = brokenListener;
         if (l != null && connection.isBroken() && connection.claimEndAccounting()) {
             String reason = connection instanceof Http2Connection h2 && h2.goAwayReceived() ? "goaway"
                     : !connection.channel().isActive() ? "closed" : "other";
             l.accept(connection, reason);
         }
-        Pool<HttpConnection> p = pool;
-        if (p != null) {
-            p.connectionChanged(connection);
-        }
+        events.changed(connection);
     }
 
     @Override
-    public CompletionStage<HttpConnection> connect() {
+    public CompletionStage<HttpConnection> connect(ConnectionEvents<HttpConnection> events) {
+        ConnectionObserver observer = c -> connectionChanged(c, events);
         CompletableFuture<HttpConnection> result = new CompletableFuture<>();
         long timeoutMillis = settings.connectTimeout().toMillis();
         var timer = scheduler.schedule(() -> result.completeExceptionally(
@@ -121,7 +117,7 @@ public final class RouteConnectionManager implements ConnectionManager<HttpConne
                 result.completeExceptionally(new ConnectFailedException(route.toString(),
                         "cannot resolve host: " + dnsError.getMessage(), dnsError));
             } else if (!result.isDone()) {
-                open(address, result);
+                open(address, result, observer);
             }
         });
         return result;
@@ -142,7 +138,7 @@ public final class RouteConnectionManager implements ConnectionManager<HttpConne
         }, dnsExecutor);
     }
 
-    private void open(InetSocketAddress address, CompletableFuture<HttpConnection> result) {
+    private void open(InetSocketAddress address, CompletableFuture<HttpConnection> result, ConnectionObserver observer) {
         long handshakeStartMillis = System.currentTimeMillis();
         long handshakeStartNanos = System.nanoTime();
         ChannelFuture cf = transport.bootstrap().handler(new ChannelInitializer<Channel>() {
@@ -177,7 +173,7 @@ public final class RouteConnectionManager implements ConnectionManager<HttpConne
                 return;
             }
             if (sslContext == null) {
-                installProtocol(ch, settings.h2cPriorKnowledge(), result);
+                installProtocol(ch, settings.h2cPriorKnowledge(), result, observer);
                 return;
             }
             SslHandler ssl = ch.pipeline().get(SslHandler.class);
@@ -197,14 +193,15 @@ public final class RouteConnectionManager implements ConnectionManager<HttpConne
                 String alpn = ssl.applicationProtocol();
                 LOG.debug("{}: TLS {} handshake, {} {}, ALPN {}", route, resumed ? "resumed" : "full",
                         ssl.engine().getSession().getProtocol(), ssl.engine().getSession().getCipherSuite(), alpn);
-                installProtocol(ch, ApplicationProtocolNames.HTTP_2.equals(alpn), result);
+                installProtocol(ch, ApplicationProtocolNames.HTTP_2.equals(alpn), result, observer);
             });
         });
     }
 
-    private void installProtocol(Channel ch, boolean h2, CompletableFuture<HttpConnection> result) {
+    private void installProtocol(Channel ch, boolean h2, CompletableFuture<HttpConnection> result,
+                                 ConnectionObserver observer) {
         try {
-            doInstallProtocol(ch, h2, result);
+            doInstallProtocol(ch, h2, result, observer);
             if (!ch.config().isAutoRead()) {
                 ch.config().setAutoRead(true); // reads what the server sent first, now that a handler takes it
             }
@@ -215,7 +212,8 @@ public final class RouteConnectionManager implements ConnectionManager<HttpConne
         }
     }
 
-    private void doInstallProtocol(Channel ch, boolean h2, CompletableFuture<HttpConnection> result) {
+    private void doInstallProtocol(Channel ch, boolean h2, CompletableFuture<HttpConnection> result,
+                                   ConnectionObserver observer) {
         if (result.isDone()) {
             ch.close();
             return;
@@ -224,11 +222,11 @@ public final class RouteConnectionManager implements ConnectionManager<HttpConne
             ch.pipeline().remove(HandshakeErrorSink.NAME);
         }
         if (!h2) {
-            Http1Connection c = Http1Connection.install(ch, route, settings, this);
+            Http1Connection c = Http1Connection.install(ch, route, settings, observer);
             handOver(c, result);
             return;
         }
-        Http2Connection.install(ch, route, settings, this, scheduler).whenComplete((c, e) -> {
+        Http2Connection.install(ch, route, settings, observer, scheduler).whenComplete((c, e) -> {
             if (e != null) {
                 // TLS 1.3: a server that refuses our certificate says so after our side of the handshake ended
                 result.completeExceptionally(TlsFailures.isTlsFailure(e) ? TlsFailures.classify(route.toString(), e)

@@ -31,7 +31,7 @@ class HealthMonitorTest {
         final AtomicInteger connects = new AtomicInteger();
 
         @Override
-        public CompletionStage<Object> connect() {
+        public CompletionStage<Object> connect(io.sluice.pool.ConnectionEvents<Object> events) {
             connects.incrementAndGet();
             return CompletableFuture.completedFuture(new Object());
         }

@@ -1,0 +1,303 @@
+package io.sluice.pool;
+
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Opens the pool's connections (the pool's "route planner", after OkHttp's split of
+ * {@code RealConnectionPool} and {@code RoutePlanner}): the reservation of a place within
+ * {@code maxConnections} and a connect slot within {@code maxConnecting}, each attempt with
+ * its {@code connectionTimeout} timer, retries with backoff and jitter, the give-up, and the
+ * pool-wide {@link ConnectBackoff} after a give-up. It decides how many connects waiting
+ * demand needs ({@link #connectForDemand}); the top-up to minIdle is {@link Housekeeper}'s.
+ *
+ * <p><b>State and owners:</b> {@link #allocated} and {@link #connecting} are atomics
+ * changed only by reservation (CAS within their limits) and by whoever ends an entry or a
+ * connect; {@link #expectedCapacity} is a volatile hint written by connect completions;
+ * {@link #backoff} documents its own fields. An entry in CONNECTING is owned by the connect
+ * that created it until the CONNECTING→OPEN or CONNECTING→CLOSED CAS.
+ *
+ * <p><b>Thread-safety:</b> thread-safe; the manager's {@code connect()} and the stage's
+ * continuations run without any lock held.
+ */
+final class Connector<C> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Pool.class);
+
+    private final Pool<C> pool;
+    private final PoolConfig config;
+    private final long connectionTimeoutNanos;
+    /** Pool-wide pause after failed connects; its own fields say who writes them. */
+    final ConnectBackoff backoff;
+    private final AtomicLong entryIds = new AtomicLong();
+    /** Entries that are not CLOSED: connecting, open and draining; the maxConnections bound applies to it. */
+    private final AtomicInteger allocated = new AtomicInteger();
+    /** Connects in flight (reserved and not yet opened or given up); at most maxConnecting. */
+    private final AtomicInteger connecting = new AtomicInteger();
+    /**
+     * What a connect in progress is expected to supply: the manager's guess until the first
+     * connection opens, then the capacity of the most recently opened one. A hint; last writer wins.
+     */
+    private volatile int expectedCapacity;
+
+    Connector(Pool<C> pool, PoolConfig config) {
+        this.pool = pool;
+        this.config = config;
+        this.connectionTimeoutNanos = config.connectionTimeout().toNanos();
+        this.backoff = new ConnectBackoff(config.failureBackoff().toNanos(), config.maxFailureBackoff().toNanos());
+        this.expectedCapacity = pool.calls.expectedCapacity();
+    }
+
+    int connecting() {
+        return connecting.get();
+    }
+
+    int allocated() {
+        return allocated.get();
+    }
+
+    /** A CLOSED entry left the pool: its place under maxConnections is free again. */
+    void freed() {
+        allocated.decrementAndGet();
+    }
+
+    /** Connections that count against the limit and are not on their way out: OPEN ones plus connects in flight. */
+    int liveCount() {
+        return connecting.get() + pool.table.census().open();
+    }
+
+    private boolean nothingOpenOrConnecting() {
+        return connecting.get() == 0 && pool.table.census().open() == 0;
+    }
+
+    /**
+     * Opens connections while waiting demand exceeds what connects in progress will supply.
+     * While the pool backs off after failed connects it opens none until the pause has passed,
+     * then one at a time (a probe) until one succeeds; waiters that would time out before the
+     * pause ends, with nothing open or connecting that could serve them, are added to
+     * {@code doomed} to fail with the last connect failure. Never throws: answers what it
+     * doomed so far. Runs inside the drain loop.
+     */
+    List<Waiter<C>> connectForDemand(int demand, List<Waiter<C>> doomed) {
+        try {
+            if (demand == 0) {
+                return doomed;
+            }
+            if (backoff.failing()) {
+                long now = pool.ticker.nanoTime();
+                if (!backoff.mayConnect(now)) {
+                    if (nothingOpenOrConnecting()) {
+                        doomed = pool.queue.doomWaitersOutlasting(backoff.remainingNanos(now), doomed);
+                    }
+                    if (pool.queue.pending() > 0) {
+                        backoff.armWakeup(now, pool::schedule, pool::drain); // the probe for those still waiting
+                    }
+                } else if (connecting.get() == 0 && reserveConnect()) {
+                    startConnect(true); // the probe; its success ends the backoff and runs the drain loop again
+                }
+                return doomed;
+            }
+            int per = Math.max(1, expectedCapacity);
+            long supply = (long) connecting.get() * per;
+            while (demand > supply && !backoff.failing() && reserveConnect()) {
+                startConnect(true);
+                supply += per;
+            }
+            // Capped by maxConnecting: each connect in flight ends in drain(), which comes back here.
+        } catch (Throwable ex) {
+            LOG.error("pool '{}': starting connects for waiters failed", pool.name, ex);
+        }
+        return doomed;
+    }
+
+    /** The error for waiters the backoff outlasts. */
+    ConnectFailedException backoffFailure() {
+        Throwable cause = backoff.lastFailure();
+        return new ConnectFailedException(pool.name, backoff.lastAttempts(),
+                cause != null ? cause : new IllegalStateException("connects are failing; backing off"));
+    }
+
+    /**
+     * Reserves an entry within maxConnections and a connect within maxConnecting, or neither.
+     * The entry is reserved first: a reservation given back because the connect cap was reached
+     * can only make a concurrent reservation fail, and that caller's demand is met when a
+     * connect in flight ends (there is at least one, or the cap would not have been reached).
+     */
+    boolean reserveConnect() {
+        if (!reserve()) {
+            return false;
+        }
+        int cap = config.maxConnecting();
+        for (;;) {
+            int c = connecting.get();
+            if (c >= cap) {
+                allocated.decrementAndGet();
+                return false;
+            }
+            if (connecting.compareAndSet(c, c + 1)) {
+                return true;
+            }
+        }
+    }
+
+    /** Counts one more allocated entry if that stays within maxConnections. */
+    private boolean reserve() {
+        for (;;) {
+            int a = allocated.get();
+            if (a >= pool.maxConnections) {
+                return false;
+            }
+            if (allocated.compareAndSet(a, a + 1)) {
+                return true;
+            }
+        }
+    }
+
+    /** Starts a connect whose entry and connect slot {@link #reserveConnect()} took. */
+    void startConnect(boolean onDemand) {
+        PoolEntry<C> e = new PoolEntry<>(entryIds.incrementAndGet());
+        pool.table.add(e);
+        attempt(e, 1, onDemand, backoff.epoch());
+    }
+
+    /** One attempt; {@code epoch} is the backoff round the connect started in (see {@link ConnectBackoff}). */
+    private void attempt(PoolEntry<C> e, int attempt, boolean onDemand, long epoch) {
+        if (pool.closed) {
+            giveUp(e, null, attempt - 1, epoch);
+            return;
+        }
+        AtomicInteger settled = new AtomicInteger();
+        var timer = pool.schedule(() -> {
+            if (settled.compareAndSet(0, 1)) {
+                onFailed(e, attempt, onDemand, epoch,
+                        new TimeoutException("connect exceeded " + config.connectionTimeout().toMillis() + " ms"));
+            }
+        }, connectionTimeoutNanos);
+        if (timer == null) {
+            giveUp(e, null, attempt - 1, epoch); // the scheduler is shut down: the pool is closing
+            return;
+        }
+        pool.counters.connectAttempts.increment();
+        CompletionStage<C> stage = pool.calls.connect(pool.events);
+        stage.whenComplete((c, err) -> {
+            if (!settled.compareAndSet(0, 1)) {
+                if (c != null) {
+                    pool.calls.close(c); // arrived after the attempt timed out
+                }
+                return;
+            }
+            timer.cancel(false);
+            if (err != null || c == null) {
+                onFailed(e, attempt, onDemand, epoch,
+                        err != null ? err : new IllegalStateException("connect() completed with null"));
+            } else {
+                onConnected(e, c, onDemand);
+            }
+        });
+    }
+
+    private void onFailed(PoolEntry<C> e, int attempt, boolean onDemand, long epoch, Throwable cause) {
+        pool.counters.failedConnects.increment();
+        Throwable unwrapped = unwrap(cause);
+        if (attempt <= config.maxRetries() && !pool.closed && !isPermanent(unwrapped)) {
+            long base = config.connectBackoff().toNanos() << Math.min(attempt - 1, 20);
+            long capped = Math.min(base, config.maxConnectBackoff().toNanos());
+            long delay = capped / 2 + ThreadLocalRandom.current().nextLong(capped / 2 + 1);
+            LOG.debug("pool '{}': connect attempt {} failed ({}); retrying in {} ms", pool.name, attempt, unwrapped,
+                    TimeUnit.NANOSECONDS.toMillis(delay));
+            if (pool.schedule(() -> attempt(e, attempt + 1, onDemand, epoch), delay) != null) {
+                return;
+            }
+        }
+        LOG.warn("pool '{}': connect failed after {} attempts: {}", pool.name, attempt, unwrapped.toString());
+        giveUp(e, unwrapped, attempt, epoch);
+    }
+
+    private static boolean isPermanent(Throwable t) {
+        for (int depth = 0; t != null && depth < 10; depth++, t = t.getCause()) {
+            if (t instanceof RetryClassified classified) {
+                return !classified.retryable();
+            }
+        }
+        return false;
+    }
+
+    private static Throwable unwrap(Throwable t) {
+        while ((t instanceof java.util.concurrent.CompletionException
+                || t instanceof java.util.concurrent.ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
+    }
+
+    private void giveUp(PoolEntry<C> e, Throwable cause, int attempts, long epoch) {
+        pool.housekeeper.clearDeferred();
+        if (cause != null && !pool.closed) {
+            // A failing upstream is not pressed with replacements: no connect until the pause has passed.
+            long pause = backoff.onGiveUp(epoch, pool.ticker.nanoTime(), cause, attempts);
+            if (pause >= 0) {
+                LOG.warn("pool '{}': connects are failing; no new connection for {} ms", pool.name,
+                        TimeUnit.NANOSECONDS.toMillis(pause));
+            }
+        }
+        if (e.connectingToClosed()) {
+            connecting.decrementAndGet();
+            pool.table.remove(e);
+            allocated.decrementAndGet();
+        }
+        if (cause != null && nothingOpenOrConnecting()) {
+            // Nothing open and nothing else on the way: the waiters would only time out.
+            pool.queue.failAll(new ConnectFailedException(pool.name, attempts, cause));
+        }
+        if (pool.closed) {
+            pool.finishCloseIfEmpty();
+        } else {
+            pool.drain();
+        }
+    }
+
+    private void onConnected(PoolEntry<C> e, C c, boolean onDemand) {
+        long now = pool.ticker.nanoTime();
+        long lifetime = config.maxLifetime().toNanos();
+        long jitter = (long) (lifetime * config.lifetimeJitter() * ThreadLocalRandom.current().nextDouble());
+        e.connection = c;
+        e.deadlineNanos = now + lifetime - jitter;
+        e.lastUsedNanos = now;
+        int cap = pool.calls.capacity(c);
+        if (cap > 0) {
+            expectedCapacity = cap;
+        }
+        if (onDemand) {
+            e.markFresh();
+        }
+        if (pool.closed || !e.connectingToOpen()) {
+            connecting.decrementAndGet();
+            if (e.connectingToClosed()) {
+                pool.table.remove(e);
+                allocated.decrementAndGet();
+            }
+            pool.calls.close(c);
+            pool.finishCloseIfEmpty();
+            return;
+        }
+        connecting.decrementAndGet();
+        pool.counters.created.increment();
+        boolean recovered = backoff.failing();
+        backoff.onSuccess();
+        if (pool.closed) {
+            pool.retire(e, CloseReason.POOL_CLOSED);
+        } else if (liveCount() > pool.maxConnections) {
+            // The limit shrank while this connect was in flight: it is surplus now.
+            pool.retire(e, CloseReason.SHRINK);
+        }
+        pool.housekeeper.connectOpened(recovered);
+        pool.drain();
+    }
+}

@@ -1,0 +1,205 @@
+package io.sluice.pool;
+
+import java.util.Arrays;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+
+/**
+ * The pool's entries: a small copy-on-write array (it changes only when a connection opens
+ * or closes), the slot search the acquire path runs over it, and the one {@link #census()}
+ * that every count of entries by state comes from (statistics, load, housekeeping, resize,
+ * the connect decisions, timeout messages).
+ *
+ * <p>After HikariCP's {@code ConcurrentBag} and Jetty's {@code ConcurrentPool}: readers take
+ * the array from one volatile read and never lock; taking a slot is the entry's own CAS
+ * ({@link PoolEntry#tryAcquire}).
+ *
+ * <p><b>Thread-safety:</b> {@link #entries} is replaced only under {@link #lock}, which
+ * guards nothing else and is never held while user code runs; {@link #scanHint} is a plain
+ * int, read and written racily by scanners (a stale hint only costs a longer scan).
+ */
+final class EntryTable<C> {
+
+    /** Counts of entries by state, from one pass over one snapshot of the array. */
+    record Census(int open, int draining, int idle, int inUse, int leases, int capacity) {
+        /** Entries holding a connection: OPEN or DRAINING. */
+        int connections() {
+            return open + draining;
+        }
+    }
+
+    /** What {@link #findSlot} answers for the first slot of an idle connection that must pass a probe before use. */
+    record Probe<C>(PoolEntry<C> entry) {
+    }
+
+    /** Guards replacing {@link #entries}; package-private for the white-box lost-wake-up tests only. */
+    final ReentrantLock lock = new ReentrantLock();
+    /** Every entry not yet CLOSED-and-removed, CONNECTING ones included; replaced (never mutated) under {@link #lock}. */
+    @SuppressWarnings("unchecked")
+    private volatile PoolEntry<C>[] entries = new PoolEntry[0];
+    /** Where the next scan starts; a plain int because a stale hint only costs a longer scan (benign race). */
+    private int scanHint;
+
+    private final ManagerCalls<C> calls;
+    private final Ticker ticker;
+    private final long bypassNanos;
+    /** Retires an entry the manager reports broken (the pool's retire: it may close and remove the entry). */
+    private final Consumer<PoolEntry<C>> retireBroken;
+
+    EntryTable(ManagerCalls<C> calls, Ticker ticker, long bypassNanos, Consumer<PoolEntry<C>> retireBroken) {
+        this.calls = calls;
+        this.ticker = ticker;
+        this.bypassNanos = bypassNanos;
+        this.retireBroken = retireBroken;
+    }
+
+    /** The current array; callers iterate it and must not modify it. */
+    PoolEntry<C>[] snapshot() {
+        return entries;
+    }
+
+    int size() {
+        return entries.length;
+    }
+
+    void add(PoolEntry<C> e) {
+        lock.lock();
+        try {
+            PoolEntry<C>[] es = entries;
+            PoolEntry<C>[] n = Arrays.copyOf(es, es.length + 1);
+            n[es.length] = e;
+            entries = n;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    void remove(PoolEntry<C> e) {
+        lock.lock();
+        try {
+            PoolEntry<C>[] es = entries;
+            for (int i = 0; i < es.length; i++) {
+                if (es[i] == e) {
+                    PoolEntry<C>[] n = Arrays.copyOf(es, es.length - 1);
+                    System.arraycopy(es, i + 1, n, i, es.length - i - 1);
+                    entries = n;
+                    return;
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The entry holding {@code connection}, or null. */
+    PoolEntry<C> entryOf(C connection) {
+        for (PoolEntry<C> e : entries) {
+            if (e.connection == connection) {
+                return e;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Counts the entries by state: {@code open} (OPEN), {@code draining}, {@code idle} (OPEN
+     * without a lease; a probe holds a lease, so no idle entry is being validated),
+     * {@code inUse} (OPEN with leases), {@code leases} (on OPEN and DRAINING entries) and
+     * {@code capacity} (slots OPEN connections offer now). CONNECTING and CLOSED entries are
+     * not counted. Exact at a quiescent point, a consistent-enough estimate otherwise.
+     */
+    Census census() {
+        int open = 0;
+        int draining = 0;
+        int idle = 0;
+        int inUse = 0;
+        int leases = 0;
+        int capacity = 0;
+        for (PoolEntry<C> e : entries) {
+            long w = e.word();
+            int s = PoolEntry.state(w);
+            int l = PoolEntry.leases(w);
+            if (s == PoolEntry.OPEN) {
+                open++;
+                leases += l;
+                capacity += Math.max(0, calls.capacity(e.connection));
+                if (l == 0) {
+                    idle++;
+                } else {
+                    inUse++;
+                }
+            } else if (s == PoolEntry.DRAINING) {
+                draining++;
+                leases += l;
+            }
+        }
+        return new Census(open, draining, idle, inUse, leases, capacity);
+    }
+
+    /**
+     * Scans the entries from the hint for a free slot and takes it: answers the entry (a
+     * plain slot), a {@link Probe} (the slot must be validated before use), or null. An idle
+     * entry past the bypass window is taken together with its VALIDATING mark when
+     * {@code mayValidate}, and skipped otherwise; a multiplexed entry gives out its other
+     * slots again once its probe has started. Entries the manager reports broken are retired
+     * on the way.
+     */
+    Object findSlot(boolean mayValidate) {
+        PoolEntry<C>[] es = entries;
+        int n = es.length;
+        if (n == 0) {
+            return null;
+        }
+        int start = scanHint;
+        if (start >= n) {
+            start = 0;
+        }
+        long now = 0;
+        boolean haveNow = false;
+        for (int i = 0; i < n; i++) {
+            int idx = start + i;
+            if (idx >= n) {
+                idx -= n;
+            }
+            PoolEntry<C> e = es[idx];
+            long w = e.word();
+            if (PoolEntry.state(w) != PoolEntry.OPEN || PoolEntry.validating(w)) {
+                continue;
+            }
+            C c = e.connection;
+            if (calls.broken(c)) {
+                retireBroken.accept(e);
+                continue;
+            }
+            if (PoolEntry.leases(w) == 0 && bypassNanos > 0) {
+                if (!haveNow) {
+                    now = ticker.nanoTime();
+                    haveNow = true;
+                }
+                if (now - e.lastUsedNanos > bypassNanos) {
+                    if (mayValidate && e.tryAcquireForValidation()) {
+                        updateHint(idx);
+                        return new Probe<>(e);
+                    }
+                    continue;
+                }
+            }
+            if (e.tryAcquire(calls.capacity(c))) {
+                updateHint(idx);
+                return e;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Scanning from the last entry that had room packs leases onto as few multiplexed
+     * connections as possible; writing the hint only when it changes keeps the field's cache
+     * line shared between cores in the steady state.
+     */
+    private void updateHint(int idx) {
+        if (scanHint != idx) {
+            scanHint = idx;
+        }
+    }
+}
