@@ -4,7 +4,8 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * The pool's service-provider interface: how to open, check and close one kind of
- * connection. It is the Java counterpart of bb8's {@code ManageConnection}.
+ * connection. The pool never
+ * touches a socket itself: everything protocol-specific goes through this interface.
  *
  * <p><b>Thread-safety:</b> implementations must be thread-safe; the pool calls every
  * method from arbitrary threads (callers' threads, its maintenance thread, the threads
