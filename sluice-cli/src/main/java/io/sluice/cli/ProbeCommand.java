@@ -56,6 +56,12 @@ import picocli.CommandLine.Spec;
  * One instance per run; not thread-safe.
  */
 @Command(name = "probe", mixinStandardHelpOptions = true, sortOptions = false,
+        synopsisHeading = "",
+        customSynopsis = { // picocli's own wraps --header=NAME:VALUE at the colon
+            "Usage: sluice probe [-hV] [--json] [--fail] [--timeout=DURATION]",
+            "                    [--header=NAME:VALUE]... [--cacert=FILE] [--insecure]",
+            "                    [--http1 | --h2c] URL",
+            ""},
         description = {
             "Send a GET through a fresh client and show what the connection negotiated: protocol, TLS "
                     + "version and cipher, the server's stream limit, status, handshake time and time to "
@@ -149,6 +155,7 @@ final class ProbeCommand implements Callable<Integer> {
         Request req = validate(cl);
         PrintWriter out = cl.getOut();
         Result r;
+        Runnable restoreLogs = quietLibraryLogs();
         try {
             r = probe(req);
         } catch (ProbeFailed f) {
@@ -160,6 +167,8 @@ final class ProbeCommand implements Callable<Integer> {
             }
             out.flush();
             throw CliFailure.runtime(where + f.failure.line(), f.failure.error());
+        } finally {
+            restoreLogs.run();
         }
         boolean negative = fail && (r.status() < 200 || r.status() > 299);
         if (json) {
@@ -175,6 +184,21 @@ final class ProbeCommand implements Callable<Integer> {
             return ExitCode.NOT_MET;
         }
         return ExitCode.OK;
+    }
+
+    /**
+     * Raises the library's log level to ERROR for the probe and returns what restores it: the
+     * pool logs a failed connect and its backoff at WARN, and the probe reports that failure
+     * itself, on one line. {@code SLUICE_DEBUG} keeps them.
+     */
+    static Runnable quietLibraryLogs() {
+        if (System.getenv("SLUICE_DEBUG") != null
+                || !(org.slf4j.LoggerFactory.getLogger("io.sluice") instanceof ch.qos.logback.classic.Logger l)) {
+            return () -> { };
+        }
+        ch.qos.logback.classic.Level was = l.getLevel();
+        l.setLevel(ch.qos.logback.classic.Level.ERROR);
+        return () -> l.setLevel(was);
     }
 
     /** The checked command line: what to send and how to trust the server. */
@@ -226,7 +250,7 @@ final class ProbeCommand implements Callable<Integer> {
             Exchange first = exchange(client, req.request(), route, null);
             TlsStats afterCold = client.tlsStats();
             Timing cold = new Timing(COLD_LABEL, first.response().status(), handshakeMs(route, afterCold, null),
-                    resumed(afterCold, null), first.ttfbMs(), first.info() == null ? null : first.info().localAddress());
+                    resumed(afterCold, null), first.ttfbMs(), address(first.info()));
             ConnectionInfo c = first.info();
             Result partial = new Result(first.response().protocol().alpnId(), first.response().status(),
                     c == null ? null : c.tlsVersion(), c == null ? null : c.cipherSuite(),
@@ -240,7 +264,7 @@ final class ProbeCommand implements Callable<Integer> {
                 TlsStats after = client.tlsStats();
                 warm = new Timing(WARM_LABEL, second.response().status(), handshakeMs(route, after, before),
                         resumed(after, before), second.ttfbMs(),
-                        second.info() == null ? null : second.info().localAddress());
+                        address(second.info()));
             } catch (ProbeFailed f) {
                 throw new ProbeFailed(f.failure, partial);
             }
@@ -266,11 +290,23 @@ final class ProbeCommand implements Callable<Integer> {
         }
         ConnectionInfo info = null;
         for (ConnectionInfo c : client.connections(route)) {
-            if (notOn == null || !notOn.equals(c.localAddress())) {
+            if (notOn == null || !notOn.equals(address(c))) {
                 info = c;
             }
         }
         return new Exchange(response, ttfbMs, info);
+    }
+
+    /**
+     * The connection's local {@code host:port} ({@link ConnectionInfo#localAddress()} may carry
+     * {@link java.net.InetSocketAddress#toString()}'s {@code hostname/} prefix, empty when unresolved).
+     */
+    static String address(ConnectionInfo c) {
+        if (c == null || c.localAddress() == null) {
+            return null;
+        }
+        String a = c.localAddress();
+        return a.startsWith("/") ? a.substring(1) : a;
     }
 
     /**
