@@ -5,33 +5,31 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sluice.testkit.MockProvider;
+import io.sluice.testkit.junit.InjectMock;
+import io.sluice.testkit.junit.MockProviderExtension;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
+@ExtendWith(MockProviderExtension.class)
 class ProbeCommandTest {
 
+    @InjectMock
     private static MockProvider mock;
     @TempDir
     static Path dir;
     private static Path cert;
 
     @BeforeAll
-    static void start() throws Exception {
-        mock = MockProvider.start();
+    static void writeCertificate() throws Exception {
         cert = dir.resolve("mock.pem");
         Files.writeString(cert, mock.certificatePem());
-    }
-
-    @AfterAll
-    static void stop() {
-        mock.close();
     }
 
     private record Run(int code, String out, String err) {
