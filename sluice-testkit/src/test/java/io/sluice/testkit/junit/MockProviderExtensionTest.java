@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.platform.launcher.core.LauncherFactory;
@@ -47,11 +48,17 @@ class MockProviderExtensionTest {
         assertThat(summary.getFailures()).isEmpty();
         assertThat(summary.getTestsSucceededCount()).isEqualTo(1);
         List<MockProvider> seen = TwoMocks.seen;
+        assertThat(seen).hasSize(8).doesNotContainNull();
         assertThat(seen.get(0)).isNotSameAs(seen.get(1));
         assertThat(seen.get(0).options().requiredApiKey()).isNull();
         assertThat(seen.get(1).options().requiredApiKey()).isEqualTo("sk-two-mocks");
-        assertThat(seen.subList(2, 4)).containsExactly(seen.get(0), seen.get(1)); // the parameters
-        assertThat(seen.subList(4, 6)).containsExactly(seen.get(0), seen.get(1)); // get()
+        assertThat(seen.subList(2, 4)).as("parameters").containsExactly(seen.get(0), seen.get(1));
+        assertThat(seen.subList(4, 6)).as("get()").containsExactly(seen.get(0), seen.get(1));
+        assertThat(seen.subList(6, 8)).as("instance fields").containsExactly(seen.get(0), seen.get(1));
+        for (MockProvider m : seen.subList(0, 2)) {
+            assertThatThrownBy(() -> new Socket("127.0.0.1", m.tlsPort()).close()).as("closed after the class")
+                    .isInstanceOf(IOException.class);
+        }
     }
 
     @Test
@@ -100,6 +107,8 @@ class MockProviderExtensionTest {
         }
     }
 
+    /** One instance for the class: the mocks start when it is made, before the {@code @BeforeAll} callbacks. */
+    @TestInstance(TestInstance.Lifecycle.PER_CLASS)
     static class TwoMocks {
         static final List<MockProvider> seen = new CopyOnWriteArrayList<>();
         @RegisterExtension
@@ -111,10 +120,15 @@ class MockProviderExtensionTest {
         static MockProvider plain;
         @InjectMock("keyed")
         static MockProvider keyed;
+        @InjectMock
+        MockProvider plainInstanceField;
+        @InjectMock("keyed")
+        MockProvider keyedInstanceField;
 
         @Test
         void both(MockProvider plainParameter, @InjectMock("keyed") MockProvider keyedParameter) {
-            seen.addAll(List.of(plain, keyed, plainParameter, keyedParameter, PLAIN.get(), KEYED.get()));
+            seen.addAll(List.of(plain, keyed, plainParameter, keyedParameter, PLAIN.get(), KEYED.get(),
+                    plainInstanceField, keyedInstanceField));
         }
     }
 
