@@ -4,13 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sluice.testkit.junit.InjectMock;
+import io.sluice.testkit.junit.MockProviderExtension;
 import java.net.http.HttpClient;
 import java.util.List;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import okhttp3.Protocol;
-import io.sluice.testkit.junit.InjectMock;
-import io.sluice.testkit.junit.MockProviderExtension;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.extension.RegisterExtension;
