@@ -1,6 +1,5 @@
 package io.sluice.http;
 
-import static io.sluice.http.HttpTestSupport.assertNoNettyLeaks;
 import static io.sluice.http.HttpTestSupport.clientFor;
 import static io.sluice.http.HttpTestSupport.http;
 import static io.sluice.http.HttpTestSupport.https;
@@ -8,25 +7,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sluice.testkit.MockOptions;
 import io.sluice.testkit.MockProvider;
+import io.sluice.testkit.junit.InjectMock;
+import io.sluice.testkit.junit.MockProviderExtension;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** {@link ConnectionPoolManager#connections(Route)}: what each open connection negotiated, from the public API. */
 class ConnectionInfoTest {
+    @RegisterExtension
+    static final MockProviderExtension MOCK = MockProviderExtension.withOptions(
+            MockOptions.builder().maxConcurrentStreams(32).build());
+    @InjectMock
     static MockProvider mock;
-
-    @BeforeAll
-    static void start() {
-        mock = MockProvider.start(MockOptions.builder().maxConcurrentStreams(32).build());
-    }
-
-    @AfterAll
-    static void stop() {
-        mock.close();
-        assertNoNettyLeaks();
-    }
 
     @Test
     void tlsHttp2ConnectionShowsVersionCipherAndTheServersStreamLimit() {

@@ -1,7 +1,6 @@
 package io.sluice.http;
 
 import static io.sluice.http.HttpTestSupport.assertNoLeasesOut;
-import static io.sluice.http.HttpTestSupport.assertNoNettyLeaks;
 import static io.sluice.http.HttpTestSupport.chat;
 import static io.sluice.http.HttpTestSupport.clientFor;
 import static io.sluice.http.HttpTestSupport.http;
@@ -13,6 +12,8 @@ import static org.awaitility.Awaitility.await;
 
 import io.sluice.testkit.MockOptions;
 import io.sluice.testkit.MockProvider;
+import io.sluice.testkit.junit.InjectMock;
+import io.sluice.testkit.junit.MockProviderExtension;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -21,27 +22,17 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
+@ExtendWith(MockProviderExtension.class)
 class FailureModesTest {
 
+    @InjectMock
     static MockProvider mock;
-
-    @BeforeAll
-    static void start() {
-        mock = MockProvider.start(MockOptions.defaults());
-    }
-
-    @AfterAll
-    static void stop() {
-        mock.close();
-        assertNoNettyLeaks();
-    }
 
     @ParameterizedTest
     @ValueSource(booleans = {false, true})

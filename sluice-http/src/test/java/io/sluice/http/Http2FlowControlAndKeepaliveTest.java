@@ -1,7 +1,6 @@
 package io.sluice.http;
 
 import static io.sluice.http.HttpTestSupport.assertNoLeasesOut;
-import static io.sluice.http.HttpTestSupport.assertNoNettyLeaks;
 import static io.sluice.http.HttpTestSupport.chat;
 import static io.sluice.http.HttpTestSupport.clientFor;
 import static io.sluice.http.HttpTestSupport.https;
@@ -13,26 +12,20 @@ import io.sluice.http.transport.HttpConnection;
 import io.sluice.pool.Lease;
 import io.sluice.testkit.MockOptions;
 import io.sluice.testkit.MockProvider;
+import io.sluice.testkit.junit.InjectMock;
+import io.sluice.testkit.junit.MockProviderExtension;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class Http2FlowControlAndKeepaliveTest {
 
+    @RegisterExtension
+    static final MockProviderExtension MOCK = MockProviderExtension.withOptions(
+            MockOptions.builder().initialWindowSize(16 * 1024 * 1024).build());
+    @InjectMock
     static MockProvider mock;
-
-    @BeforeAll
-    static void start() {
-        mock = MockProvider.start(MockOptions.builder().initialWindowSize(16 * 1024 * 1024).build());
-    }
-
-    @AfterAll
-    static void stop() {
-        mock.close();
-        assertNoNettyLeaks();
-    }
 
     private static Http2Connection connectionOf(ConnectionPoolManager client) {
         Lease<HttpConnection> lease = client.routePool(Route.of(https(mock, "/"))).acquire().join();

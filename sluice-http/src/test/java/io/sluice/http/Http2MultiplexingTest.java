@@ -1,7 +1,6 @@
 package io.sluice.http;
 
 import static io.sluice.http.HttpTestSupport.assertNoLeasesOut;
-import static io.sluice.http.HttpTestSupport.assertNoNettyLeaks;
 import static io.sluice.http.HttpTestSupport.chat;
 import static io.sluice.http.HttpTestSupport.clientFor;
 import static io.sluice.http.HttpTestSupport.https;
@@ -14,28 +13,22 @@ import io.sluice.http.transport.HttpConnection;
 import io.sluice.pool.Lease;
 import io.sluice.testkit.MockOptions;
 import io.sluice.testkit.MockProvider;
+import io.sluice.testkit.junit.InjectMock;
+import io.sluice.testkit.junit.MockProviderExtension;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class Http2MultiplexingTest {
 
+    @RegisterExtension
+    static final MockProviderExtension MOCK = MockProviderExtension.withOptions(
+            MockOptions.builder().maxConcurrentStreams(256).build());
+    @InjectMock
     static MockProvider mock;
-
-    @BeforeAll
-    static void start() {
-        mock = MockProvider.start(MockOptions.builder().maxConcurrentStreams(256).build());
-    }
-
-    @AfterAll
-    static void stop() {
-        mock.close();
-        assertNoNettyLeaks();
-    }
 
     private static HttpRequest delayed(long ms) {
         return chat(https(mock, "/v1/chat/completions"), false).toBuilder().header("x-mock-delay-ms", "" + ms).build();

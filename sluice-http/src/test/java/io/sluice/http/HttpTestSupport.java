@@ -3,8 +3,6 @@ package io.sluice.http;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.PooledByteBufAllocator;
 import io.sluice.pool.PoolConfig;
 import io.sluice.pool.PoolStats;
 import io.sluice.testkit.MockProvider;
@@ -12,7 +10,7 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.Map;
 
-/** Shared helpers: clients that trust the mock, exact pool accounting, and Netty leak checks. */
+/** Shared helpers: clients that trust the mock and exact pool accounting (Netty leak checks: the testkit's NettyLeakCheck). */
 final class HttpTestSupport {
 
     private HttpTestSupport() {
@@ -54,17 +52,5 @@ final class HttpTestSupport {
                 assertThat(e.getValue().pending()).as("pending of %s", e.getKey()).isZero();
             }
         });
-    }
-
-    /** Provokes Netty's leak detector (GC plus fresh allocations) and fails on any LEAK report so far. */
-    static void assertNoNettyLeaks() {
-        for (int i = 0; i < 3; i++) {
-            System.gc();
-            for (int j = 0; j < 200; j++) {
-                ByteBuf b = PooledByteBufAllocator.DEFAULT.directBuffer(16);
-                b.release();
-            }
-        }
-        assertThat(LeakCountingAppender.LEAKS.get()).as("Netty LEAK reports").isZero();
     }
 }

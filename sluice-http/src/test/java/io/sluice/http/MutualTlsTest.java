@@ -50,6 +50,7 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.sluice.http.faults.FaultSupport;
 import io.sluice.http.spi.SslContextFactory;
+import io.sluice.testkit.junit.NettyLeakCheck;
 import java.math.BigInteger;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -92,6 +93,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -108,6 +110,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Finished) and TLS 1.2 (certificate in the client's second flight), over HTTP/2 and HTTP/1.1
  * (the server's ALPN picks which).
  */
+@ExtendWith(NettyLeakCheck.class)
 class MutualTlsTest {
 
     private static final Duration WAIT = Duration.ofSeconds(5);
@@ -172,7 +175,6 @@ class MutualTlsTest {
         if (serverGroup != null) {
             serverGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         }
-        HttpTestSupport.assertNoNettyLeaks();
     }
 
     @AfterEach

@@ -1,7 +1,6 @@
 package io.sluice.http;
 
 import static io.sluice.http.HttpTestSupport.assertNoLeasesOut;
-import static io.sluice.http.HttpTestSupport.assertNoNettyLeaks;
 import static io.sluice.http.HttpTestSupport.chat;
 import static io.sluice.http.HttpTestSupport.clientFor;
 import static io.sluice.http.HttpTestSupport.http;
@@ -9,28 +8,19 @@ import static io.sluice.http.HttpTestSupport.https;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.handler.ssl.OpenSsl;
-import io.sluice.testkit.MockOptions;
 import io.sluice.testkit.MockProvider;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import io.sluice.testkit.junit.InjectMock;
+import io.sluice.testkit.junit.MockProviderExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
+@ExtendWith(MockProviderExtension.class)
 class ProtocolNegotiationTest {
 
+    @InjectMock
     static MockProvider mock;
-
-    @BeforeAll
-    static void start() {
-        mock = MockProvider.start(MockOptions.defaults());
-    }
-
-    @AfterAll
-    static void stop() {
-        mock.close();
-        assertNoNettyLeaks();
-    }
 
     @Test
     void plainHttpSpeaksHttp11AndReusesTheConnection() {

@@ -1,7 +1,6 @@
 package io.sluice.http;
 
 import static io.sluice.http.HttpTestSupport.assertNoLeasesOut;
-import static io.sluice.http.HttpTestSupport.assertNoNettyLeaks;
 import static io.sluice.http.HttpTestSupport.chat;
 import static io.sluice.http.HttpTestSupport.clientFor;
 import static io.sluice.http.HttpTestSupport.http;
@@ -12,35 +11,25 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.sluice.http.sse.SseEvent;
-import io.sluice.testkit.MockOptions;
 import io.sluice.testkit.MockProvider;
+import io.sluice.testkit.junit.InjectMock;
+import io.sluice.testkit.junit.MockProviderExtension;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Flow;
 import java.nio.ByteBuffer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
+@ExtendWith(MockProviderExtension.class)
 class StreamingAndTimeoutTest {
 
+    @InjectMock
     static MockProvider mock;
-
-    @BeforeAll
-    static void start() {
-        mock = MockProvider.start(MockOptions.defaults());
-    }
-
-    @AfterAll
-    static void stop() {
-        mock.close();
-        assertNoNettyLeaks();
-    }
 
     private static HttpRequest sse(String uri, int tokens, long tokenDelayMs) {
         return chat(java.net.URI.create(uri), true).toBuilder()

@@ -1,7 +1,6 @@
 package io.sluice.http;
 
 import static io.sluice.http.HttpTestSupport.assertNoLeasesOut;
-import static io.sluice.http.HttpTestSupport.assertNoNettyLeaks;
 import static io.sluice.http.HttpTestSupport.chat;
 import static io.sluice.http.HttpTestSupport.clientFor;
 import static io.sluice.http.HttpTestSupport.https;
@@ -10,6 +9,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sluice.testkit.MockOptions;
 import io.sluice.testkit.MockProvider;
+import io.sluice.testkit.junit.NettyLeakCheck;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,6 +44,6 @@ class TenThousandRequestsTest {
             assertThat(mock.stats().requests("/v1/chat/completions")).isEqualTo(10_000);
             assertNoLeasesOut(client);
         }
-        assertNoNettyLeaks();
+        NettyLeakCheck.assertNoLeaks();
     }
 }

@@ -19,10 +19,7 @@ import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import dev.langchain4j.model.openai.OpenAiChatModel;
 import dev.langchain4j.model.openai.OpenAiStreamingChatModel;
 import io.sluice.http.ConnectionPoolManager;
-import io.sluice.http.TlsOptions;
-import io.sluice.pool.PoolConfig;
-import io.sluice.testkit.MockOptions;
-import io.sluice.testkit.MockProvider;
+import io.sluice.http.sdk.contract.SdkFixture;
 import io.sluice.testkit.MockTokens;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,42 +30,29 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** LangChain4j's OpenAI models and the bare HttpClient over Sluice against the testkit's TLS HTTP/2 server. */
-class LangChain4jTransportTest {
+/**
+ * LangChain4j's OpenAI models and the bare HttpClient over Sluice against the testkit's TLS HTTP/2 server
+ * ({@link SdkFixture}: the mock and the shared pools).
+ */
+class LangChain4jTransportTest extends SdkFixture {
 
-    static final String KEY = "sk-lc4j-test-secret";
-    static MockProvider mock;
-    static ConnectionPoolManager pools;
-
-    @BeforeAll
-    static void start() {
-        mock = MockProvider.start(MockOptions.builder().requiredApiKey(KEY).build());
-        pools = SluiceLangChain4j.poolManagerBuilder()
-                .tls(TlsOptions.builder().trustCertificatePem(mock.certificatePem()).build())
-                .poolConfig(PoolConfig.builder().maxConnections(2).minIdle(1).build())
-                .build();
+    @Override
+    protected ConnectionPoolManager.Builder poolManagerBuilder() {
+        return SluiceLangChain4j.poolManagerBuilder();
     }
 
-    @AfterAll
-    static void stop() {
-        pools.close();
-        mock.close();
-    }
-
-    static SluiceLangChain4jHttpClientBuilder http() {
+    SluiceLangChain4jHttpClientBuilder http() {
         return new SluiceLangChain4jHttpClientBuilder().poolManager(pools);
     }
 
-    static OpenAiChatModel.OpenAiChatModelBuilder chatModel(Map<String, String> knobs) {
+    OpenAiChatModel.OpenAiChatModelBuilder chatModel(Map<String, String> knobs) {
         return OpenAiChatModel.builder().httpClientBuilder(http()).baseUrl(mock.httpsUri() + "/v1").apiKey(KEY)
                 .modelName("gpt-test").customHeaders(knobs);
     }
 
-    static OpenAiStreamingChatModel streamingModel(Map<String, String> knobs) {
+    OpenAiStreamingChatModel streamingModel(Map<String, String> knobs) {
         return OpenAiStreamingChatModel.builder().httpClientBuilder(http()).baseUrl(mock.httpsUri() + "/v1")
                 .apiKey(KEY).modelName("gpt-test").customHeaders(knobs).build();
     }
@@ -282,12 +266,12 @@ class LangChain4jTransportTest {
         }
     }
 
-    static HttpRequest.Builder streamingChatRequest() {
+    HttpRequest.Builder streamingChatRequest() {
         return chatRequest()
                 .body("{\"model\":\"gpt-test\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
     }
 
-    static HttpRequest.Builder chatRequest() {
+    HttpRequest.Builder chatRequest() {
         return HttpRequest.builder().method(HttpMethod.POST).url(mock.httpsUri() + "/v1/chat/completions")
                 .addHeader("Authorization", "Bearer " + KEY).addHeader("Content-Type", "application/json")
                 .body("{\"model\":\"gpt-test\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");

@@ -4,13 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sluice.testkit.junit.InjectMock;
+import io.sluice.testkit.junit.MockProviderExtension;
 import java.net.http.HttpClient;
 import java.util.List;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import okhttp3.Protocol;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -18,12 +20,15 @@ import org.junit.jupiter.params.provider.MethodSource;
 /** Every endpoint over HTTP/1.1 and HTTP/2 (TLS ALPN and h2c) with JDK and OkHttp clients. */
 class EndpointsTest {
     private static final ObjectMapper JSON = new ObjectMapper();
+    @RegisterExtension
+    static final MockProviderExtension MOCK = MockProviderExtension.withOptions(
+            MockOptions.builder().behavior(MockBehavior.builder().tokens(5).build()).build());
+    @InjectMock
     private static MockProvider mock;
     private static List<Call> calls;
 
     @BeforeAll
-    static void start() {
-        mock = MockProvider.start(MockOptions.builder().behavior(MockBehavior.builder().tokens(5).build()).build());
+    static void clients() {
         calls = List.of(
                 Call.jdk(mock, HttpClient.Version.HTTP_1_1, true),
                 Call.jdk(mock, HttpClient.Version.HTTP_2, true),
@@ -34,9 +39,8 @@ class EndpointsTest {
     }
 
     @AfterAll
-    static void stop() {
+    static void closeClients() {
         calls.forEach(Call::close);
-        mock.close();
     }
 
     static Stream<Arguments> calls() {

@@ -5,28 +5,28 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sluice.testkit.junit.InjectMock;
+import io.sluice.testkit.junit.MockProviderExtension;
 import java.net.http.HttpClient;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Auth failures, bad input and option validation get clear, provider-shaped errors. */
 class ErrorsTest {
     private static final ObjectMapper JSON = new ObjectMapper();
+    @RegisterExtension
+    static final MockProviderExtension MOCK = MockProviderExtension.withOptions(
+            MockOptions.builder().requiredApiKey("sk-test").maxRequestBodyBytes(1024).build());
+    @InjectMock
     private static MockProvider mock;
     private static Call h2;
     private static Call h1;
 
     @BeforeAll
-    static void start() {
-        mock = MockProvider.start(MockOptions.builder().requiredApiKey("sk-test").maxRequestBodyBytes(1024).build());
+    static void clients() {
         h2 = Call.jdk(mock, HttpClient.Version.HTTP_2, true);
         h1 = Call.jdk(mock, HttpClient.Version.HTTP_1_1, false);
-    }
-
-    @AfterAll
-    static void stop() {
-        mock.close();
     }
 
     @Test

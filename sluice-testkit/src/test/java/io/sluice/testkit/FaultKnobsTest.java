@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sluice.testkit.junit.InjectMock;
+import io.sluice.testkit.junit.MockProviderExtension;
 import java.io.IOException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -20,28 +22,24 @@ import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.RequestBody;
 import okhttp3.Response;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Each x-mock-* knob and server-level fault action, seen from real clients. */
+@ExtendWith(MockProviderExtension.class)
 class FaultKnobsTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String CHAT_STREAM = "{\"model\":\"m\",\"stream\":true,\"messages\":[]}";
+    @InjectMock
     private static MockProvider mock;
     private static Call h2;
     private static Call h1;
 
     @BeforeAll
-    static void start() {
-        mock = MockProvider.start();
+    static void clients() {
         h2 = Call.jdk(mock, HttpClient.Version.HTTP_2, true);
         h1 = Call.jdk(mock, HttpClient.Version.HTTP_1_1, false);
-    }
-
-    @AfterAll
-    static void stop() {
-        mock.close();
     }
 
     @Test

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sluice.testkit.junit.InjectMock;
+import io.sluice.testkit.junit.MockProviderExtension;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
@@ -15,25 +17,18 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** The /v1/realtime WebSocket on both ports with the JDK client. */
 class WebSocketTest {
     private static final ObjectMapper JSON = new ObjectMapper();
+    @RegisterExtension
+    static final MockProviderExtension MOCK = MockProviderExtension.withOptions(
+            MockOptions.builder().behavior(MockBehavior.builder().tokens(4).build()).build());
+    @InjectMock
     private static MockProvider mock;
-
-    @BeforeAll
-    static void start() {
-        mock = MockProvider.start(MockOptions.builder().behavior(MockBehavior.builder().tokens(4).build()).build());
-    }
-
-    @AfterAll
-    static void stop() {
-        mock.close();
-    }
 
     /** Collects text messages and pongs. */
     static final class Listener implements WebSocket.Listener {

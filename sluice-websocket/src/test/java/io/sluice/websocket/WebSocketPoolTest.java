@@ -22,6 +22,8 @@ import io.sluice.pool.CloseReason;
 import io.sluice.testkit.MockOptions;
 import io.sluice.testkit.MockProvider;
 import io.sluice.testkit.MockTokens;
+import io.sluice.testkit.junit.InjectMock;
+import io.sluice.testkit.junit.MockProviderExtension;
 import java.net.URI;
 import java.time.Duration;
 import java.util.concurrent.CancellationException;
@@ -30,6 +32,7 @@ import java.util.concurrent.ExecutionException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -37,16 +40,20 @@ import org.junit.jupiter.params.provider.EnumSource;
 class WebSocketPoolTest {
 
     private static final String KEY = "sk-test-ws-secret";
+    @RegisterExtension
+    static final MockProviderExtension MOCK = new MockProviderExtension();
+    @RegisterExtension
+    static final MockProviderExtension KEYED = MockProviderExtension.withOptions(
+            MockOptions.builder().requiredApiKey(KEY).build()).named("keyed");
+    @InjectMock
     private static MockProvider mock;
+    @InjectMock("keyed")
     private static MockProvider keyed;
     /** Borrowed by most pools here: warm, so timing-sensitive tests do not pay for event loop start-up. */
     private static NettyTransport transport;
 
     @BeforeAll
     static void start() throws Exception {
-        NettyLeaks.install();
-        mock = MockProvider.start(MockOptions.builder().build());
-        keyed = MockProvider.start(MockOptions.builder().requiredApiKey(KEY).build());
         transport = new NettyTransport(2, true, Duration.ofSeconds(5));
         try (WebSocketPool warm = plain().build(); WebSocketLease ws = await5(warm.acquire())) {
             next(ws);
@@ -55,10 +62,7 @@ class WebSocketPoolTest {
 
     @AfterAll
     static void stop() {
-        mock.close();
-        keyed.close();
-        transport.close();
-        assertThat(NettyLeaks.reports()).as("Netty LEAK reports").isZero();
+        transport.close(); // then the extensions close the mocks and check for Netty leaks
     }
 
     private static WebSocketPool.Builder plain() {

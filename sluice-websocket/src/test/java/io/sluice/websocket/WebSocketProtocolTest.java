@@ -10,33 +10,24 @@ import static org.awaitility.Awaitility.await;
 
 import io.sluice.http.ConnectionLostException;
 import io.sluice.http.LimitExceededException;
+import io.sluice.testkit.junit.NettyLeakCheck;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Protocol details the testkit's mock does not exercise, against {@link TestWebSocketServer}:
  * subprotocol negotiation, handshake headers, fragmentation, binary messages, a missing
  * pong, peer Close and the close handshake.
  */
+@ExtendWith(NettyLeakCheck.class)
 class WebSocketProtocolTest {
 
     private TestWebSocketServer server;
-
-    @BeforeAll
-    static void leaks() {
-        NettyLeaks.install();
-    }
-
-    @AfterAll
-    static void noLeaks() {
-        assertThat(NettyLeaks.reports()).as("Netty LEAK reports").isZero();
-    }
 
     @BeforeEach
     void start() {

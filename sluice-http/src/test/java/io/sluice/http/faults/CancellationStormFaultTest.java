@@ -1,7 +1,6 @@
 package io.sluice.http.faults;
 
 import static io.sluice.http.faults.FaultSupport.assertAccountingExact;
-import static io.sluice.http.faults.FaultSupport.assertNoNettyLeaks;
 import static io.sluice.http.faults.FaultSupport.chat;
 import static io.sluice.http.faults.FaultSupport.clientFor;
 import static io.sluice.http.faults.FaultSupport.within;
@@ -11,8 +10,9 @@ import io.sluice.http.ConnectionPoolManager;
 import io.sluice.http.HttpRequest;
 import io.sluice.http.StreamingResponse;
 import io.sluice.http.faults.FaultSupport.Proto;
-import io.sluice.testkit.MockOptions;
 import io.sluice.testkit.MockProvider;
+import io.sluice.testkit.junit.InjectMock;
+import io.sluice.testkit.junit.MockProviderExtension;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,8 +21,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -32,21 +31,12 @@ import org.junit.jupiter.params.provider.EnumSource;
  * streaming responses are closed mid-body with chunks held and released late. Afterwards the
  * pool's accounting is exact, nothing leaked, and the route still serves requests.
  */
+@ExtendWith(MockProviderExtension.class)
 class CancellationStormFaultTest {
 
     private static final Duration DEADLINE = Duration.ofSeconds(20);
+    @InjectMock
     static MockProvider mock;
-
-    @BeforeAll
-    static void start() {
-        mock = MockProvider.start(MockOptions.defaults());
-    }
-
-    @AfterAll
-    static void stop() {
-        mock.close();
-        assertNoNettyLeaks();
-    }
 
     @ParameterizedTest
     @EnumSource(Proto.class)

@@ -1,7 +1,6 @@
 package io.sluice.http.faults;
 
 import static io.sluice.http.faults.FaultSupport.assertAccountingExact;
-import static io.sluice.http.faults.FaultSupport.assertNoNettyLeaks;
 import static io.sluice.http.faults.FaultSupport.chat;
 import static io.sluice.http.faults.FaultSupport.clientFor;
 import static io.sluice.http.faults.FaultSupport.failsWithin;
@@ -21,6 +20,8 @@ import io.sluice.http.StreamingResponse;
 import io.sluice.http.faults.FaultSupport.Proto;
 import io.sluice.testkit.MockOptions;
 import io.sluice.testkit.MockProvider;
+import io.sluice.testkit.junit.InjectMock;
+import io.sluice.testkit.junit.MockProviderExtension;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -32,28 +33,18 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** Fault matrix rows 1, 2, 3, 11 and 12: the peer goes away in every way a TCP peer can. */
+@ExtendWith(MockProviderExtension.class)
 class ConnectionLossFaultTest {
 
     private static final Duration DEADLINE = Duration.ofSeconds(10);
+    @InjectMock
     static MockProvider mock;
-
-    @BeforeAll
-    static void start() {
-        mock = MockProvider.start(MockOptions.defaults());
-    }
-
-    @AfterAll
-    static void stop() {
-        mock.close();
-        assertNoNettyLeaks();
-    }
 
     /** Row 1: the server drops idle pooled connections (RST); the next requests succeed, replayed if they raced. */
     @ParameterizedTest

@@ -4,11 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 import static org.awaitility.Awaitility.await;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.PooledByteBufAllocator;
 import io.sluice.http.ConnectionPoolManager;
 import io.sluice.http.HttpRequest;
-import io.sluice.http.LeakCountingAppender;
 import io.sluice.http.Route;
 import io.sluice.http.SluiceHttpException;
 import io.sluice.http.TlsOptions;
@@ -26,7 +23,8 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * Shared pieces of the fault matrix: the protocol parameter, clients that trust the mock,
- * the "completed within its deadline" bound, exact pool accounting and the Netty leak check.
+ * the "completed within its deadline" bound and exact pool accounting (the Netty leak check is the
+ * testkit's {@code NettyLeakCheck}).
  */
 public final class FaultSupport {
 
@@ -109,21 +107,5 @@ public final class FaultSupport {
                         .isEqualTo(s.idle() + s.inUse() + s.draining());
             }
         });
-    }
-
-    /** Provokes Netty's leak detector (GC plus fresh tracked allocations) and fails on any real LEAK report so far. */
-    static void assertNoNettyLeaks() {
-        provokeLeakReports();
-        assertThat(LeakCountingAppender.leaks()).as("Netty LEAK reports (see the test log)").isZero();
-    }
-
-    static void provokeLeakReports() {
-        for (int i = 0; i < 3; i++) {
-            System.gc();
-            for (int j = 0; j < 200; j++) {
-                ByteBuf b = PooledByteBufAllocator.DEFAULT.directBuffer(16);
-                b.release();
-            }
-        }
     }
 }

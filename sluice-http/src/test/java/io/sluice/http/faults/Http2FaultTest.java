@@ -1,7 +1,6 @@
 package io.sluice.http.faults;
 
 import static io.sluice.http.faults.FaultSupport.assertAccountingExact;
-import static io.sluice.http.faults.FaultSupport.assertNoNettyLeaks;
 import static io.sluice.http.faults.FaultSupport.chat;
 import static io.sluice.http.faults.FaultSupport.clientFor;
 import static io.sluice.http.faults.FaultSupport.failsWithin;
@@ -18,6 +17,7 @@ import io.sluice.http.faults.ScriptedH2Server.Action;
 import io.sluice.testkit.MockBehavior;
 import io.sluice.testkit.MockOptions;
 import io.sluice.testkit.MockProvider;
+import io.sluice.testkit.junit.NettyLeakCheck;
 import java.io.DataInputStream;
 import java.io.OutputStream;
 import java.net.URI;
@@ -25,20 +25,16 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** Fault matrix rows 4, 5 and the HTTP/2 part of 13: GOAWAY under load, REFUSED_STREAM, invalid frames. */
+@ExtendWith(NettyLeakCheck.class)
 class Http2FaultTest {
 
     private static final Duration DEADLINE = Duration.ofSeconds(15);
-
-    @AfterAll
-    static void leaks() {
-        assertNoNettyLeaks();
-    }
 
     /**
      * Row 4 (mock): every connection sends GOAWAY after 10 streams while 200 streamed POSTs run; none is lost: each

@@ -1,7 +1,6 @@
 package io.sluice.http.faults;
 
 import static io.sluice.http.faults.FaultSupport.assertAccountingExact;
-import static io.sluice.http.faults.FaultSupport.assertNoNettyLeaks;
 import static io.sluice.http.faults.FaultSupport.chat;
 import static io.sluice.http.faults.FaultSupport.clientFor;
 import static io.sluice.http.faults.FaultSupport.failsWithin;
@@ -15,30 +14,21 @@ import io.sluice.http.LimitExceededException;
 import io.sluice.http.ProtocolException;
 import io.sluice.http.StreamingResponse;
 import io.sluice.http.faults.FaultSupport.Proto;
-import io.sluice.testkit.MockOptions;
 import io.sluice.testkit.MockProvider;
+import io.sluice.testkit.junit.InjectMock;
+import io.sluice.testkit.junit.MockProviderExtension;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /** Fault matrix row 13 (invalid HTTP/2 frames are in {@link Http2FaultTest}): malformed responses from the mock. */
+@ExtendWith(MockProviderExtension.class)
 class MalformedResponseFaultTest {
 
     private static final Duration DEADLINE = Duration.ofSeconds(10);
+    @InjectMock
     static MockProvider mock;
-
-    @BeforeAll
-    static void start() {
-        mock = MockProvider.start(MockOptions.defaults());
-    }
-
-    @AfterAll
-    static void stop() {
-        mock.close();
-        assertNoNettyLeaks();
-    }
 
     @ParameterizedTest
     @EnumSource(Proto.class)

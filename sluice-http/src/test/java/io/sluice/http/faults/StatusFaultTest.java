@@ -1,7 +1,6 @@
 package io.sluice.http.faults;
 
 import static io.sluice.http.faults.FaultSupport.assertAccountingExact;
-import static io.sluice.http.faults.FaultSupport.assertNoNettyLeaks;
 import static io.sluice.http.faults.FaultSupport.clientFor;
 import static io.sluice.http.faults.FaultSupport.pool;
 import static io.sluice.http.faults.FaultSupport.within;
@@ -15,26 +14,23 @@ import io.sluice.http.faults.FaultSupport.Proto;
 import io.sluice.testkit.MockBehavior;
 import io.sluice.testkit.MockOptions;
 import io.sluice.testkit.MockProvider;
+import io.sluice.testkit.junit.NettyLeakCheck;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /** Fault matrix row 10: 429 with retry-after-ms / Retry-After, honoured within the deadline. */
+@ExtendWith(NettyLeakCheck.class)
 class StatusFaultTest {
 
     private static final Duration DEADLINE = Duration.ofSeconds(10);
-
-    @AfterAll
-    static void leaks() {
-        assertNoNettyLeaks();
-    }
 
     /** A 429 with retry-after-ms is retried after the hint; the server recovered meanwhile, so the caller sees 200. */
     @ParameterizedTest

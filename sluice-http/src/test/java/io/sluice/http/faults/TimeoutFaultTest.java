@@ -1,7 +1,6 @@
 package io.sluice.http.faults;
 
 import static io.sluice.http.faults.FaultSupport.assertAccountingExact;
-import static io.sluice.http.faults.FaultSupport.assertNoNettyLeaks;
 import static io.sluice.http.faults.FaultSupport.chat;
 import static io.sluice.http.faults.FaultSupport.clientFor;
 import static io.sluice.http.faults.FaultSupport.failsWithin;
@@ -16,35 +15,26 @@ import io.sluice.http.RequestTimeoutException.Phase;
 import io.sluice.http.StreamingResponse;
 import io.sluice.http.Timeouts;
 import io.sluice.http.faults.FaultSupport.Proto;
-import io.sluice.testkit.MockOptions;
 import io.sluice.testkit.MockProvider;
+import io.sluice.testkit.junit.InjectMock;
+import io.sluice.testkit.junit.MockProviderExtension;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** Fault matrix rows 6 (black hole: connect, headers, body idle, total) and 7 (slow headers). */
+@ExtendWith(MockProviderExtension.class)
 class TimeoutFaultTest {
 
     private static final Duration SHORT = Duration.ofMillis(400);
+    @InjectMock
     static MockProvider mock;
-
-    @BeforeAll
-    static void start() {
-        mock = MockProvider.start(MockOptions.defaults());
-    }
-
-    @AfterAll
-    static void stop() {
-        mock.close();
-        assertNoNettyLeaks();
-    }
 
     /**
      * Row 6, CONNECT: a listener that never accepts (the kernel completes TCP from its backlog, nobody reads). Over TLS

@@ -1,7 +1,6 @@
 package io.sluice.http.faults;
 
 import static io.sluice.http.faults.FaultSupport.assertAccountingExact;
-import static io.sluice.http.faults.FaultSupport.assertNoNettyLeaks;
 import static io.sluice.http.faults.FaultSupport.failsWithin;
 import static io.sluice.http.faults.FaultSupport.pool;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -12,23 +11,20 @@ import io.sluice.http.TlsFailedException;
 import io.sluice.http.TlsOptions;
 import io.sluice.testkit.MockOptions;
 import io.sluice.testkit.MockProvider;
+import io.sluice.testkit.junit.NettyLeakCheck;
 import java.io.OutputStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /** Fault matrix row 8: TLS failures, with both TLS engines. Each is a typed, non-retryable TlsFailedException. */
+@ExtendWith(NettyLeakCheck.class)
 class TlsFaultTest {
 
     private static final Duration DEADLINE = Duration.ofSeconds(10);
-
-    @AfterAll
-    static void leaks() {
-        assertNoNettyLeaks();
-    }
 
     private static ConnectionPoolManager client(TlsOptions.Builder tls, TlsOptions.Provider provider) {
         // netty-tcnative intermittently fails to load in this shared build environment (also seen in
