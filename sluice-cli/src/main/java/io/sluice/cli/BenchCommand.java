@@ -38,19 +38,21 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--insecure", description = "Trust any certificate for --url (tests only).")
     boolean insecure;
 
-    @Option(names = "--requests", description = "Requests in the steady-load phase (default: 20000, quick: 5000).")
+    @Option(names = "--requests", description = "Requests in the steady-load phase (default: " + BenchOptions.FULL_REQUESTS
+            + ", quick: " + BenchOptions.QUICK_REQUESTS + ").")
     Integer requests;
 
-    @Option(names = "--concurrency", description = "Requests in flight in the steady-load phase (default: 64).")
+    @Option(names = "--concurrency", description = "Requests in flight in the steady-load phase (default: " + BenchOptions.CONCURRENCY + ").")
     Integer concurrency;
 
-    @Option(names = "--streams", description = "Concurrent streaming requests in the 10K phase (default: 10000).")
+    @Option(names = "--streams", description = "Concurrent streaming requests in the 10K phase (default: " + BenchOptions.STREAMS + ").")
     Integer streams;
 
     @Option(names = "--json", description = "Print one JSON object instead of the table; no progress line.")
     boolean json;
 
-    @Option(names = "--quick", description = "Short run (< 30 s): fewer samples, no native-memory step.")
+    @Option(names = "--quick", description = "Short run, about 30 s on two idle cores (the full run takes about two minutes): "
+            + BenchOptions.QUICK_SUMMARY + ".")
     boolean quick;
 
     @Option(names = "--html", paramLabel = "FILE", description = "Also write a self-contained HTML report with charts.")
@@ -98,8 +100,9 @@ final class BenchCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
         }
         BenchReport report;
+        Terminal terminal = Terminal.detect();
         try {
-            report = new BenchRunner(o, System.err, Terminal.detect()).run();
+            report = new BenchRunner(o, System.err, terminal).run();
         } catch (io.sluice.cli.bench.BenchTarget.TargetUnreachableException e) {
             throw CliFailure.runtime(e.getMessage(), e);
         }
@@ -108,7 +111,7 @@ final class BenchCommand implements Callable<Integer> {
             out.println(JsonReport.write(report));
             out.flush();
         } else {
-            TextReport.write(report, out);
+            TextReport.write(report, out, terminal);
         }
         if (html != null) {
             try {

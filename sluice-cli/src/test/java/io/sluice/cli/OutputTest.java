@@ -48,4 +48,22 @@ class OutputTest {
         assertThat(s).doesNotContain("\r");
         assertThat(s.lines().toList()).containsExactly("t=0", "t=5", "t=10", "final");
     }
+
+    @Test
+    void benchQuickHelpStatesWhatTheQuickRunDoes() {
+        // The review found "5 000 requests" in the help while the run made 3 000: the help's numbers
+        // must be the quick run's own.
+        String help = CliRun.of("bench", "--help").out().replaceAll("\\s+", " ");
+        io.sluice.cli.bench.BenchOptions q = io.sluice.cli.bench.BenchOptions.quickDefaults();
+        io.sluice.cli.bench.BenchOptions full = io.sluice.cli.bench.BenchOptions.defaults();
+        assertThat(help).contains(q.requests() + " requests at steady load")
+                .contains(q.tlsFullSamples() + " + " + q.tlsResumedSamples() + " handshakes")
+                .contains(q.streams() + " streams of " + q.streamTokens() + " tokens")
+                .contains(q.scalingBurst().toSeconds() + " s burst + " + q.scalingIdle().toSeconds() + " s idle")
+                .contains(q.healthDuration().toSeconds() + " s of faults")
+                .contains("(default: " + full.requests() + ", quick: " + q.requests() + ")")
+                .contains("(default: " + full.streams() + ")")
+                .doesNotContain("< 30 s");
+        assertThat(q.nativeLow()).as("the help says the quick run has no native step").isZero();
+    }
 }

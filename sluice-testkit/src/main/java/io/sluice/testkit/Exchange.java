@@ -92,6 +92,11 @@ final class Exchange {
         return server;
     }
 
+    /** This exchange's event loop. */
+    io.netty.util.concurrent.EventExecutor executor() {
+        return ctx.executor();
+    }
+
     /** Schedules {@code task} on this exchange's event loop; never blocks it. */
     void schedule(Runnable task, long delayMs) {
         ctx.executor().schedule(task, delayMs, java.util.concurrent.TimeUnit.MILLISECONDS);

@@ -36,6 +36,9 @@ import io.netty.handler.codec.http.HttpHeaders;
  *                           ({@code x-mock-refuse-stream})
  * @param resetConnectionAfterBytes reset the TCP connection (SO_LINGER 0, an RST) after this many
  *                           response body bytes; -1 off ({@code x-mock-reset-connection-after-bytes})
+ * @param barrier            hold the response until this many requests of the same group have arrived
+ *                           (see {@link MockBarrier}); null off ({@code x-mock-barrier: GROUP:PARTIES},
+ *                           deadline {@code x-mock-barrier-timeout-ms})
  */
 public record MockBehavior(
         int tokens,
@@ -52,7 +55,8 @@ public record MockBehavior(
         Malformation malformed,
         long slowHeadersMs,
         boolean refuseStream,
-        long resetConnectionAfterBytes) {
+        long resetConnectionAfterBytes,
+        MockBarrier barrier) {
 
     /** Header names of the per-request knobs. */
     public static final String H_TOKENS = "x-mock-tokens";
@@ -70,6 +74,8 @@ public record MockBehavior(
     public static final String H_SLOW_HEADERS_MS = "x-mock-slow-headers-ms";
     public static final String H_REFUSE_STREAM = "x-mock-refuse-stream";
     public static final String H_RESET_CONNECTION_AFTER_BYTES = "x-mock-reset-connection-after-bytes";
+    public static final String H_BARRIER = "x-mock-barrier";
+    public static final String H_BARRIER_TIMEOUT_MS = "x-mock-barrier-timeout-ms";
 
     /** Largest accepted token count; keeps a typo from producing gigabytes. */
     public static final int MAX_TOKENS = 1_000_000;
@@ -158,6 +164,14 @@ public record MockBehavior(
         if ((v = headers.get(H_RESET_CONNECTION_AFTER_BYTES)) != null) {
             b.resetConnectionAfterBytes(parseLong(H_RESET_CONNECTION_AFTER_BYTES, v));
         }
+        String timeout = headers.get(H_BARRIER_TIMEOUT_MS);
+        long barrierTimeout = timeout != null ? parseLong(H_BARRIER_TIMEOUT_MS, timeout)
+                : barrier != null ? barrier.timeoutMs() : MockBarrier.DEFAULT_TIMEOUT_MS;
+        if ((v = headers.get(H_BARRIER)) != null) {
+            b.barrier(parseBarrier(v, barrierTimeout));
+        } else if (timeout != null && barrier != null) {
+            b.barrier(parseBarrier(barrier.headerValue(), barrierTimeout));
+        }
         try {
             return b.build();
         } catch (IllegalArgumentException e) {
@@ -175,6 +189,14 @@ public record MockBehavior(
             }
         }
         return false;
+    }
+
+    private static MockBarrier parseBarrier(String v, long timeoutMs) {
+        try {
+            return MockBarrier.parse(v, timeoutMs);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("invalid " + H_BARRIER + " header: " + e.getMessage(), e);
+        }
     }
 
     private static Malformation parseMalformation(String v) {
@@ -231,6 +253,7 @@ public record MockBehavior(
         private long slowHeadersMs;
         private boolean refuseStream;
         private long resetConnectionAfterBytes = -1;
+        private MockBarrier barrier;
 
         private Builder() {
         }
@@ -251,6 +274,7 @@ public record MockBehavior(
             slowHeadersMs = b.slowHeadersMs;
             refuseStream = b.refuseStream;
             resetConnectionAfterBytes = b.resetConnectionAfterBytes;
+            barrier = b.barrier;
         }
 
         public Builder tokens(int v) { tokens = v; return this; }
@@ -268,12 +292,13 @@ public record MockBehavior(
         public Builder slowHeadersMs(long v) { slowHeadersMs = v; return this; }
         public Builder refuseStream(boolean v) { refuseStream = v; return this; }
         public Builder resetConnectionAfterBytes(long v) { resetConnectionAfterBytes = v; return this; }
+        public Builder barrier(MockBarrier v) { barrier = v; return this; }
 
         /** @throws IllegalArgumentException when a value is out of range */
         public MockBehavior build() {
             return new MockBehavior(tokens, delayMs, tokenDelayMs, status, retryAfterMs, shouldRetry,
                     errorAfterTokens, closeAfterBytes, resetAfterTokens, goAwayAfterStreams, blackhole,
-                    malformed, slowHeadersMs, refuseStream, resetConnectionAfterBytes);
+                    malformed, slowHeadersMs, refuseStream, resetConnectionAfterBytes, barrier);
         }
     }
 }

@@ -163,10 +163,12 @@ final class MockHttpHandler extends ChannelInboundHandlerAdapter {
                 route.endpoint().serve(ex, parsed, promptTokens);
             }
         };
-        if (behavior.delayMs() > 0) {
-            ex.schedule(answer, behavior.delayMs());
+        Runnable delayed = behavior.delayMs() > 0 ? () -> ex.schedule(answer, b.delayMs()) : answer;
+        if (behavior.barrier() != null) {
+            // The barrier first, then the delay: the delay stays "time from release to the head".
+            server.barriers.await(behavior.barrier(), ex.executor(), delayed);
         } else {
-            answer.run();
+            delayed.run();
         }
     }
 

@@ -13,6 +13,7 @@ final class MockServerContext {
     final MockOptions options;
     final StatsRecorder stats = new StatsRecorder();
     final ConnectionRegistry connections = new ConnectionRegistry();
+    final Barriers barriers = new Barriers(stats);
     final ProviderHeaders headers;
     final ObjectMapper json = new ObjectMapper();
     final AtomicInteger maxConcurrentStreams;

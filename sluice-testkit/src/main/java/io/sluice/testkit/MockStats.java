@@ -18,6 +18,8 @@ import java.util.Map;
  * @param openStreams              streams open now (a gauge, not reset)
  * @param http2Connections         connections that negotiated HTTP/2 (TLS ALPN or h2c prior knowledge)
  * @param websocketSessions        WebSocket sessions established
+ * @param barriersCompleted        barriers ({@link MockBarrier}) released because every party arrived
+ * @param barrierTimeouts          barriers released by their deadline with parties still missing
  */
 public record MockStats(
         long connectionsAccepted,
@@ -30,7 +32,9 @@ public record MockStats(
         long maxStreamsOverall,
         long openStreams,
         long http2Connections,
-        long websocketSessions) {
+        long websocketSessions,
+        long barriersCompleted,
+        long barrierTimeouts) {
 
     public MockStats {
         requestsByPath = Map.copyOf(requestsByPath);

@@ -31,6 +31,16 @@ final class StatsRecorder {
     private final AtomicLong openStreams = new AtomicLong();
     private final LongAdder http2Connections = new LongAdder();
     private final LongAdder websocketSessions = new LongAdder();
+    private final LongAdder barriersCompleted = new LongAdder();
+    private final LongAdder barrierTimeouts = new LongAdder();
+
+    void barrierCompleted() {
+        barriersCompleted.increment();
+    }
+
+    void barrierTimedOut() {
+        barrierTimeouts.increment();
+    }
 
     void connectionOpened() {
         connectionsAccepted.increment();
@@ -81,6 +91,8 @@ final class StatsRecorder {
         requestsByPath.clear();
         http2Connections.reset();
         websocketSessions.reset();
+        barriersCompleted.reset();
+        barrierTimeouts.reset();
         // Maxima restart from what is open now, so a reset mid-load does not under-report.
         maxStreamsOverall.set(openStreams.get());
         maxStreamsOnOneConnection.set(0);
@@ -91,6 +103,7 @@ final class StatsRecorder {
         requestsByPath.forEach((k, v) -> paths.put(k, v.sum()));
         return new MockStats(connectionsAccepted.sum(), connectionsOpen.get(), handshakesFull.sum(),
                 handshakesResumed.sum(), handshakesFailed.sum(), paths, maxStreamsOnOneConnection.get(),
-                maxStreamsOverall.get(), openStreams.get(), http2Connections.sum(), websocketSessions.sum());
+                maxStreamsOverall.get(), openStreams.get(), http2Connections.sum(), websocketSessions.sum(),
+                barriersCompleted.sum(), barrierTimeouts.sum());
     }
 }

@@ -6,7 +6,8 @@ import java.time.Duration;
 
 /**
  * The sizes and switches of one bench run. {@link #defaults()} is the full run (under two minutes on
- * two cores), {@link #quickDefaults()} the short one (under 30 s); tests shrink further with the withers.
+ * two idle cores), {@link #quickDefaults()} the short one (about 30 s on two idle cores, measured with
+ * {@code time ./sluice bench --quick}); tests shrink further with the withers.
  *
  * <p><b>Thread-safety:</b> immutable.
  *
@@ -37,10 +38,29 @@ public record BenchOptions(URI url, Path cacert, boolean insecure, boolean quick
         int streamConnections, int streamTokens, int streamTokenDelayMs, Duration scalerInterval,
         Duration scalingBurst, Duration scalingIdle, Duration healthDuration, boolean progress) {
 
+    // Constants, so that the command's help text (annotation values) is built from the same numbers.
+    public static final int FULL_REQUESTS = 20_000;
+    public static final int QUICK_REQUESTS = 3_000;
+    public static final int CONCURRENCY = 64;
+    public static final int STREAMS = 10_000;
+    public static final int FULL_STREAM_TOKENS = 16;
+    public static final int QUICK_STREAM_TOKENS = 2;
+    public static final int FULL_TLS_SAMPLES = 200;
+    public static final int QUICK_TLS_SAMPLES = 30;
+    public static final int FULL_SPELL_SECONDS = 6;
+    public static final int QUICK_SPELL_SECONDS = 3;
+    /** What {@code --quick} does, for its help text; the numbers are {@link #quickDefaults()}'s. */
+    public static final String QUICK_SUMMARY = QUICK_REQUESTS + " requests at steady load, " + QUICK_TLS_SAMPLES
+            + " + " + QUICK_TLS_SAMPLES + " handshakes, the heap and direct memory of 100 connections (no native step), "
+            + STREAMS + " streams of " + QUICK_STREAM_TOKENS + " tokens, " + QUICK_SPELL_SECONDS + " s burst + "
+            + QUICK_SPELL_SECONDS + " s idle for the scaler, " + QUICK_SPELL_SECONDS + " s of faults";
+
     /** The full run. */
     public static BenchOptions defaults() {
-        return new BenchOptions(null, null, false, false, 20_000, 64, 200, 200, 100, 1000, 5000, 10_000, 100, 16, 50,
-                Duration.ofSeconds(1), Duration.ofSeconds(6), Duration.ofSeconds(6), Duration.ofSeconds(6), true);
+        return new BenchOptions(null, null, false, false, FULL_REQUESTS, CONCURRENCY, FULL_TLS_SAMPLES,
+                FULL_TLS_SAMPLES, 100, 1000, 5000, STREAMS, 100, FULL_STREAM_TOKENS, 50, Duration.ofSeconds(1),
+                Duration.ofSeconds(FULL_SPELL_SECONDS), Duration.ofSeconds(FULL_SPELL_SECONDS),
+                Duration.ofSeconds(FULL_SPELL_SECONDS), true);
     }
 
     /**
@@ -49,8 +69,10 @@ public record BenchOptions(URI url, Path cacert, boolean insecure, boolean quick
      * 3 s of faults (in 2 s the kill, GOAWAY and kill came 0.5 s apart and used up some requests' replays).
      */
     public static BenchOptions quickDefaults() {
-        return new BenchOptions(null, null, false, true, 3_000, 64, 30, 30, 100, 0, 0, 10_000, 100, 2, 50,
-                Duration.ofSeconds(1), Duration.ofSeconds(3), Duration.ofSeconds(3), Duration.ofSeconds(3), true);
+        return new BenchOptions(null, null, false, true, QUICK_REQUESTS, CONCURRENCY, QUICK_TLS_SAMPLES,
+                QUICK_TLS_SAMPLES, 100, 0, 0, STREAMS, 100, QUICK_STREAM_TOKENS, 50, Duration.ofSeconds(1),
+                Duration.ofSeconds(QUICK_SPELL_SECONDS), Duration.ofSeconds(QUICK_SPELL_SECONDS),
+                Duration.ofSeconds(QUICK_SPELL_SECONDS), true);
     }
 
     public BenchOptions withUrl(URI u, Path ca, boolean insec) {

@@ -173,10 +173,11 @@ public final class BenchTarget implements AutoCloseable {
     }
 
     /** A streamed chat completion: head after {@code headDelayMs}, then {@code tokens} tokens {@code tokenDelayMs} apart. */
-    public static HttpRequest chatStream(URI base, int tokens, int tokenDelayMs, long headDelayMs) {
+    public static HttpRequest chatStream(URI base, int tokens, int tokenDelayMs, io.sluice.testkit.MockBarrier barrier) {
         return HttpRequest.newBuilder(base.resolve("/v1/chat/completions"))
                 .header("content-type", "application/json")
-                .header("x-mock-delay-ms", Long.toString(headDelayMs))
+                .header(io.sluice.testkit.MockBehavior.H_BARRIER, barrier.headerValue())
+                .header(io.sluice.testkit.MockBehavior.H_BARRIER_TIMEOUT_MS, Long.toString(barrier.timeoutMs()))
                 .header("x-mock-tokens", Integer.toString(tokens))
                 .header("x-mock-token-delay-ms", Integer.toString(tokenDelayMs))
                 .POST(CHAT_STREAM)

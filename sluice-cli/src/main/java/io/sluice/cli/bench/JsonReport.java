@@ -7,13 +7,19 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Map;
 
 /**
- * The {@code --json} report: {@code {"errors":…, "criteria":[{"id","name","target","measured","pass"}…],
+ * The {@code --json} report: {@code {"schema_version":1, "errors":…, "all_pass":…,
+ * "criteria":[{"id","name","target","measured","pass","failed_conditions":[{"id","expected","actual"}…]}…],
  * "phases":{id:{…}}, "environment":{…}, "duration_ms":…}}. {@code pass} is true, false, or null for
- * a skipped criterion.
+ * a skipped criterion; {@code failed_conditions} lists why a criterion failed (empty otherwise).
+ * {@link #SCHEMA_VERSION} changes when a field is removed or changes meaning; new fields may appear
+ * within a version.
  *
  * <p><b>Thread-safety:</b> stateless (the mapper is thread-safe).
  */
 public final class JsonReport {
+    /** The layout's version; see the class comment and docs/benchmarks.md. */
+    public static final int SCHEMA_VERSION = 1;
+
     private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private JsonReport() {
@@ -21,6 +27,7 @@ public final class JsonReport {
 
     public static ObjectNode tree(BenchReport report) {
         ObjectNode root = MAPPER.createObjectNode();
+        root.put("schema_version", SCHEMA_VERSION);
         root.put("errors", report.errors());
         root.put("all_pass", report.allPass());
         ArrayNode criteria = root.putArray("criteria");
@@ -34,6 +41,13 @@ public final class JsonReport {
                 n.putNull("pass");
             } else {
                 n.put("pass", c.pass());
+            }
+            ArrayNode failed = n.putArray("failed_conditions");
+            for (Condition u : c.unmet()) {
+                ObjectNode f = failed.addObject();
+                f.put("id", u.id());
+                f.put("expected", u.expected());
+                f.set("actual", MAPPER.valueToTree(u.actual()));
             }
         }
         ObjectNode phases = root.putObject("phases");

@@ -39,6 +39,42 @@ public final class Num {
         return String.format(Locale.ROOT, "%.3f ms", ms);
     }
 
+    /**
+     * A duration in the unit its size needs, three significant digits: {@code 412 ns},
+     * {@code 3.41 µs}, {@code 12.5 ms}, {@code 1.20 s}. Sub-microsecond waits print in ns rather
+     * than as {@code 0.000 ms}.
+     */
+    public static String duration(double nanos) {
+        double a = Math.abs(nanos);
+        if (a < 1e3) {
+            return String.format(Locale.ROOT, "%.0f ns", nanos);
+        }
+        if (a < 1e6) {
+            return String.format(Locale.ROOT, "%s µs", threeDigits(nanos / 1e3));
+        }
+        if (a < 1e9) {
+            return String.format(Locale.ROOT, "%s ms", threeDigits(nanos / 1e6));
+        }
+        return String.format(Locale.ROOT, "%s s", threeDigits(nanos / 1e9));
+    }
+
+    private static String threeDigits(double v) {
+        double a = Math.abs(v);
+        return String.format(Locale.ROOT, a >= 100 ? "%.0f" : a >= 10 ? "%.1f" : "%.2f", v);
+    }
+
+    /** An integer with thousands separators ({@code 10,000}); other numbers as they print. */
+    public static String grouped(Number n) {
+        if (n instanceof Long || n instanceof Integer || n instanceof Short) {
+            return String.format(Locale.ROOT, "%,d", n.longValue());
+        }
+        double d = n.doubleValue();
+        if (d == Math.rint(d) && Math.abs(d) < 1e15) {
+            return String.format(Locale.ROOT, "%,d", (long) d);
+        }
+        return String.valueOf(d);
+    }
+
     public static String pct(double ratio) {
         return String.format(Locale.ROOT, "%.2f %%", ratio * 100);
     }

@@ -12,9 +12,7 @@ import io.sluice.pool.Ticker;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 
@@ -80,7 +78,6 @@ public final class ScalingPhase implements Phase {
                     return System.nanoTime() < burstEnd;
                 }, i -> client.send(req), 60);
                 ctx.progress().finish();
-                int afterBurst = pool.maxConnections();
                 ctx.progress().start("scaling: idle", 0, pool::stats);
                 long idleEnd = System.nanoTime() + o.scalingIdle().toNanos();
                 while (System.nanoTime() < idleEnd) {
@@ -88,27 +85,10 @@ public final class ScalingPhase implements Phase {
                     Thread.sleep(100);
                 }
                 ctx.progress().finish();
-                int afterIdle = pool.maxConnections();
-                List<Map<String, Object>> list = new ArrayList<>();
-                int grows = 0;
-                int shrinks = 0;
+                int poolMaxAtEnd = pool.maxConnections();
+                ScalingSummary summary;
                 synchronized (decisions) {
-                    for (ScalingDecision d : decisions) {
-                        Map<String, Object> m = new LinkedHashMap<>();
-                        m.put("at_s", Num.round((d.atNanos() - start) / 1e9, 2));
-                        m.put("action", d.action().name());
-                        m.put("from", d.from());
-                        m.put("to", d.to());
-                        m.put("mean_wait_ms", Num.round(d.meanWaitMillis(), 1));
-                        m.put("utilisation", Num.round(d.utilisation(), 3));
-                        m.put("acquisitions", d.acquisitions());
-                        list.add(m);
-                        if (d.action() == ScalingDecision.Action.GROW) {
-                            grows++;
-                        } else if (d.action() == ScalingDecision.Action.SHRINK) {
-                            shrinks++;
-                        }
-                    }
+                    summary = ScalingSummary.of(decisions, START_MAX, start, burstEnd);
                 }
                 PoolStats st = pool.stats();
                 r.metric("protocol", http1 ? "HTTP/1.1 (cleartext)" : "HTTP/2, one stream per connection");
@@ -117,17 +97,21 @@ public final class ScalingPhase implements Phase {
                 r.metric("in_flight", IN_FLIGHT);
                 r.metric("response_delay_ms", DELAY_MS);
                 r.metric("start_max_connections", START_MAX);
-                r.metric("max_after_burst", afterBurst);
-                r.metric("max_after_idle", afterIdle);
-                r.metric("grows", grows);
-                r.metric("shrinks", shrinks);
+                r.metric("max_after_burst", summary.maxAfterBurst());
+                r.metric("max_after_idle", summary.maxAfterIdle());
+                r.metric("burst_end_s", Num.round((burstEnd - start) / 1e9, 2));
+                r.metric("pool_max_at_end", poolMaxAtEnd);
+                r.metric("grows", summary.growsInBurst());
+                r.metric("shrinks", summary.shrinksInIdle());
+                r.metric("grows_in_idle", summary.growsInIdle());
+                r.metric("shrinks_in_burst", summary.shrinksInBurst());
                 r.metric("requests_ok", load.ok());
                 r.metric("failed", load.failed());
                 if (!load.failures().isEmpty()) {
                     r.metric("failures", load.failures());
                 }
                 r.metric("acquire_wait_p99_ms", Num.ms(st.waitP99Nanos()));
-                r.metric("decisions", list);
+                r.metric("decisions", summary.events());
                 r.latency("request (burst)", load.latency());
                 r.series(size);
                 r.note("The scaler's interval was shortened to " + o.scalerInterval().toMillis()
