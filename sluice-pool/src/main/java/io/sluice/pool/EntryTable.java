@@ -1,12 +1,14 @@
 package io.sluice.pool;
 
 import java.util.Arrays;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
 /**
  * The pool's entries: a small copy-on-write array (it changes only when a connection opens
- * or closes), the slot search the acquire path runs over it, and the one {@link #census()}
+ * or closes), the slot search the acquire path runs over it ({@link StreamPlacement}: two
+ * random choices first when spreading, then the scan from the hint), and the one {@link #census()}
  * that every count of entries by state comes from (statistics, load, housekeeping, resize,
  * the connect decisions, timeout messages).
  *
@@ -43,13 +45,17 @@ final class EntryTable<C> {
     private final ManagerCalls<C> calls;
     private final Ticker ticker;
     private final long bypassNanos;
+    /** SPREAD: try the less loaded of two random multiplexed entries before the scan. */
+    private final boolean spread;
     /** Retires an entry the manager reports broken (the pool's retire: it may close and remove the entry). */
     private final Consumer<PoolEntry<C>> retireBroken;
 
-    EntryTable(ManagerCalls<C> calls, Ticker ticker, long bypassNanos, Consumer<PoolEntry<C>> retireBroken) {
+    EntryTable(ManagerCalls<C> calls, Ticker ticker, long bypassNanos, StreamPlacement placement,
+               Consumer<PoolEntry<C>> retireBroken) {
         this.calls = calls;
         this.ticker = ticker;
         this.bypassNanos = bypassNanos;
+        this.spread = placement == StreamPlacement.SPREAD;
         this.retireBroken = retireBroken;
     }
 
@@ -150,6 +156,12 @@ final class EntryTable<C> {
         if (n == 0) {
             return null;
         }
+        if (spread && n > 1) {
+            PoolEntry<C> e = twoChoices(es, n);
+            if (e != null) {
+                return e;
+            }
+        }
         int start = scanHint;
         if (start >= n) {
             start = 0;
@@ -190,6 +202,56 @@ final class EntryTable<C> {
             }
         }
         return null;
+    }
+
+    /**
+     * {@link StreamPlacement#SPREAD}: the less loaded of two distinct random entries, when at
+     * least one of them is a multiplexed connection ready to take a lease as it is (OPEN, not
+     * validating, not broken, below capacity, and in use or used within the bypass window).
+     * Anything else (single-lease connections, a connection due for validation, both full, a
+     * lost race for the slot) is left to the scan, which also retires broken entries. Two
+     * random picks cost two reads where a least-loaded scan would read every entry, and avoid
+     * the herd that a shared "least loaded" answer would send to one connection.
+     */
+    private PoolEntry<C> twoChoices(PoolEntry<C>[] es, int n) {
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        int a = random.nextInt(n);
+        int b = random.nextInt(n - 1);
+        if (b >= a) {
+            b++;
+        }
+        PoolEntry<C> ea = es[a];
+        PoolEntry<C> eb = es[b];
+        int la = spreadLoad(ea);
+        int lb = spreadLoad(eb);
+        if (la < 0 && lb < 0) {
+            return null;
+        }
+        PoolEntry<C> first = lb < 0 || (la >= 0 && la <= lb) ? ea : eb;
+        PoolEntry<C> second = first == ea ? (lb < 0 ? null : eb) : (la < 0 ? null : ea);
+        if (first.tryAcquire(calls.capacity(first.connection))) {
+            return first;
+        }
+        return second != null && second.tryAcquire(calls.capacity(second.connection)) ? second : null;
+    }
+
+    /** The entry's leases when {@link #twoChoices} may give it one more without a probe, else -1. */
+    private int spreadLoad(PoolEntry<C> e) {
+        long w = e.word();
+        if (PoolEntry.state(w) != PoolEntry.OPEN || PoolEntry.validating(w)) {
+            return -1;
+        }
+        C c = e.connection;
+        int capacity = calls.capacity(c);
+        int leases = PoolEntry.leases(w);
+        if (capacity <= 1 || leases >= capacity || calls.broken(c)) {
+            return -1;
+        }
+        // An idle entry past the bypass window needs a probe first; the scan handles that.
+        if (leases == 0 && bypassNanos > 0 && ticker.nanoTime() - e.lastUsedNanos > bypassNanos) {
+            return -1;
+        }
+        return leases;
     }
 
     /**

@@ -101,7 +101,7 @@ public final class Pool<C> implements AutoCloseable {
         this.maxConnections = config.maxConnections();
         this.calls = new ManagerCalls<>(name, b.manager);
         this.table = new EntryTable<>(calls, ticker, config.validationBypassWindow().toNanos(),
-                e -> retire(e, CloseReason.BROKEN));
+                config.streamPlacement(), e -> retire(e, CloseReason.BROKEN));
         this.leakTracker = config.leakDetectionThreshold().isZero() ? null
                 : new LeakTracker(name, config.leakDetectionThreshold(), scheduler);
         this.queue = new WaitQueue<>(this, b.completionExecutor);

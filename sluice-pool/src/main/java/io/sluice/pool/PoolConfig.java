@@ -33,6 +33,7 @@ import java.util.Objects;
  * @param maxFailureBackoff      the longest such pause; the first successful connect ends the backoff
  * @param closeGracePeriod       how long {@link Pool#close()} lets leases in flight finish before it closes their
  *                               connections anyway; zero closes them at once, as {@link Pool#closeNow()} does
+ * @param streamPlacement        which multiplexed connection a new lease goes to when several have room
  */
 public record PoolConfig(
         int maxConnections,
@@ -52,7 +53,8 @@ public record PoolConfig(
         int maxConnecting,
         Duration failureBackoff,
         Duration maxFailureBackoff,
-        Duration closeGracePeriod) {
+        Duration closeGracePeriod,
+        StreamPlacement streamPlacement) {
 
     /** 100: at most this many connections per route, well under providers' per-client limits. */
     public static final int DEFAULT_MAX_CONNECTIONS = 100;
@@ -121,6 +123,7 @@ public record PoolConfig(
                     + ") must not be shorter than failureBackoff (" + failureBackoff + ")");
         }
         requireNonNegative("closeGracePeriod", closeGracePeriod);
+        Objects.requireNonNull(streamPlacement, "streamPlacement");
     }
 
     /** The defaults described above. */
@@ -154,6 +157,7 @@ public record PoolConfig(
         b.failureBackoff = failureBackoff;
         b.maxFailureBackoff = maxFailureBackoff;
         b.closeGracePeriod = closeGracePeriod;
+        b.streamPlacement = streamPlacement;
         return b;
     }
 
@@ -201,6 +205,7 @@ public record PoolConfig(
         private Duration failureBackoff = DEFAULT_FAILURE_BACKOFF;
         private Duration maxFailureBackoff = DEFAULT_MAX_FAILURE_BACKOFF;
         private Duration closeGracePeriod = DEFAULT_CLOSE_GRACE_PERIOD;
+        private StreamPlacement streamPlacement = StreamPlacement.SPREAD;
 
         private Builder() {
         }
@@ -223,13 +228,15 @@ public record PoolConfig(
         public Builder failureBackoff(Duration v) { this.failureBackoff = v; return this; }
         public Builder maxFailureBackoff(Duration v) { this.maxFailureBackoff = v; return this; }
         public Builder closeGracePeriod(Duration v) { this.closeGracePeriod = v; return this; }
+        /** Where new leases go among multiplexed connections with room; {@link StreamPlacement#SPREAD} by default. */
+        public Builder streamPlacement(StreamPlacement v) { this.streamPlacement = v; return this; }
 
         /** Validates and builds; throws {@link IllegalArgumentException} naming the bad field and value. */
         public PoolConfig build() {
             return new PoolConfig(maxConnections, minIdle, maxLifetime, idleTimeout, connectionTimeout,
                     maxRetries, maxPending, validationBypassWindow, validationTimeout, lifetimeJitter,
                     connectBackoff, maxConnectBackoff, housekeepingInterval, leakDetectionThreshold, maxConnecting,
-                    failureBackoff, maxFailureBackoff, closeGracePeriod);
+                    failureBackoff, maxFailureBackoff, closeGracePeriod, streamPlacement);
         }
     }
 }

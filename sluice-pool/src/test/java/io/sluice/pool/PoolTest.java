@@ -443,6 +443,59 @@ class PoolTest {
     }
 
     @Test
+    void spreadPutsNewStreamsOnTheLessLoadedOpenConnections() {
+        // A server that serves each connection from one worker (nginx) only uses all its workers
+        // when the streams are spread; packing put 256 streams on 3 of 14 open connections.
+        manager.capacity = 100;
+        Pool<Conn> p = pool(cfg(10).minIdle(4));
+        p.warmUp().join();
+        List<Lease<Conn>> leases = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            leases.add(p.acquire().join());
+        }
+        java.util.Map<Conn, Long> perConnection = leases.stream().collect(java.util.stream.Collectors.groupingBy(
+                Lease::connection, java.util.stream.Collectors.counting()));
+        assertThat(perConnection).hasSize(4);
+        assertThat(perConnection.values()).allSatisfy(n -> assertThat(n).isBetween(5L, 15L));
+        assertThat(p.stats().created()).as("spreading opens no connection").isEqualTo(4);
+        leases.forEach(Lease::close);
+        assertThat(p.stats().leasesOut()).isZero();
+        assertExact(p);
+    }
+
+    @Test
+    void packPutsNewStreamsOnAsFewConnectionsAsPossible() {
+        manager.capacity = 100;
+        Pool<Conn> p = pool(cfg(10).minIdle(4).streamPlacement(StreamPlacement.PACK));
+        p.warmUp().join();
+        List<Lease<Conn>> leases = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            leases.add(p.acquire().join());
+        }
+        assertThat(leases).extracting(Lease::connection).containsOnly(leases.get(0).connection());
+        leases.forEach(Lease::close);
+        assertExact(p);
+    }
+
+    @Test
+    void spreadSkipsFullAndDrainingConnectionsAndFillsTheRest() {
+        manager.capacity = 10;
+        Pool<Conn> p = pool(cfg(3).minIdle(3));
+        p.warmUp().join();
+        List<Lease<Conn>> leases = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            leases.add(p.acquire().join());
+        }
+        // Every slot of every connection is taken exactly once: no connection over its capacity.
+        java.util.Map<Conn, Long> perConnection = leases.stream().collect(java.util.stream.Collectors.groupingBy(
+                Lease::connection, java.util.stream.Collectors.counting()));
+        assertThat(perConnection.values()).containsOnly(10L);
+        assertThat(p.tryAcquire()).isNull();
+        leases.forEach(Lease::close);
+        assertExact(p);
+    }
+
+    @Test
     void multiplexedEntryTakes100LeasesAndThe101stOpensASecondConnection() {
         manager.capacity = 100;
         Pool<Conn> p = pool(cfg(10));
