@@ -58,6 +58,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--html", paramLabel = "FILE", description = "Also write a self-contained HTML report with charts.")
     Path html;
 
+    @Option(names = "--100k", description = "Also run 100 000 concurrent streams over at most 1 000 connections, the mock"
+            + " in a JVM of its own (about 2 GB of client heap; a few minutes on two cores). Not in the default run.")
+    boolean hundredK;
+
     /** The options these flags describe; a bad value or file is a {@link picocli.CommandLine.ParameterException}. */
     BenchOptions options() {
         picocli.CommandLine cl = spec.commandLine();
@@ -88,7 +92,7 @@ final class BenchCommand implements Callable<Integer> {
             }
             o = o.withStreams(streams, o.streamConnections(), o.streamTokens(), o.streamTokenDelayMs());
         }
-        return o.withProgress(!json);
+        return o.withProgress(!json).withHundredK(hundredK);
     }
 
     @Override

@@ -35,10 +35,19 @@ public final class BenchRunner {
         this(options, progressOut, Terminal.PLAIN);
     }
 
-    /** The phases of a run, in order. */
+    /** The phases of the default run, in order. */
     public static List<Phase> phases() {
         return List.of(new TlsPhase(), new MemoryPhase(), new AcquirePhase(), new StreamsPhase(), new ScalingPhase(),
                 new HealthPhase());
+    }
+
+    /** The phases {@code options} asks for: the default ones, then the optional 100 000-stream phase. */
+    static List<Phase> phases(BenchOptions options) {
+        List<Phase> all = new ArrayList<>(phases());
+        if (options.hundredK()) {
+            all.add(new HundredKPhase());
+        }
+        return all;
     }
 
     /**
@@ -69,7 +78,7 @@ public final class BenchRunner {
             env.put("target", target.embedded() ? "embedded mock provider (" + target.mock().tlsProvider() + ", "
                     + target.mock().transport() + ") " + target.main() : target.main().toString());
             BenchContext ctx = new BenchContext(options, target, progress);
-            for (Phase phase : phases()) {
+            for (Phase phase : phases(options)) {
                 long t0 = System.nanoTime();
                 PhaseResult r;
                 try {

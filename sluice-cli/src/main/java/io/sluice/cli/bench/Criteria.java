@@ -34,6 +34,9 @@ public final class Criteria {
         out.add(scaling(phases.get("scaling")));
         out.add(health(phases.get("health")));
         out.add(load10k(streams));
+        if (phases.containsKey("streams_100k")) {
+            out.add(load100k(phases.get("streams_100k")));
+        }
         return out;
     }
 
@@ -248,5 +251,31 @@ public final class Criteria {
                     ? "yes" : "deadline passed with streams missing", timeouts.longValue() == 0));
         }
         return Criterion.judged(id, name, target, measured, conditions.toArray(Condition[]::new));
+    }
+
+    static Criterion load100k(PhaseResult p) {
+        String id = "load_100k";
+        String name = "100K concurrent";
+        String target = "100 000 concurrent streams over at most 1 000 connections, 0 errors (--100k)";
+        Criterion u = unavailable(id, name, target, p);
+        if (u != null) {
+            return u;
+        }
+        long streams = (long) p.number("streams");
+        long failed = (long) p.number("failed");
+        long ok = (long) p.number("ok");
+        long peak = (long) p.number("peak_leases");
+        long connections = (long) p.number("connections_created");
+        String measured = String.format(Locale.ROOT, "%,d streams, %,d in flight at the peak, %d failed, %,d connections;"
+                        + " head to last event p99 %s (%.2f× the script); client CPU %.2f µs per event, heap %s, RSS %s",
+                streams, peak, failed, connections, Num.millis(p.number("head_to_last_event_p99_ms")),
+                p.number("head_to_last_event_p99_over_script"), p.number("client_cpu_us_per_event"),
+                Num.bytes(p.number("client_heap_used_at_peak_bytes")), Num.bytes(p.number("client_rss_at_peak_bytes")));
+        return Criterion.judged(id, name, target, measured,
+                new Condition("streams_started", ">= 100000 streams started", streams, streams >= 100_000),
+                new Condition("all_in_flight_at_once", ">= " + streams + " streams in flight at once", peak, peak >= streams),
+                new Condition("connections_within_max", "<= " + (long) p.number("pool_max_connections")
+                        + " connections", connections, connections <= p.number("pool_max_connections")),
+                new Condition("no_failed_requests", "0 failed streams", failed, failed == 0 && ok == streams));
     }
 }

@@ -34,11 +34,19 @@ public final class ExternalMock implements AutoCloseable {
 
     /** Starts the mock with {@code extraArgs} after the port flags; waits up to 30 s for it to listen. */
     public static ExternalMock start(List<String> extraArgs) throws IOException {
+        return start(extraArgs, "512m");
+    }
+
+    /** As {@link #start(List)}, with the mock JVM's {@code -Xmx}. */
+    public static ExternalMock start(List<String> extraArgs, String maxHeap) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx512m", "-cp", System.getProperty("java.class.path"),
+        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx" + maxHeap, "-cp", System.getProperty("java.class.path"),
                 "io.sluice.cli.SluiceCli", "mock", "--tls-port", "0", "--plain-port", "0", "--idle-timeout", "0s"));
         cmd.addAll(extraArgs);
-        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        // Its stderr goes to a file, so that a mock that fails to start can say why.
+        Path errors = Files.createTempFile("sluice-mock-", ".err");
+        errors.toFile().deleteOnExit();
+        Process p = new ProcessBuilder(cmd).redirectError(errors.toFile()).start();
         try {
             BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
             String first = CompletableFuture.supplyAsync(() -> {
@@ -49,7 +57,10 @@ public final class ExternalMock implements AutoCloseable {
                 }
             }).get(30, TimeUnit.SECONDS);
             if (first == null || !first.startsWith("listening ")) {
-                throw new IOException("the mock process did not start (first line: " + first + ")");
+                p.waitFor(2, TimeUnit.SECONDS);
+                String err = Files.readString(errors, StandardCharsets.UTF_8).strip();
+                throw new IOException("the mock process did not start (first line: " + first + ")"
+                        + (err.isEmpty() ? "" : "; it said: " + err.lines().reduce((a, b) -> b).orElse(err)));
             }
             // keep draining stdout so the child never blocks on a full pipe
             Thread drain = new Thread(() -> {
