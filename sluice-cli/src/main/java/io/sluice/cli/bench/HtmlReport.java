@@ -8,7 +8,10 @@ import java.util.Map;
  * The {@code --html} report: one self-contained XHTML file (well-formed XML, inline CSS and SVG, no
  * scripts, fonts or external URLs) with the criteria table, a latency percentile curve per phase,
  * connections and pool size over time, and the pool's acquire-wait histogram. Every chart carries the
- * numbers it draws as {@code data-*} attributes and text labels, so tests can check them.
+ * numbers it draws as {@code data-*} attributes and text labels, so tests can check them. The
+ * acquire histogram has log scales (time in ns, count); a time series is drawn as panels that
+ * share the time axis, one y axis per panel, with the phase's scaler decisions and injected
+ * faults marked on it.
  *
  * <p><b>Thread-safety:</b> stateless.
  */
@@ -53,8 +56,9 @@ public final class HtmlReport {
             if (p.acquireWaits() != null) {
                 histogram(h, p.acquireWaits());
             }
+            List<Marker> markers = markers(p);
             for (TimeSeries s : p.series()) {
-                seriesChart(h, s);
+                seriesChart(h, s, markers);
             }
             metrics(h, p);
             for (String n : p.notes()) {
@@ -70,7 +74,7 @@ public final class HtmlReport {
         for (Criterion c : report.criteria()) {
             h.append("<tr data-id=\"").append(esc(c.id())).append("\" class=\"").append(c.verdict()).append("\"><td>")
                     .append(esc(c.name())).append("</td><td>").append(esc(c.target())).append("</td><td>")
-                    .append(esc(c.measured())).append("</td><td>").append(c.verdict()).append("</td></tr>\n");
+                    .append(esc(c.measuredWithReasons())).append("</td><td>").append(c.verdict()).append("</td></tr>\n");
         }
         h.append("</table>\n");
     }
@@ -139,74 +143,215 @@ public final class HtmlReport {
         h.append("</svg>\n");
     }
 
+    /** Bars per decade on the histogram's log axis. */
+    static final int BARS_PER_DECADE = 4;
+
+    /**
+     * The acquire histogram on a log axis in nanoseconds: acquires take from a few hundred ns to
+     * milliseconds, which a linear axis draws as one full-width bar. Ticks at each decade (100 ns,
+     * 1 µs, 10 µs, ...); zero values, if any, in a bar left of the axis; bar heights log-scaled too.
+     */
     private static void histogram(StringBuilder h, LatencyStats waits) {
-        List<long[]> buckets = waits.logBuckets(24);
+        List<long[]> buckets = waits.decadeBuckets(BARS_PER_DECADE);
         long maxCount = 1;
+        long zeros = 0;
+        long lowest = Long.MAX_VALUE;
+        long highest = 1;
         for (long[] b : buckets) {
             maxCount = Math.max(maxCount, b[2]);
+            if (b[1] == 0) {
+                zeros = b[2];
+            } else {
+                lowest = Math.min(lowest, b[0]);
+                highest = Math.max(highest, b[1]);
+            }
         }
         double logMax = Math.log10(maxCount + 1);
         h.append("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" data-chart=\"acquire-wait-histogram\"")
-                .append(" data-count=\"").append(waits.count()).append("\" data-p50-ms=\"")
+                .append(" data-axis=\"log-ns\" data-count=\"").append(waits.count()).append("\" data-p50-ms=\"")
                 .append(fmt(Num.ms(waits.percentileNanos(50)))).append("\" data-p99-ms=\"")
                 .append(fmt(Num.ms(waits.percentileNanos(99)))).append("\" data-max-ms=\"")
                 .append(fmt(Num.ms(waits.maxNanos()))).append("\" width=\"").append(W).append("\" height=\"").append(H)
                 .append("\" viewBox=\"0 0 ").append(W).append(' ').append(H).append("\">\n");
-        h.append("<title>Pool acquire-wait histogram (count, log scale)</title>\n");
-        axes(h, "acquire wait (bucket upper bound)", "count (log)", -1);
-        int n = Math.max(1, buckets.size());
-        double bw = (double) (W - L - R) / n;
-        for (int i = 0; i < buckets.size(); i++) {
-            long[] b = buckets.get(i);
-            double hgt = b[2] == 0 ? 0 : Math.log10(b[2] + 1) / logMax * (H - T - B);
-            double x = L + i * bw;
-            h.append(String.format(Locale.ROOT, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\""
-                            + " fill=\"%s\" data-low-ns=\"%d\" data-high-ns=\"%d\" data-count=\"%d\"/>%n", x + 1,
-                    H - B - hgt, Math.max(1, bw - 2), hgt, COLORS[0], b[0], b[1], b[2]));
-            if (i % Math.max(1, n / 6) == 0) {
-                h.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>%n",
-                        x + bw / 2, H - B + 14, esc(dur(b[1]))));
+        h.append("<title>Acquire time histogram (log scales: time in ns, count)</title>\n");
+        axes(h, "acquire time (log scale)", "count (log)", -1);
+        if (lowest != Long.MAX_VALUE) {
+            // The zero bar, when there is one, takes the first slot; the log axis the rest.
+            int zeroSlot = zeros > 0 ? 30 : 0;
+            double x0 = L + zeroSlot;
+            double span = W - R - x0;
+            double lo = Math.log10(lowest);
+            double hi = Math.log10(highest);
+            for (long[] b : buckets) {
+                double hgt = b[2] == 0 ? 0 : Math.log10(b[2] + 1) / logMax * (H - T - B);
+                double x;
+                double w;
+                if (b[1] == 0) {
+                    x = L + 2;
+                    w = zeroSlot - 6;
+                } else {
+                    x = x0 + (Math.log10(b[0]) - lo) / (hi - lo) * span;
+                    w = (Math.log10(b[1]) - Math.log10(b[0])) / (hi - lo) * span;
+                }
+                h.append(String.format(Locale.ROOT, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\""
+                                + " fill=\"%s\" data-low-ns=\"%d\" data-high-ns=\"%d\" data-count=\"%d\"/>%n", x + 0.5,
+                        H - B - hgt, Math.max(1, w - 1), hgt, COLORS[0], b[0], b[1], b[2]));
+            }
+            if (zeros > 0) {
+                h.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">0</text>%n",
+                        L + zeroSlot / 2.0, H - B + 14));
+            }
+            for (long decade = 1; decade <= highest; decade *= 10) {
+                if (decade < lowest) {
+                    continue;
+                }
+                double x = x0 + (Math.log10(decade) - lo) / (hi - lo) * span;
+                h.append(String.format(Locale.ROOT, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#444\"/>%n",
+                        x, H - B, x, H - B + 4));
+                h.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" data-tick-ns=\"%d\">"
+                        + "%s</text>%n", x, H - B + 14, decade, esc(Num.duration(decade))));
             }
         }
-        h.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\">%d acquires: p50 %s ms, p99 %s ms, max %s ms</text>%n",
-                L + 8, T + 12, waits.count(), fmt(Num.ms(waits.percentileNanos(50))),
-                fmt(Num.ms(waits.percentileNanos(99))), fmt(Num.ms(waits.maxNanos()))));
+        h.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\">%d acquires: p50 %s, p99 %s, max %s</text>%n",
+                L + 8, T + 12, waits.count(), esc(Num.duration(waits.percentileNanos(50))),
+                esc(Num.duration(waits.percentileNanos(99))), esc(Num.duration(waits.maxNanos()))));
         h.append("</svg>\n");
     }
 
-    private static void seriesChart(StringBuilder h, TimeSeries s) {
-        List<double[]> pts = s.points();
-        double tMax = 0;
-        double vMax = 0;
-        for (double[] p : pts) {
-            tMax = Math.max(tMax, p[0]);
-            for (int i = 1; i < p.length; i++) {
-                vMax = Math.max(vMax, p[i]);
+    /** Height of one panel of a time-series chart. */
+    static final int PANEL_H = 150;
+    /** Lines whose maxima differ by more than this share no panel (no y axis). */
+    static final double PANEL_RANGE = 5;
+
+    /** A vertical marker on a time axis: a scaler decision or an injected fault. */
+    record Marker(double atSeconds, String label) {
+    }
+
+    /**
+     * Groups line indexes into panels, largest maxima first: a line joins a panel whose largest
+     * maximum is at most {@link #PANEL_RANGE} times its own, so counts of thousands and pool sizes
+     * of 10 to 30 never share an axis (the small line would be a few pixels high).
+     */
+    static List<List<Integer>> panels(TimeSeries s) {
+        List<Integer> order = new java.util.ArrayList<>();
+        for (int i = 0; i < s.lines().size(); i++) {
+            order.add(i);
+        }
+        order.sort((a, b) -> Double.compare(s.max(b), s.max(a)));
+        List<List<Integer>> panels = new java.util.ArrayList<>();
+        List<Double> panelMax = new java.util.ArrayList<>();
+        for (int line : order) {
+            double m = Math.max(s.max(line), 1e-9);
+            boolean placed = false;
+            for (int k = 0; k < panels.size() && !placed; k++) {
+                if (panelMax.get(k) <= m * PANEL_RANGE) {
+                    panels.get(k).add(line);
+                    placed = true;
+                }
+            }
+            if (!placed) {
+                panels.add(new java.util.ArrayList<>(List.of(line)));
+                panelMax.add(m);
             }
         }
-        double yMax = niceCeil(vMax);
+        return panels;
+    }
+
+    /** The phase's events to mark on its time axes: scaler decisions (not HOLDs) and injected faults. */
+    static List<Marker> markers(PhaseResult p) {
+        List<Marker> out = new java.util.ArrayList<>();
+        // Both lists carry at_s from the same phase start as the phase's time series (the Sampler's start).
+        if (p.metrics().get("decisions") instanceof List<?> ds) {
+            for (Object o : ds) {
+                if (o instanceof Map<?, ?> m && !"HOLD".equals(m.get("action")) && m.get("at_s") instanceof Number at) {
+                    out.add(new Marker(at.doubleValue(), m.get("action") + " " + m.get("from") + "→" + m.get("to")));
+                }
+            }
+        }
+        if (p.metrics().get("faults") instanceof List<?> fs) {
+            for (Object o : fs) {
+                if (o instanceof Map<?, ?> m && m.get("at_s") instanceof Number at) {
+                    out.add(new Marker(at.doubleValue(), String.valueOf(m.get("action"))));
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * A time-series chart as stacked panels sharing the time axis, each with its own y axis
+     * ({@link #panels}), and the phase's events as vertical lines across all panels.
+     */
+    private static void seriesChart(StringBuilder h, TimeSeries s, List<Marker> markers) {
+        List<double[]> pts = s.points();
+        double tMax = 0;
+        for (double[] p : pts) {
+            tMax = Math.max(tMax, p[0]);
+        }
+        for (Marker m : markers) {
+            tMax = Math.max(tMax, m.atSeconds());
+        }
         double xMax = Math.max(0.1, tMax);
+        List<List<Integer>> panels = panels(s);
+        int height = T + panels.size() * PANEL_H + B;
         h.append("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" data-chart=\"series-").append(esc(s.id()))
-                .append("\" width=\"").append(W).append("\" height=\"").append(H).append("\" viewBox=\"0 0 ").append(W)
-                .append(' ').append(H).append("\">\n<title>").append(esc(s.title())).append("</title>\n");
-        axes(h, "seconds", "", yMax);
+                .append("\" data-panels=\"").append(panels.size()).append("\" width=\"").append(W).append("\" height=\"")
+                .append(height).append("\" viewBox=\"0 0 ").append(W).append(' ').append(height).append("\">\n<title>")
+                .append(esc(s.title())).append("</title>\n");
+        for (int k = 0; k < panels.size(); k++) {
+            int top = T + k * PANEL_H;
+            int bottom = top + PANEL_H - 20;
+            double vMax = 0;
+            for (int line : panels.get(k)) {
+                vMax = Math.max(vMax, s.max(line));
+            }
+            double yMax = niceCeil(vMax);
+            h.append("<g data-panel=\"").append(k).append("\" data-y-max=\"").append(fmt(yMax))
+                    .append("\" data-top=\"").append(top).append("\" data-bottom=\"").append(bottom).append("\">\n");
+            h.append(String.format(Locale.ROOT, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#444\"/>%n", L,
+                    bottom, W - R, bottom));
+            h.append(String.format(Locale.ROOT, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#444\"/>%n", L,
+                    top, L, bottom));
+            for (int t = 0; t <= 2; t++) {
+                double v = yMax * t / 2;
+                double y = bottom - v / yMax * (bottom - top);
+                h.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>%n", L - 4,
+                        y + 4, fmt(Num.round(v, 3))));
+                h.append(String.format(Locale.ROOT, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#eee\"/>%n",
+                        L, y, W - R, y));
+            }
+            int legend = 0;
+            for (int line : panels.get(k)) {
+                String color = COLORS[line % COLORS.length];
+                StringBuilder poly = new StringBuilder();
+                for (double[] p : pts) {
+                    double y = bottom - p[line + 1] / yMax * (bottom - top);
+                    poly.append(String.format(Locale.ROOT, "%.1f,%.1f ", L + p[0] / xMax * (W - L - R), y));
+                }
+                h.append("<polyline fill=\"none\" stroke=\"").append(color).append("\" stroke-width=\"1.5\" data-line=\"")
+                        .append(esc(s.lines().get(line))).append("\" data-max=\"").append(fmt(s.max(line)))
+                        .append("\" data-points=\"").append(pts.size()).append("\" points=\"")
+                        .append(poly.toString().trim()).append("\"/>\n");
+                h.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" fill=\"%s\">%s (max %s)</text>%n", L + 8,
+                        top + 12 + 14 * legend++, color, esc(s.lines().get(line)), fmt(s.max(line))));
+            }
+            h.append("</g>\n");
+        }
+        int axisY = T + panels.size() * PANEL_H - 20;
         for (int k = 0; k <= 4; k++) {
             double t = xMax * k / 4;
             h.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%.1f</text>%n",
-                    L + t / xMax * (W - L - R), H - B + 14, t));
+                    L + t / xMax * (W - L - R), axisY + 14, t));
         }
-        for (int line = 0; line < s.lines().size(); line++) {
-            String color = COLORS[line % COLORS.length];
-            StringBuilder poly = new StringBuilder();
-            for (double[] p : pts) {
-                poly.append(String.format(Locale.ROOT, "%.1f,%.1f ", L + p[0] / xMax * (W - L - R), yOf(p[line + 1], yMax)));
-            }
-            h.append("<polyline fill=\"none\" stroke=\"").append(color).append("\" stroke-width=\"1.5\" data-line=\"")
-                    .append(esc(s.lines().get(line))).append("\" data-max=\"").append(fmt(s.max(line)))
-                    .append("\" data-points=\"").append(pts.size()).append("\" points=\"").append(poly.toString().trim())
-                    .append("\"/>\n");
-            h.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" fill=\"%s\">%s (max %s)</text>%n", L + 8,
-                    T + 12 + 14 * line, color, esc(s.lines().get(line)), fmt(s.max(line))));
+        h.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">seconds</text>%n",
+                (W + L) / 2, axisY + 30));
+        int row = 0;
+        for (Marker m : markers) {
+            double x = L + m.atSeconds() / xMax * (W - L - R);
+            h.append(String.format(Locale.ROOT, "<g data-event=\"%s\" data-at-s=\"%s\"><line x1=\"%.1f\" y1=\"%d\""
+                            + " x2=\"%.1f\" y2=\"%d\" stroke=\"#999\" stroke-dasharray=\"3,3\"/><text x=\"%.1f\" y=\"%d\""
+                            + " fill=\"#666\" font-size=\"9\">%s</text></g>%n", esc(m.label()), fmt(m.atSeconds()), x, T,
+                    x, axisY, x + 2, T + 8 + 10 * (row++ % 3), esc(m.label())));
         }
         h.append("</svg>\n");
     }
@@ -249,13 +394,6 @@ public final class HtmlReport {
             }
         }
         return 10 * mag;
-    }
-
-    private static String dur(long nanos) {
-        if (nanos >= 1_000_000) {
-            return fmt(Num.round(nanos / 1e6, 1)) + "ms";
-        }
-        return fmt(Num.round(nanos / 1e3, 0)) + "µs";
     }
 
     /** A number as the reports print it: integers without a fraction, others as Java's shortest form. */

@@ -103,6 +103,61 @@ public final class LatencyStats {
         return out;
     }
 
+    /**
+     * Bars for a histogram on a log axis: bucket bounds at {@code perDecade} equal steps of each
+     * decade of nanoseconds, from the decade of the smallest non-zero value to the one above the
+     * largest; each {lowNanos, highNanos, count}, low inclusive, high exclusive. Zero values (an
+     * acquire served before the clock moved) are counted in a first bar {0, 0, count} that the
+     * chart draws left of the axis. Empty when nothing was recorded.
+     */
+    public List<long[]> decadeBuckets(int perDecade) {
+        List<long[]> out = new ArrayList<>();
+        if (histogram.getTotalCount() == 0) {
+            return out;
+        }
+        long zeros = 0;
+        long min = Long.MAX_VALUE;
+        long max = 1;
+        for (org.HdrHistogram.HistogramIterationValue v : histogram.recordedValues()) {
+            long value = v.getValueIteratedTo();
+            if (value == 0) {
+                zeros += v.getCountAtValueIteratedTo();
+            } else {
+                min = Math.min(min, value);
+                max = Math.max(max, value);
+            }
+        }
+        if (zeros > 0) {
+            out.add(new long[] {0, 0, zeros});
+        }
+        if (min == Long.MAX_VALUE) {
+            return out;
+        }
+        int fromDecade = (int) Math.floor(Math.log10(min));
+        int toDecade = (int) Math.floor(Math.log10(max)) + 1;
+        int n = (toDecade - fromDecade) * perDecade;
+        long[] bounds = new long[n + 1];
+        for (int step = 0; step <= n; step++) {
+            bounds[step] = Math.round(Math.pow(10, fromDecade + (double) step / perDecade));
+        }
+        long[] counts = new long[n];
+        for (org.HdrHistogram.HistogramIterationValue v : histogram.recordedValues()) {
+            long value = v.getValueIteratedTo();
+            if (value == 0) {
+                continue;
+            }
+            int k = 0;
+            while (k < n - 1 && value >= bounds[k + 1]) {
+                k++;
+            }
+            counts[k] += v.getCountAtValueIteratedTo();
+        }
+        for (int k = 0; k < n; k++) {
+            out.add(new long[] {bounds[k], bounds[k + 1], counts[k]});
+        }
+        return out;
+    }
+
     /** p50, p90, p99, p99.9, max and mean in milliseconds, plus the count. */
     public Map<String, Object> summaryMillis() {
         Map<String, Object> m = new LinkedHashMap<>();
