@@ -15,8 +15,8 @@ package io.sluice.http;
  * @param capacity                 requests the connection takes at once right now (our stream cap and the
  *                                 server's, whichever is lower; 1 on HTTP/1.1)
  * @param exchanges                requests it has carried so far
- * @param localAddress             our end, {@code host:port}
- * @param remoteAddress            the server's end, {@code address:port}
+ * @param localAddress             our end, {@code ip:port} ({@code [ipv6]:port})
+ * @param remoteAddress            the server's end, {@code ip:port} ({@code [ipv6]:port})
  */
 public record ConnectionInfo(Route route, Protocol protocol, String tlsVersion, String cipherSuite,
         int peerMaxConcurrentStreams, int capacity, long exchanges, String localAddress, String remoteAddress) {

@@ -37,7 +37,9 @@ class ConnectionInfoTest {
             assertThat(c.peerMaxConcurrentStreams()).isEqualTo(32);
             assertThat(c.capacity()).isBetween(1, 32);
             assertThat(c.exchanges()).isEqualTo(1);
-            assertThat(c.remoteAddress()).contains(Integer.toString(mock.httpsUri().getPort()));
+            // host:port as a person writes it, not InetSocketAddress's "localhost/127.0.0.1:8443" or "/127.0.0.1:8443".
+            assertThat(c.remoteAddress()).isEqualTo("127.0.0.1:" + mock.httpsUri().getPort());
+            assertThat(c.localAddress()).matches("127\\.0\\.0\\.1:\\d+");
         }
     }
 

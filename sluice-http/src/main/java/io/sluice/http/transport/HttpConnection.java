@@ -82,7 +82,7 @@ public abstract sealed class HttpConnection permits Http1Connection, Http2Connec
         int peerMax = this instanceof Http2Connection h2 && h2.peerMaxConcurrentStreams() != Integer.MAX_VALUE
                 ? h2.peerMaxConcurrentStreams() : -1;
         return new io.sluice.http.ConnectionInfo(route, protocol(), tlsVersion, cipher, peerMax, capacity(),
-                exchanges.get(), String.valueOf(channel.localAddress()), String.valueOf(channel.remoteAddress()));
+                exchanges.get(), hostPort(channel.localAddress()), hostPort(channel.remoteAddress()));
     }
 
     /** Exchanges started on this connection so far. */
@@ -105,5 +105,21 @@ public abstract sealed class HttpConnection permits Http1Connection, Http2Connec
     @Override
     public String toString() {
         return getClass().getSimpleName() + "#" + id + "[" + route + ", " + channel.localAddress() + "]";
+    }
+
+    /**
+     * {@code 127.0.0.1:8443} or {@code [::1]:8443}: the IP literal and port, as a person writes an
+     * address ({@link java.net.InetSocketAddress#toString()} gives {@code localhost/127.0.0.1:8443}).
+     */
+    static String hostPort(java.net.SocketAddress address) {
+        if (!(address instanceof java.net.InetSocketAddress a)) {
+            return String.valueOf(address);
+        }
+        String host = a.getAddress() != null ? a.getAddress().getHostAddress() : a.getHostString();
+        if (host.indexOf(':') >= 0) {
+            int zone = host.indexOf('%');
+            host = "[" + (zone >= 0 ? host.substring(0, zone) : host) + "]";
+        }
+        return host + ":" + a.getPort();
     }
 }
