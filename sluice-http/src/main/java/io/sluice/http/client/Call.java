@@ -477,10 +477,13 @@ public final class Call {
                     endLease();
                     return;
                 }
-                exchange = lease.connection().start(request, this);
-                if (!terminal && !headers) {
-                    headersTimer = loop.schedule(this::headersTimedOut, headersTimeout.toNanos(), TimeUnit.NANOSECONDS);
-                }
+                // The one hop of a request onto its connection's loop: the handle first, so that a
+                // failure reported while sending finds it; the timer before the send, so that such a
+                // failure cancels it (onFailure is terminal).
+                HttpConnection connection = lease.connection();
+                exchange = connection.exchange(request, this);
+                headersTimer = loop.schedule(this::headersTimedOut, headersTimeout.toNanos(), TimeUnit.NANOSECONDS);
+                connection.send(exchange);
             });
         }
 

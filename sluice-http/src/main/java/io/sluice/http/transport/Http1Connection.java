@@ -117,14 +117,13 @@ public final class Http1Connection extends HttpConnection {
     }
 
     @Override
-    Exchange start(HttpRequest request, ExchangeListener listener, boolean reused) {
-        H1Exchange ex = new H1Exchange(request, listener, reused);
-        // Always a task, also on the loop: the caller gets the handle before any callback runs.
-        loop.execute(() -> begin(ex));
-        return ex;
+    Exchange newExchange(HttpRequest request, ExchangeListener listener, boolean reused) {
+        return new H1Exchange(request, listener, reused);
     }
 
-    private void begin(H1Exchange ex) {
+    @Override
+    void begin(Exchange exchange) {
+        H1Exchange ex = (H1Exchange) exchange;
         if (ex.cancelReason != null) {
             ex.done = true; // cancelled before a byte was written: nothing goes on the wire
             ex.listener.onFailure(ex.cancelReason);

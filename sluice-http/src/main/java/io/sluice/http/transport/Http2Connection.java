@@ -220,16 +220,15 @@ public final class Http2Connection extends HttpConnection {
     }
 
     @Override
-    Exchange start(HttpRequest request, ExchangeListener listener, boolean reused) {
-        H2Exchange ex = new H2Exchange(request, listener, reused);
-        // Always a task, also on the loop: the caller gets the handle before any callback runs.
-        loop.execute(() -> begin(ex));
-        return ex;
+    Exchange newExchange(HttpRequest request, ExchangeListener listener, boolean reused) {
+        return new H2Exchange(request, listener, reused);
     }
 
     // ------------------------------------------------------------------ sending
 
-    private void begin(H2Exchange ex) {
+    @Override
+    void begin(Exchange exchange) {
+        H2Exchange ex = (H2Exchange) exchange;
         if (ex.cancelReason != null) {
             deliverFailure(ex, ex.cancelReason); // cancelled before its first frame: nothing goes on the wire
             return;

@@ -48,16 +48,33 @@ public abstract sealed class HttpConnection permits Http1Connection, Http2Connec
     public abstract CompletableFuture<Void> validate();
 
     /**
-     * Starts an exchange. Never throws: failures reach {@code listener.onFailure} on the
-     * event loop. {@code reused} in the returned handle tells whether this connection had
-     * served an exchange before.
+     * The handle of a new exchange on this connection; nothing is sent until {@link #send}.
+     * From any thread. {@code reused} in the handle tells whether this connection had served an
+     * exchange before. Split from {@link #send} so that a caller on the event loop holds the
+     * handle before any callback can run, without a second hop onto the loop.
      */
-    public final Exchange start(HttpRequest request, ExchangeListener listener) {
+    public final Exchange exchange(HttpRequest request, ExchangeListener listener) {
         boolean reused = exchanges.getAndIncrement() > 0;
-        return start(request, listener, reused);
+        return newExchange(request, listener, reused);
     }
 
-    abstract Exchange start(HttpRequest request, ExchangeListener listener, boolean reused);
+    /**
+     * Sends {@code exchange} (made by this connection's {@link #exchange}). Must be called on
+     * this connection's event loop. Never throws: a failure before the first frame (cancelled,
+     * GOAWAY, connection closed, stream limit) reaches {@code listener.onFailure} before this
+     * returns; every other callback runs later, on the loop.
+     */
+    public final void send(Exchange exchange) {
+        if (!channel.eventLoop().inEventLoop()) {
+            throw new IllegalStateException("send must run on the connection's event loop");
+        }
+        begin(exchange);
+    }
+
+    abstract Exchange newExchange(HttpRequest request, ExchangeListener listener, boolean reused);
+
+    /** Writes the exchange's request, on the event loop. */
+    abstract void begin(Exchange exchange);
 
     /** Closes the channel; open exchanges fail. Idempotent. */
     public void close() {
