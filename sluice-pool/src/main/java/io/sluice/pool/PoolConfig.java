@@ -205,7 +205,7 @@ public record PoolConfig(
         private Duration failureBackoff = DEFAULT_FAILURE_BACKOFF;
         private Duration maxFailureBackoff = DEFAULT_MAX_FAILURE_BACKOFF;
         private Duration closeGracePeriod = DEFAULT_CLOSE_GRACE_PERIOD;
-        private StreamPlacement streamPlacement = StreamPlacement.SPREAD;
+        private StreamPlacement streamPlacement = StreamPlacement.PACK;
 
         private Builder() {
         }
@@ -228,7 +228,7 @@ public record PoolConfig(
         public Builder failureBackoff(Duration v) { this.failureBackoff = v; return this; }
         public Builder maxFailureBackoff(Duration v) { this.maxFailureBackoff = v; return this; }
         public Builder closeGracePeriod(Duration v) { this.closeGracePeriod = v; return this; }
-        /** Where new leases go among multiplexed connections with room; {@link StreamPlacement#SPREAD} by default. */
+        /** Where new leases go among multiplexed connections with room; {@link StreamPlacement#PACK} by default. */
         public Builder streamPlacement(StreamPlacement v) { this.streamPlacement = v; return this; }
 
         /** Validates and builds; throws {@link IllegalArgumentException} naming the bad field and value. */

@@ -12,15 +12,19 @@ public enum StreamPlacement {
      * least-request balancer does): streams spread over every open connection, so a server that
      * serves each connection from one worker (nginx, Envoy, most provider edges) gets its load on
      * all workers, and no connection carries the head-of-line blocking of a full window alone.
-     * The default. An open connection in use is never idle, so connections above {@code minIdle}
-     * close only once the load has stopped for the idle timeout.
+     * Not the default: against the mock provider on two cores, 256 requests in flight ran at 5 236
+     * requests/s and 228 µs of client CPU each with it, 8 018 and 147 µs packed, since streams spread
+     * over every open connection cost more reads, writes and TLS records per request. An open
+     * connection in use is never idle, so connections above {@code minIdle} close only once the
+     * load has stopped for the idle timeout.
      */
     SPREAD,
     /**
      * The first connection with room, scanning from the one that last had room: as few connections
      * as possible carry the streams, and the rest go idle and close. For when the number of
      * connections matters more than spreading the load (a server that limits connections per
-     * client, or memory at very many routes).
+     * client, or memory at very many routes). The default: fewest reads, writes and TLS records
+     * per request.
      */
     PACK
 }

@@ -447,7 +447,7 @@ class PoolTest {
         // A server that serves each connection from one worker (nginx) only uses all its workers
         // when the streams are spread; packing put 256 streams on 3 of 14 open connections.
         manager.capacity = 100;
-        Pool<Conn> p = pool(cfg(10).minIdle(4));
+        Pool<Conn> p = pool(cfg(10).minIdle(4).streamPlacement(StreamPlacement.SPREAD));
         p.warmUp().join();
         List<Lease<Conn>> leases = new ArrayList<>();
         for (int i = 0; i < 40; i++) {
@@ -466,7 +466,8 @@ class PoolTest {
     @Test
     void packPutsNewStreamsOnAsFewConnectionsAsPossible() {
         manager.capacity = 100;
-        Pool<Conn> p = pool(cfg(10).minIdle(4).streamPlacement(StreamPlacement.PACK));
+        assertThat(PoolConfig.defaults().streamPlacement()).isEqualTo(StreamPlacement.PACK);
+        Pool<Conn> p = pool(cfg(10).minIdle(4));
         p.warmUp().join();
         List<Lease<Conn>> leases = new ArrayList<>();
         for (int i = 0; i < 40; i++) {
@@ -480,7 +481,7 @@ class PoolTest {
     @Test
     void spreadSkipsFullAndDrainingConnectionsAndFillsTheRest() {
         manager.capacity = 10;
-        Pool<Conn> p = pool(cfg(3).minIdle(3));
+        Pool<Conn> p = pool(cfg(3).minIdle(3).streamPlacement(StreamPlacement.SPREAD));
         p.warmUp().join();
         List<Lease<Conn>> leases = new ArrayList<>();
         for (int i = 0; i < 30; i++) {
