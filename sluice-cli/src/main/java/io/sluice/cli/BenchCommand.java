@@ -51,7 +51,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object instead of the table; no progress line.")
     boolean json;
 
-    @Option(names = "--quick", description = "Short run, about 30 s on two idle cores (the full run takes about two minutes): "
+    @Option(names = "--quick", description = "Short run, about 30 s on two idle cores (the full run: about 90 s): "
             + BenchOptions.QUICK_SUMMARY + ".")
     boolean quick;
 
