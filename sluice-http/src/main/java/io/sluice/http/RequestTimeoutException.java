@@ -23,8 +23,13 @@ public final class RequestTimeoutException extends SluiceHttpException {
     private final Duration limit;
 
     public RequestTimeoutException(String route, Phase phase, Duration limit, Throwable cause) {
+        this(route, phase, limit, null, cause);
+    }
+
+    /** With {@code detail} (e.g. "during the TLS handshake") appended to the message in parentheses. */
+    public RequestTimeoutException(String route, Phase phase, Duration limit, String detail, Throwable cause) {
         super(route, phase.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ') + " timeout after "
-                + limit.toMillis() + " ms", cause);
+                + limit.toMillis() + " ms" + (detail == null ? "" : " (" + detail + ")"), cause);
         this.phase = phase;
         this.limit = limit;
     }

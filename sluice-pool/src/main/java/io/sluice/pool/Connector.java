@@ -174,10 +174,12 @@ final class Connector<C> {
             return;
         }
         AtomicInteger settled = new AtomicInteger();
+        java.util.concurrent.atomic.AtomicReference<CompletionStage<C>> pending = new java.util.concurrent.atomic.AtomicReference<>();
         var timer = pool.schedule(() -> {
             if (settled.compareAndSet(0, 1)) {
                 onFailed(e, attempt, onDemand, epoch,
                         new TimeoutException("connect exceeded " + config.connectionTimeout().toMillis() + " ms"));
+                abandon(pending.get());
             }
         }, connectionTimeoutNanos);
         if (timer == null) {
@@ -186,6 +188,10 @@ final class Connector<C> {
         }
         pool.counters.connectAttempts.increment();
         CompletionStage<C> stage = pool.calls.connect(pool.events);
+        pending.set(stage);
+        if (settled.get() != 0) {
+            abandon(stage); // the timer fired while connect() ran
+        }
         stage.whenComplete((c, err) -> {
             if (!settled.compareAndSet(0, 1)) {
                 if (c != null) {
@@ -201,6 +207,23 @@ final class Connector<C> {
                 onConnected(e, c, onDemand);
             }
         });
+    }
+
+    /**
+     * Tells the manager the pool gave up on an attempt: the pool's timer is the backstop that bounds
+     * every manager's connect, and a manager whose stage is a {@link java.util.concurrent.CompletableFuture}
+     * learns of it by the cancel (and closes what it opened). A connection that still arrives is closed
+     * by the attempt's completion handler.
+     */
+    private static void abandon(CompletionStage<?> stage) {
+        if (stage == null) {
+            return;
+        }
+        try {
+            stage.toCompletableFuture().cancel(false);
+        } catch (UnsupportedOperationException ignored) {
+            // a stage that is not a future cannot be told; its connection is closed when it arrives
+        }
     }
 
     private void onFailed(PoolEntry<C> e, int attempt, boolean onDemand, long epoch, Throwable cause) {

@@ -109,7 +109,10 @@ class FakeConnectionManager implements ConnectionManager<FakeConnectionManager.C
         if (f == null) {
             return false;
         }
-        f.complete(newConn());
+        Conn c = newConn();
+        if (!f.complete(c)) {
+            close(c); // the pool abandoned (cancelled) the attempt: a manager closes what it opened
+        }
         return true;
     }
 

@@ -1,8 +1,6 @@
 package io.sluice.websocket;
 
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -11,26 +9,21 @@ import io.netty.handler.codec.http.websocketx.WebSocketClientHandshaker;
 import io.netty.handler.codec.http.websocketx.WebSocketClientHandshakerFactory;
 import io.netty.handler.codec.http.websocketx.WebSocketVersion;
 import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslHandler;
-import io.netty.util.NetUtil;
-import io.sluice.http.ConnectFailedException;
 import io.sluice.http.RequestTimeoutException;
+import io.sluice.http.spi.Dialer;
 import io.sluice.http.spi.NettyTransport;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * Opens one WebSocket connection: DNS (off the event loop), TCP with the transport's socket
- * options, TLS with ALPN {@code http/1.1}, then the HTTP/1.1 upgrade with the configured
- * headers and subprotocols. The whole attempt is bounded by the handshake timeout; the pool
- * retries failed attempts.
+ * Opens one WebSocket connection: the HTTP client's {@link Dialer} (DNS off the event loop, TCP
+ * with the transport's socket options, TLS with ALPN {@code http/1.1}), then the HTTP/1.1 upgrade
+ * with the configured headers and subprotocols. The whole attempt is bounded once, by one timer
+ * here for the handshake timeout, whose error names the stage that ran out; the pool retries
+ * failed attempts.
  *
  * <p><b>Thread-safety:</b> thread-safe (no mutable state). <b>Ownership:</b> borrows the
  * transport, TLS context and executors; a channel whose attempt failed or timed out is closed
@@ -43,8 +36,8 @@ final class WebSocketConnector {
 
     private final WebSocketSettings settings;
     private final NettyTransport transport;
+    private final Dialer dialer;
     private final SslContext sslContext;
-    private final Executor dnsExecutor;
     private final Executor completer;
 
     WebSocketConnector(WebSocketSettings settings, NettyTransport transport, SslContext sslContext, Executor dnsExecutor,
@@ -54,80 +47,50 @@ final class WebSocketConnector {
         }
         this.settings = settings;
         this.transport = transport;
+        this.dialer = new Dialer(transport, dnsExecutor);
         this.sslContext = sslContext;
-        this.dnsExecutor = dnsExecutor;
         this.completer = completer;
     }
 
     /** Opens and upgrades one connection; {@code onBroken} hears, once, that it broke after it opened. */
     CompletableFuture<WebSocketConnection> connect(Consumer<WebSocketConnection> onBroken) {
         CompletableFuture<WebSocketConnection> result = new CompletableFuture<>();
-        var timer = transport.group().next().schedule(() -> result.completeExceptionally(
-                new RequestTimeoutException(settings.route(), RequestTimeoutException.Phase.CONNECT,
-                        settings.handshakeTimeout(), null)), settings.handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
-        result.whenComplete((c, e) -> timer.cancel(false));
-        resolve().whenComplete((address, dnsError) -> {
-            if (dnsError != null) {
-                Throwable cause = dnsError instanceof CompletionException && dnsError.getCause() != null
-                        ? dnsError.getCause() : dnsError;
-                result.completeExceptionally(new ConnectFailedException(settings.route(),
-                        "cannot resolve host: " + cause.getMessage(), cause));
-            } else if (!result.isDone()) {
-                open(address, result, onBroken);
-            }
-        });
-        return result;
-    }
-
-    private CompletableFuture<InetSocketAddress> resolve() {
-        String host = settings.host();
-        if (NetUtil.isValidIpV4Address(host) || NetUtil.isValidIpV6Address(host)) {
-            return CompletableFuture.completedFuture(
-                    new InetSocketAddress(NetUtil.createInetAddressFromIpAddressString(host), settings.port()));
-        }
-        // InetAddress blocks: never on an event loop
-        return CompletableFuture.supplyAsync(() -> {
-            try {
-                return new InetSocketAddress(InetAddress.getByName(host), settings.port());
-            } catch (UnknownHostException e) {
-                throw new CompletionException(e);
-            }
-        }, dnsExecutor);
-    }
-
-    private void open(InetSocketAddress address, CompletableFuture<WebSocketConnection> result,
-                      Consumer<WebSocketConnection> onBroken) {
         WebSocketClientHandshaker handshaker = newHandshaker();
-        ChannelFuture cf = transport.bootstrap().handler(new ChannelInitializer<Channel>() {
-            @Override
-            protected void initChannel(Channel ch) {
-                if (sslContext != null) {
-                    // host and port key the TLS session cache, so later connections resume the session
-                    SslHandler ssl = sslContext.newHandler(ch.alloc(), settings.host(), settings.port());
-                    ssl.setHandshakeTimeoutMillis(settings.handshakeTimeout().toMillis());
-                    ch.pipeline().addLast("tls", ssl);
-                }
-                // providers send long header blocks (rate limits, request ids): 64 KiB like the HTTP transport
-                ch.pipeline().addLast("http", new HttpClientCodec(4096, MAX_HANDSHAKE_RESPONSE, 8192));
-                ch.pipeline().addLast("http-aggregator", new HttpObjectAggregator(MAX_HANDSHAKE_RESPONSE));
-                ch.pipeline().addLast("ws-upgrade", new UpgradeHandler(handshaker, settings, result,
-                        ctx -> new WebSocketConnection(settings, ctx.channel(), handshaker.actualSubprotocol(),
-                                completer, onBroken)));
-            }
-        }).connect(address);
-        Channel ch = cf.channel();
+        Dialer.Dial dial = dialer.dial(settings.route(), settings.host(), settings.port(), sslContext, ch -> {
+            // providers send long header blocks (rate limits, request ids): 64 KiB like the HTTP transport
+            ch.pipeline().addLast("http", new HttpClientCodec(4096, MAX_HANDSHAKE_RESPONSE, 8192));
+            ch.pipeline().addLast("http-aggregator", new HttpObjectAggregator(MAX_HANDSHAKE_RESPONSE));
+            ch.pipeline().addLast("ws-upgrade", new UpgradeHandler(handshaker, settings, result,
+                    ctx -> new WebSocketConnection(settings, ctx.channel(), handshaker.actualSubprotocol(),
+                            completer, onBroken)));
+        });
+        // The attempt's one timer, over DNS, TCP, TLS and the upgrade; its error names the stage that ran out.
+        var timer = transport.group().next().schedule(() -> {
+            Dialer.Stage stage = dial.stage();
+            RequestTimeoutException timeout = new RequestTimeoutException(settings.route(),
+                    RequestTimeoutException.Phase.CONNECT, settings.handshakeTimeout(), "during "
+                    + (stage == Dialer.Stage.DONE ? "the WebSocket upgrade" : stage.description()), null);
+            dial.completeExceptionally(timeout);
+            result.completeExceptionally(timeout);
+        }, settings.handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
         // An attempt that timed out or failed closes its channel (a completed one is owned by its connection).
         result.whenComplete((c, e) -> {
+            timer.cancel(false);
             if (e != null) {
-                ch.close();
+                dial.completeExceptionally(e);
+                Channel ch = dial.channel();
+                if (ch != null) {
+                    ch.close();
+                }
             }
         });
-        cf.addListener(f -> {
-            if (!f.isSuccess()) {
-                result.completeExceptionally(WebSocketErrors.connectFailure(settings.route(), f.cause(),
+        dial.whenComplete((ch, e) -> {
+            if (e != null) {
+                result.completeExceptionally(WebSocketErrors.connectFailure(settings.route(), e,
                         settings.handshakeTimeout()));
             }
         });
+        return result;
     }
 
     private WebSocketClientHandshaker newHandshaker() {

@@ -123,6 +123,42 @@ class WebSocketPoolTest {
         }
     }
 
+    /**
+     * A peer that takes the TCP connection and the ClientHello and never answers: the attempt is
+     * bounded once, by the handshake timeout, its error names the TLS stage, and the socket is closed.
+     */
+    @Test
+    void aSilentTlsPeerTimesOutNamingTheStageAndItsSocketIsClosed() throws Exception {
+        java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
+        try (java.net.ServerSocket server = new java.net.ServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.1"))) {
+            Thread peer = new Thread(() -> {
+                try (java.net.Socket sock = server.accept()) {
+                    byte[] buf = new byte[4096];
+                    while (sock.getInputStream().read(buf) >= 0) {
+                        // the ClientHello, then nothing until the client closes
+                    }
+                    closed.countDown();
+                } catch (java.io.IOException ignored) {
+                    // the test ended
+                }
+            }, "silent-tls-peer");
+            peer.setDaemon(true);
+            peer.start();
+            java.net.URI uri = java.net.URI.create("wss://127.0.0.1:" + server.getLocalPort() + "/v1/realtime");
+            try (WebSocketPool pool = WebSocketPool.builder(uri).handshakeTimeout(java.time.Duration.ofMillis(300))
+                    .poolConfig(testPool().maxRetries(0).build()).build()) {
+                assertThatThrownBy(() -> await5(pool.acquire()))
+                        .isInstanceOf(ExecutionException.class)
+                        .cause().isInstanceOfSatisfying(RequestTimeoutException.class, e -> {
+                            assertThat(e.phase()).isEqualTo(RequestTimeoutException.Phase.CONNECT);
+                            assertThat(e.getMessage()).contains("during the TLS handshake");
+                        });
+                assertThat(closed.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+                assertAccountingSettled(pool);
+            }
+        }
+    }
+
     @Test
     void untrustedServerCertificateFailsTheAcquireWithTlsFailed() {
         try (WebSocketPool pool = WebSocketPool.builder(mock.wssUri()).poolConfig(testPool().build()).build()) {

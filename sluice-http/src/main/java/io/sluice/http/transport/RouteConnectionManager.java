@@ -1,25 +1,19 @@
 package io.sluice.http.transport;
 
+import io.sluice.http.spi.Dialer;
 import io.sluice.http.spi.NettyTransport;
 import io.sluice.http.spi.TlsFailures;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
-import io.netty.handler.ssl.SslHandshakeTimeoutException;
-import io.netty.util.NetUtil;
 import io.sluice.http.ConnectFailedException;
 import io.sluice.http.RequestTimeoutException;
 import io.sluice.http.Route;
 import io.sluice.http.SluiceHttpException;
 import io.sluice.pool.ConnectionManager;
 import io.sluice.pool.ConnectionEvents;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
@@ -33,8 +27,13 @@ import org.slf4j.LoggerFactory;
  * prior-knowledge setting on {@code http://}) pick HTTP/2 or HTTP/1.1, and answers the
  * pool's capacity and health questions from the connection's volatile state.
  *
- * <p>{@link #connect} is one attempt (the pool retries), bounded as a whole by the
- * connect timeout: DNS, TCP, TLS handshake and, for HTTP/2, the peer's first SETTINGS.
+ * <p>{@link #connect} is one attempt (the pool retries): a {@link Dialer} opens the channel
+ * (DNS, TCP, TLS), then ALPN picks the protocol. The attempt is bounded once, by one timer here
+ * that runs for the connect timeout ({@code Timeouts.connect}) over DNS, TCP, the TLS handshake
+ * and, for HTTP/2, the peer's first SETTINGS; its error names the stage that ran out. Netty's
+ * connect timeout and the TLS handler's handshake timeout are off. The pool's attempt timer
+ * ({@code PoolConfig.connectionTimeout}) is the backstop for any connection manager: when it is
+ * the shorter, it cancels the attempt, and the cancel closes the channel here.
  * Failures are typed: {@link RequestTimeoutException} (CONNECT),
  * {@link io.sluice.http.TlsFailedException} with a reason, or {@link ConnectFailedException}.
  * DNS look-ups of names run on a separate executor, never on an event loop.
@@ -48,11 +47,10 @@ public final class RouteConnectionManager implements ConnectionManager<HttpConne
     private static final Logger LOG = LoggerFactory.getLogger(RouteConnectionManager.class);
 
     private final Route route;
-    private final NettyTransport transport;
+    private final Dialer dialer;
     private final SslContext sslContext;
     private final TransportSettings settings;
     private final ScheduledExecutorService scheduler;
-    private final Executor dnsExecutor;
     private final HandshakeRecorder handshakes;
     /** Connections handed to the pool and not yet closed by it, for {@link #connections()}. */
     private final java.util.Set<HttpConnection> live = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -64,11 +62,10 @@ public final class RouteConnectionManager implements ConnectionManager<HttpConne
             throw new IllegalArgumentException("an https route needs a TLS context");
         }
         this.route = route;
-        this.transport = transport;
+        this.dialer = new Dialer(transport, dnsExecutor);
         this.sslContext = sslContext;
         this.settings = settings;
         this.scheduler = scheduler;
-        this.dnsExecutor = dnsExecutor;
         this.handshakes = handshakes;
     }
 
@@ -107,95 +104,57 @@ public final class RouteConnectionManager implements ConnectionManager<HttpConne
     public CompletionStage<HttpConnection> connect(ConnectionEvents<HttpConnection> events) {
         ConnectionObserver observer = c -> connectionChanged(c, events);
         CompletableFuture<HttpConnection> result = new CompletableFuture<>();
-        long timeoutMillis = settings.connectTimeout().toMillis();
-        var timer = scheduler.schedule(() -> result.completeExceptionally(
-                new RequestTimeoutException(route.toString(), RequestTimeoutException.Phase.CONNECT,
-                        settings.connectTimeout(), null)), timeoutMillis, TimeUnit.MILLISECONDS);
-        result.whenComplete((c, e) -> timer.cancel(false));
-        resolve().whenComplete((address, dnsError) -> {
-            if (dnsError != null) {
-                result.completeExceptionally(new ConnectFailedException(route.toString(),
-                        "cannot resolve host: " + dnsError.getMessage(), dnsError));
-            } else if (!result.isDone()) {
-                open(address, result, observer);
-            }
-        });
-        return result;
-    }
-
-    private CompletableFuture<InetSocketAddress> resolve() {
-        String host = route.host();
-        if (NetUtil.isValidIpV4Address(host) || NetUtil.isValidIpV6Address(host)) {
-            return CompletableFuture.completedFuture(new InetSocketAddress(NetUtil.createInetAddressFromIpAddressString(host),
-                    route.port()));
-        }
-        return CompletableFuture.supplyAsync(() -> {
-            try {
-                return new InetSocketAddress(InetAddress.getByName(host), route.port());
-            } catch (UnknownHostException e) {
-                throw new java.util.concurrent.CompletionException(e);
-            }
-        }, dnsExecutor);
-    }
-
-    private void open(InetSocketAddress address, CompletableFuture<HttpConnection> result, ConnectionObserver observer) {
-        long handshakeStartMillis = System.currentTimeMillis();
-        long handshakeStartNanos = System.nanoTime();
-        ChannelFuture cf = transport.bootstrap().handler(new ChannelInitializer<Channel>() {
-            @Override
-            protected void initChannel(Channel ch) {
-                if (sslContext == null) {
-                    // An h2c server speaks first (its SETTINGS). The connect listener that installs the protocol
-                    // handlers runs as a later event-loop task when the connect finished before it was added, so
-                    // bytes read before then would reach the pipeline's tail and be dropped: read nothing until
-                    // the handlers are in (installProtocol turns reading back on).
-                    ch.config().setAutoRead(false);
-                } else {
-                    // host and port key the session cache, so later connections resume the session
-                    SslHandler ssl = sslContext.newHandler(ch.alloc(), route.host(), route.port());
-                    ssl.setHandshakeTimeoutMillis(settings.connectTimeout().toMillis());
-                    ch.pipeline().addLast("tls", ssl);
-                    // until the protocol's handlers are in: a failed handshake's error ends here, not at the tail
-                    ch.pipeline().addLast(HandshakeErrorSink.NAME, HandshakeErrorSink.INSTANCE);
-                }
-            }
-        }).connect(address);
-        Channel ch = cf.channel();
-        // A connect that lost the race with the timer closes its channel.
-        result.whenComplete((c, e) -> {
-            if (e != null) {
-                ch.close();
-            }
-        });
-        cf.addListener(f -> {
-            if (!f.isSuccess()) {
-                result.completeExceptionally(mapConnectError(f.cause()));
-                return;
-            }
+        Dialer.Dial dial = dialer.dial(route.toString(), route.host(), route.port(), sslContext, ch -> {
             if (sslContext == null) {
-                installProtocol(ch, settings.h2cPriorKnowledge(), result, observer);
-                return;
+                // An h2c server speaks first (its SETTINGS). The dial completes as a later event-loop task
+                // when the connect finished before its listener was added, so bytes read before then would
+                // reach the pipeline's tail and be dropped: read nothing until the protocol's handlers are
+                // in (installProtocol turns reading back on).
+                ch.config().setAutoRead(false);
+            } else {
+                // until the protocol's handlers are in: a failed handshake's error ends here, not at the tail
+                ch.pipeline().addLast(HandshakeErrorSink.NAME, HandshakeErrorSink.INSTANCE);
             }
-            SslHandler ssl = ch.pipeline().get(SslHandler.class);
-            ssl.handshakeFuture().addListener(h -> {
-                if (!h.isSuccess()) {
-                    handshakes.recordFailure();
-                    Throwable cause = h.cause();
-                    result.completeExceptionally(cause instanceof SslHandshakeTimeoutException
-                            ? new RequestTimeoutException(route.toString(), RequestTimeoutException.Phase.CONNECT,
-                            settings.connectTimeout(), cause)
-                            : TlsFailures.classify(route.toString(), cause));
-                    ch.close();
-                    return;
+        });
+        // The attempt's one timer: DNS, TCP, TLS and (HTTP/2) the server's first SETTINGS; it closes the
+        // channel and names the stage that ran out.
+        var timer = scheduler.schedule(() -> {
+            Dialer.Stage stage = dial.stage();
+            RequestTimeoutException timeout = new RequestTimeoutException(route.toString(),
+                    RequestTimeoutException.Phase.CONNECT, settings.connectTimeout(), "during " + (stage
+                    == Dialer.Stage.DONE ? "the HTTP/2 connection preface" : stage.description()), null);
+            if (stage == Dialer.Stage.TLS) {
+                handshakes.recordFailure();
+            }
+            dial.completeExceptionally(timeout);
+            result.completeExceptionally(timeout);
+        }, settings.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        result.whenComplete((c, e) -> {
+            timer.cancel(false);
+            if (e != null) {
+                dial.completeExceptionally(e); // closes the channel if the dial is still going
+                Channel ch = dial.channel();
+                if (ch != null) {
+                    ch.close(); // the dial may have completed already: the protocol set-up failed or timed out
                 }
-                boolean resumed = handshakes.record(ssl.engine(), handshakeStartMillis,
-                        System.nanoTime() - handshakeStartNanos);
+            }
+        });
+        dial.whenComplete((ch, e) -> {
+            if (e != null) {
+                result.completeExceptionally(mapConnectError(e, dial.stage()));
+            } else if (sslContext == null) {
+                installProtocol(ch, settings.h2cPriorKnowledge(), result, observer);
+            } else {
+                SslHandler ssl = ch.pipeline().get(SslHandler.class);
+                boolean resumed = handshakes.record(ssl.engine(), dial.connectStartMillis(),
+                        System.nanoTime() - dial.connectStartNanos());
                 String alpn = ssl.applicationProtocol();
                 LOG.debug("{}: TLS {} handshake, {} {}, ALPN {}", route, resumed ? "resumed" : "full",
                         ssl.engine().getSession().getProtocol(), ssl.engine().getSession().getCipherSuite(), alpn);
                 installProtocol(ch, ApplicationProtocolNames.HTTP_2.equals(alpn), result, observer);
-            });
+            }
         });
+        return result;
     }
 
     private void installProtocol(Channel ch, boolean h2, CompletableFuture<HttpConnection> result,
@@ -252,7 +211,14 @@ public final class RouteConnectionManager implements ConnectionManager<HttpConne
         return live.stream().filter(c -> c.channel().isActive()).map(HttpConnection::info).toList();
     }
 
-    private SluiceHttpException mapConnectError(Throwable cause) {
+    private SluiceHttpException mapConnectError(Throwable cause, Dialer.Stage stage) {
+        if (cause instanceof SluiceHttpException s) {
+            return s; // DNS failures and our own timeout are typed already
+        }
+        if (stage == Dialer.Stage.TLS) {
+            handshakes.recordFailure();
+            return TlsFailures.classify(route.toString(), cause);
+        }
         if (cause instanceof ConnectTimeoutException) {
             return new RequestTimeoutException(route.toString(), RequestTimeoutException.Phase.CONNECT,
                     settings.connectTimeout(), cause);

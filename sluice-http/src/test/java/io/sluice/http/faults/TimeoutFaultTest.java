@@ -56,6 +56,46 @@ class TimeoutFaultTest {
         }
     }
 
+    /**
+     * Row 6, CONNECT bounded once: a peer takes the TCP connection and the ClientHello and never
+     * answers. The attempt fails at the connect timeout with the stage named, and the client closes
+     * its socket (the peer reads EOF), whichever timer fires: the connect timeout here, or the pool's
+     * shorter attempt timer in the second case, which cancels the attempt.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void row06_silentTlsPeerTimesOutNamingTheStageAndTheSocketIsClosed(boolean poolTimerFirst) throws Exception {
+        java.util.concurrent.CountDownLatch closedByClient = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicInteger helloBytes = new java.util.concurrent.atomic.AtomicInteger();
+        Duration connect = poolTimerFirst ? Duration.ofSeconds(30) : SHORT;
+        Duration poolAttempt = poolTimerFirst ? SHORT : Duration.ofSeconds(5);
+        try (RawPeer peer = new RawPeer((sock, n) -> {
+            java.io.InputStream in = sock.getInputStream();
+            byte[] buf = new byte[4096];
+            for (int r; (r = in.read(buf)) >= 0; ) {
+                helloBytes.addAndGet(r); // the ClientHello, then nothing until the client closes
+            }
+            closedByClient.countDown();
+        });
+             ConnectionPoolManager client = ConnectionPoolManager.builder()
+                     .poolConfig(pool().connectionTimeout(poolAttempt).build())
+                     .timeouts(new Timeouts(connect, Duration.ofSeconds(30), Duration.ofSeconds(30), null)).build()) {
+            URI uri = URI.create("https://127.0.0.1:" + peer.port() + "/ping");
+            Throwable e = failsWithin(client.send(HttpRequest.newBuilder(uri).build()), SHORT,
+                    io.sluice.http.SluiceHttpException.class);
+            if (!poolTimerFirst) {
+                assertThat(e).isInstanceOf(RequestTimeoutException.class);
+                assertThat(((RequestTimeoutException) e).phase()).isEqualTo(Phase.CONNECT);
+                assertThat(e.getMessage()).contains("during the TLS handshake");
+            }
+            assertThat(closedByClient.await(10, java.util.concurrent.TimeUnit.SECONDS))
+                    .as("the client closed the socket of the abandoned attempt").isTrue();
+            assertThat(helloBytes.get()).as("the peer saw a ClientHello").isPositive();
+            assertThat(peer.connections.get()).isEqualTo(1);
+            assertAccountingExact(client);
+        }
+    }
+
     /** Row 6, HEADERS: the server reads the request and never answers. */
     @ParameterizedTest
     @EnumSource(Proto.class)
