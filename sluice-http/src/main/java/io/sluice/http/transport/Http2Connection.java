@@ -32,9 +32,7 @@ import io.sluice.http.Protocol;
 import io.sluice.http.ProtocolException;
 import io.sluice.http.Route;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
@@ -60,10 +58,10 @@ import org.slf4j.LoggerFactory;
  *   received bytes are credited back only when the caller is done with them, so a slow
  *   consumer slows the sender. With the adaptive window on, a {@link BdpEstimator} grows
  *   both windows.</li>
- *   <li>Keepalive: an idle connection sends a PING every pingInterval; its timeout runs on
- *   the client's scheduler, not on the event loop, so it fires even when the loop is busy
- *   writing. A PING in flight does not stop new streams; one unanswered past its expected round trip does
- *   (capacity 0) until its ACK, and one unanswered past the PING timeout closes the connection.</li>
+ *   <li>PINGs ({@link Http2Pings}): keepalive on an idle connection, checkout validation, and
+ *   the window probe. A PING in flight does not stop new streams; one unanswered past its
+ *   expected round trip does (capacity 0) until its ACK, and one unanswered past the PING
+ *   timeout closes the connection.</li>
  * </ul>
  *
  * <p><b>Thread-safety:</b> stream state is confined to the event loop; the fields the
@@ -72,9 +70,6 @@ import org.slf4j.LoggerFactory;
 public final class Http2Connection extends HttpConnection {
 
     private static final Logger LOG = LoggerFactory.getLogger(Http2Connection.class);
-    private static final long BDP_PING = 0x534C_4243_4250_0001L;
-    private static final long KEEPALIVE_PING = 0x534C_4243_4B41_0002L;
-    private static final long VALIDATE_PING_BASE = 0x534C_4243_5600_0000L;
     /** Connection-specific fields that must not appear in HTTP/2 (RFC 9113 §8.2.2). */
     private static final Set<String> CONNECTION_FIELDS = Set.of(
             "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "host");
@@ -88,19 +83,8 @@ public final class Http2Connection extends HttpConnection {
     private volatile boolean broken;
     private volatile boolean goAway;
     private volatile int peerMaxStreams = Integer.MAX_VALUE;
-    /** A keepalive PING is out and not yet acknowledged. Written on the event loop, read by the scheduler. */
-    private volatile boolean keepalivePingOut;
-    /**
-     * A liveness PING (keepalive or checkout validation) has gone unanswered past its expected round trip: the
-     * connection may be dead, so it takes no new streams until an ACK. A PING merely in flight does not take the
-     * connection out of service (a burst after an idle gap would otherwise open new connections while one that fits
-     * it is being checked). Written on the event loop only (set by the overdue check, cleared once no liveness PING
-     * is outstanding: an ACK of an older PING proves only that the peer was alive then); read by the pool from any
-     * thread.
-     */
-    private volatile boolean pingOverdue;
-    /** Tells a scheduled check which keepalive PING it belongs to; bumped on the event loop for each one sent. */
-    private volatile int keepaliveGeneration;
+    /** Keepalive, validation and window PINGs; their overdue flag is read by the pool. */
+    private final Http2Pings pings;
 
     // --- event-loop confined
     private Http2ClientHandler handler;
@@ -110,16 +94,9 @@ public final class Http2Connection extends HttpConnection {
     private int connectionWindow;
     private int goAwayLastStreamId = Integer.MAX_VALUE;
     private long lastReadNanos = System.nanoTime();
-    /** When the outstanding keepalive PING was sent, and the smoothed PING round trip (0 until one was measured). */
-    private long keepaliveSentNanos;
-    private long smoothedRttNanos;
-    private long validateCounter;
-    /** Outstanding validation PINGs by payload; created on the first validate() (most connections never see one). */
-    private Map<Long, CompletableFuture<Void>> validations;
     private Throwable lastError;
     /** The inbound protocol violation that ended the connection (a connection error our decoder raised), or null. */
     private Http2Exception peerProtocolError;
-    private io.netty.util.concurrent.ScheduledFuture<?> keepaliveTask;
 
     private Http2Connection(Route route, Channel channel, ConnectionObserver observer, TransportSettings s,
                             ScheduledExecutorService scheduler) {
@@ -130,6 +107,7 @@ public final class Http2Connection extends HttpConnection {
         this.scheduler = scheduler;
         this.bdp = cfg.adaptiveWindow() ? new BdpEstimator(cfg.initialStreamWindow(), cfg.connectionWindow(), cfg.maxWindow()) : null;
         this.connectionWindow = cfg.connectionWindow();
+        this.pings = new Http2Pings(route, cfg, loop, scheduler, bdp, new PingLink());
     }
 
     /**
@@ -153,8 +131,7 @@ public final class Http2Connection extends HttpConnection {
         c.handler = new HandlerBuilder(c).frameListener(c.new Frames()).connection(nc).initialSettings(initial).build();
         ch.pipeline().addLast("h2", c.handler);
         c.ctx = ch.pipeline().context(c.handler);
-        long every = s.http2().pingInterval().toNanos();
-        c.keepaliveTask = c.loop.scheduleWithFixedDelay(c::keepaliveTick, every, every, TimeUnit.NANOSECONDS);
+        c.pings.start();
         return c.ready;
     }
 
@@ -165,7 +142,7 @@ public final class Http2Connection extends HttpConnection {
 
     @Override
     public int capacity() {
-        if (isBroken() || pingOverdue) {
+        if (isBroken() || pings.overdue()) {
             return 0;
         }
         return Math.min(peerMaxStreams, cfg.maxConcurrentStreams());
@@ -193,30 +170,7 @@ public final class Http2Connection extends HttpConnection {
 
     @Override
     public CompletableFuture<Void> validate() {
-        CompletableFuture<Void> f = new CompletableFuture<>();
-        loop.execute(() -> {
-            if (isBroken()) {
-                f.completeExceptionally(new ConnectionClosedException("connection unusable", true, lastError));
-                return;
-            }
-            long payload = VALIDATE_PING_BASE | (++validateCounter & 0xFFFFFF);
-            if (validations == null) {
-                validations = new HashMap<>(4);
-            }
-            validations.put(payload, f);
-            sendPing(payload);
-            loop.schedule(() -> {
-                if (!f.isDone()) {
-                    markPingOverdue("validation");
-                }
-            }, expectedPingRoundTripNanos(), TimeUnit.NANOSECONDS);
-            scheduler.schedule(() -> {
-                if (!f.isDone()) {
-                    pingTimedOut("validation");
-                }
-            }, cfg.pingTimeout().toNanos(), TimeUnit.NANOSECONDS);
-        });
-        return f;
+        return pings.validate();
     }
 
     @Override
@@ -362,72 +316,66 @@ public final class Http2Connection extends HttpConnection {
         }
     }
 
-    private void sendPing(long payload) {
-        handler.encoder().writePing(ctx, false, payload, ctx.newPromise());
-        handler.flush(ctx);
-    }
-
-    private void keepaliveTick() {
-        if (!channel.isActive() || broken || keepalivePingOut) {
-            return;
+    /** The connection as its PINGs see it; on the event loop unless {@link Http2Pings.Link} says otherwise. */
+    private final class PingLink implements Http2Pings.Link {
+        @Override
+        public void sendPing(long payload) {
+            handler.encoder().writePing(ctx, false, payload, ctx.newPromise());
+            handler.flush(ctx);
         }
-        long idle = System.nanoTime() - lastReadNanos;
-        if (handler.connection().numActiveStreams() == 0 && idle >= cfg.pingInterval().toNanos()) {
-            keepalivePingOut = true;
-            int generation = ++keepaliveGeneration;
-            keepaliveSentNanos = System.nanoTime();
-            sendPing(KEEPALIVE_PING);
-            // On the loop, like the ACK: a late check cannot undo the ACK's verdict. A busy loop only delays it.
-            loop.schedule(() -> {
-                if (keepalivePingOut && keepaliveGeneration == generation) {
-                    markPingOverdue("keepalive");
-                }
-            }, expectedPingRoundTripNanos(), TimeUnit.NANOSECONDS);
-            scheduler.schedule(() -> {
-                if (keepalivePingOut && keepaliveGeneration == generation) {
-                    pingTimedOut("keepalive");
-                }
-            }, cfg.pingTimeout().toNanos(), TimeUnit.NANOSECONDS);
-        }
-    }
 
-    /** No new streams until a PING ACK arrives: a liveness PING is past its expected round trip. Event loop. */
-    private void markPingOverdue(String kind) {
-        if (!pingOverdue && !broken) {
-            LOG.debug("{}: {} PING unanswered past its expected round trip; no new streams until it is", route, kind);
-            pingOverdue = true;
+        @Override
+        public boolean isBroken() {
+            return Http2Connection.this.isBroken();
+        }
+
+        @Override
+        public boolean brokenFlag() {
+            return broken;
+        }
+
+        @Override
+        public boolean channelActive() {
+            return channel.isActive();
+        }
+
+        @Override
+        public int activeStreams() {
+            return handler.connection().numActiveStreams();
+        }
+
+        @Override
+        public long lastReadNanos() {
+            return lastReadNanos;
+        }
+
+        @Override
+        public void capacityChanged() {
             notifyChanged();
         }
-    }
 
-    /** The last outstanding liveness PING was answered: new streams are welcome again. Event loop. */
-    private void pingAnswered() {
-        if (pingOverdue) {
-            pingOverdue = false;
-            notifyChanged(); // capacity is back
+        /** On the scheduler thread: the flags are volatile and close() is thread-safe. */
+        @Override
+        public void closeUnanswered(String kind) {
+            if (broken) {
+                return;
+            }
+            LOG.debug("{}: {} PING not answered within {} ms; closing the connection", route, kind,
+                    cfg.pingTimeout().toMillis());
+            broken = true;
+            notifyChanged();
+            channel.close();
         }
-    }
 
-    /**
-     * How long a liveness PING may be out before the connection stops taking streams: four smoothed round trips
-     * (a congested path stretches one), one second before any was measured, at least 50 ms and at most the PING
-     * timeout. Event-loop confined.
-     */
-    private long expectedPingRoundTripNanos() {
-        long expected = smoothedRttNanos == 0 ? TimeUnit.SECONDS.toNanos(1) : 4 * smoothedRttNanos;
-        return Math.min(cfg.pingTimeout().toNanos(), Math.max(TimeUnit.MILLISECONDS.toNanos(50), expected));
-    }
-
-    /** Runs on the scheduler thread: the flags are volatile and close() is thread-safe. */
-    private void pingTimedOut(String kind) {
-        if (broken) {
-            return;
+        @Override
+        public void applyWindows(BdpEstimator.Windows w) {
+            Http2Connection.this.applyWindows(w);
         }
-        LOG.debug("{}: {} PING not answered within {} ms; closing the connection", route, kind,
-                cfg.pingTimeout().toMillis());
-        broken = true;
-        notifyChanged();
-        channel.close();
+
+        @Override
+        public Throwable lastError() {
+            return lastError;
+        }
     }
 
     /**
@@ -583,9 +531,7 @@ public final class Http2Connection extends HttpConnection {
         @Override
         public int onDataRead(ChannelHandlerContext c, int streamId, ByteBuf data, int padding, boolean endOfStream) {
             int n = data.readableBytes();
-            if (bdp != null && bdp.onData(n + padding, handler.connection().numActiveStreams(), System.nanoTime())) {
-                sendPing(BDP_PING);
-            }
+            pings.onData(n + padding);
             H2Exchange ex = exchange(streamId);
             if (ex == null || ex.done || ex.failure != null || !ex.headersReceived) {
                 return n + padding; // nobody will read it: credit the window at once
@@ -653,32 +599,7 @@ public final class Http2Connection extends HttpConnection {
 
         @Override
         public void onPingAckRead(ChannelHandlerContext c, long data) {
-            onPingAck(data);
-            if (!keepalivePingOut && (validations == null || validations.isEmpty())) {
-                pingAnswered(); // every liveness PING is answered: the connection is alive now
-            }
-        }
-
-        private void onPingAck(long data) {
-            if (data == BDP_PING) {
-                if (bdp != null) {
-                    BdpEstimator.Windows w = bdp.onPingAck(handler.connection().numActiveStreams(), System.nanoTime());
-                    if (w != null) {
-                        applyWindows(w);
-                    }
-                }
-            } else if (data == KEEPALIVE_PING) {
-                if (keepalivePingOut) {
-                    long rtt = System.nanoTime() - keepaliveSentNanos;
-                    smoothedRttNanos = smoothedRttNanos == 0 ? rtt : (7 * smoothedRttNanos + rtt) / 8;
-                    keepalivePingOut = false;
-                }
-            } else {
-                CompletableFuture<Void> f = validations == null ? null : validations.remove(data);
-                if (f != null) {
-                    f.complete(null);
-                }
-            }
+            pings.onAck(data);
         }
     }
 
@@ -753,18 +674,10 @@ public final class Http2Connection extends HttpConnection {
         public void channelInactive(ChannelHandlerContext ctx) throws Exception {
             LOG.debug("{}: HTTP/2 connection closed ({} active streams)", owner.route, connection().numActiveStreams());
             owner.broken = true;
-            if (owner.keepaliveTask != null) {
-                owner.keepaliveTask.cancel(false);
-            }
             ConnectionClosedException closed = new ConnectionClosedException("HTTP/2 connection closed", true,
                     owner.lastError);
             owner.ready.completeExceptionally(closed);
-            if (owner.validations != null) {
-                for (CompletableFuture<Void> f : owner.validations.values()) {
-                    f.completeExceptionally(closed);
-                }
-                owner.validations.clear();
-            }
+            owner.pings.closed(closed);
             super.channelInactive(ctx); // closes every stream: each open exchange fails once
             owner.notifyChanged();
         }
