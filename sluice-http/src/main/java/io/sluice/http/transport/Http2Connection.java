@@ -7,14 +7,10 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http2.AbstractHttp2ConnectionHandlerBuilder;
 import io.netty.handler.codec.http2.DefaultHttp2Connection;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2RemoteFlowController;
 import io.netty.handler.codec.http2.Http2ConnectionAdapter;
-import io.netty.handler.codec.http2.Http2ConnectionDecoder;
-import io.netty.handler.codec.http2.Http2ConnectionEncoder;
-import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2ConnectionHandler;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Exception;
@@ -24,7 +20,6 @@ import io.netty.handler.codec.http2.Http2LocalFlowController;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2Stream;
 import io.netty.handler.codec.http2.UniformStreamByteDistributor;
-import io.netty.util.concurrent.EventExecutor;
 import io.sluice.http.HttpRequest;
 import io.sluice.http.LimitExceededException;
 import io.sluice.http.Limits;
@@ -62,6 +57,11 @@ import org.slf4j.LoggerFactory;
  *   expected round trip does (capacity 0) until its ACK, and one unanswered past the PING
  *   timeout closes the connection.</li>
  * </ul>
+ *
+ * <p>The connection keeps the connection's state and writes requests; its collaborators each
+ * have one job: {@link Http2ClientHandler} adapts Netty's handler callbacks to that state,
+ * {@link Http2Pings} runs the three kinds of PING, {@link H2Exchange} is one stream's state and
+ * handle, {@link BdpEstimator} sizes the adaptive windows.
  *
  * <p><b>Thread-safety:</b> stream state is confined to the event loop; the fields the
  * pool reads without I/O are volatile.
@@ -127,7 +127,8 @@ public final class Http2Connection extends HttpConnection {
                 .initialWindowSize(s.http2().initialStreamWindow())
                 .pushEnabled(false)
                 .maxHeaderListSize(s.limits().maxHeaderBlockBytes());
-        c.handler = new HandlerBuilder(c).frameListener(c.new Frames()).connection(nc).initialSettings(initial).build();
+        c.handler = new Http2ClientHandler.Builder(c).frameListener(c.new Frames()).connection(nc)
+                .initialSettings(initial).build();
         ch.pipeline().addLast("h2", c.handler);
         c.ctx = ch.pipeline().context(c.handler);
         c.pings.start();
@@ -174,7 +175,7 @@ public final class Http2Connection extends HttpConnection {
 
     @Override
     Exchange newExchange(HttpRequest request, ExchangeListener listener, boolean reused) {
-        return new H2Exchange(request, listener, reused);
+        return new H2Exchange(this, request, listener, reused);
     }
 
     // ------------------------------------------------------------------ sending
@@ -405,7 +406,7 @@ public final class Http2Connection extends HttpConnection {
      * frames, so nothing more is sent for it (no RST_STREAM; its DATA is dropped when Netty closes it). Such a
      * stream may still be in Netty's map while it is being closed, so the id alone decides.
      */
-    private boolean ignoredAfterGoAway(int streamId) {
+    boolean ignoredAfterGoAway(int streamId) {
         return goAway && streamId > goAwayLastStreamId;
     }
 
@@ -643,218 +644,101 @@ public final class Http2Connection extends HttpConnection {
         }
     }
 
-    /** Netty's connection handler with hooks for errors, close and the initial connection window. */
-    private static final class Http2ClientHandler extends Http2ConnectionHandler {
-        private final Http2Connection owner;
+    // ------------------------------------------------------------------ handler events (Http2ClientHandler)
 
-        Http2ClientHandler(Http2ConnectionDecoder decoder, Http2ConnectionEncoder encoder, Http2Settings initial,
-                           Http2Connection owner) {
-            super(decoder, encoder, initial);
-            this.owner = owner;
-        }
-
-        @Override
-        public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
-            super.handlerAdded(ctx); // sends the preface and our SETTINGS
-            int delta = owner.cfg.connectionWindow() - 65_535;
-            if (delta > 0) {
-                decoder().flowController().incrementWindowSize(connection().connectionStream(), delta);
-            }
-            ctx.flush();
-        }
-
-        @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
-            owner.lastReadNanos = System.nanoTime();
-            super.channelRead(ctx, msg);
-        }
-
-        @Override
-        public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-            LOG.debug("{}: HTTP/2 connection closed ({} active streams)", owner.route, connection().numActiveStreams());
-            owner.broken = true;
-            ConnectionClosedException closed = new ConnectionClosedException("HTTP/2 connection closed", true,
-                    owner.lastError);
-            owner.ready.completeExceptionally(closed);
-            owner.pings.closed(closed);
-            super.channelInactive(ctx); // closes every stream: each open exchange fails once
-            owner.notifyChanged();
-        }
-
-        @Override
-        protected void onStreamError(ChannelHandlerContext ctx, boolean outbound, Throwable cause,
-                                     Http2Exception.StreamException e) {
-            H2Exchange ex = owner.exchange(e.streamId());
-            Http2Stream stream = connection().stream(e.streamId());
-            if (outbound && (stream == null || stream.state() == Http2Stream.State.CLOSED)) {
-                // Our queued request DATA failed because the stream closed under it: the peer reset it (after a
-                // complete response: RFC 9113 §8.1), or we did. The exchange already has its outcome, and an
-                // RST_STREAM in answer to the peer's would break RFC 9113 §5.4.2 ("MUST NOT send a RST_STREAM in
-                // response to a RST_STREAM").
-                LOG.debug("{}: request DATA for closed stream {} dropped: {}", owner.route, e.streamId(),
-                        e.getMessage());
-                return;
-            }
-            if (ex != null && !ex.done && ex.failure == null && !ex.remoteEnded) {
-                ex.failure = e instanceof Http2Exception.HeaderListSizeException
-                        ? new LimitExceededException(owner.route.toString(), LimitExceededException.Limit.HEADER_BLOCK,
-                        owner.limits.maxHeaderBlockBytes())
-                        : new ProtocolException(owner.route.toString(), "HTTP/2 stream error: " + e.getMessage(), e);
-            }
-            if (owner.ignoredAfterGoAway(e.streamId())) {
-                // Netty would answer with an RST_STREAM for the unknown stream (see resetStream below): send nothing.
-                LOG.debug("{}: no RST_STREAM for stream {} above the GOAWAY's last-stream-id", owner.route, e.streamId());
-                return;
-            }
-            super.onStreamError(ctx, outbound, cause, e);
-        }
-
-        /**
-         * Errors that are not HTTP/2's (a TLS alert from the peer, an I/O error) would travel to the pipeline's
-         * tail, be logged there as unhandled, and leave the connection's own cause unknown; they end the
-         * connection here and become the cause its streams and its SETTINGS wait fail with.
-         */
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) throws Exception {
-            if (Http2CodecUtil.getEmbeddedHttp2Exception(cause) != null) {
-                super.exceptionCaught(ctx, cause);
-                return;
-            }
-            LOG.debug("{}: connection error: {}", owner.route, cause.toString());
-            owner.lastError = cause;
-            owner.broken = true;
-            ctx.close();
-        }
-
-        @Override
-        protected void onConnectionError(ChannelHandlerContext ctx, boolean outbound, Throwable cause,
-                                         Http2Exception http2Ex) {
-            owner.lastError = cause;
-            owner.broken = true;
-            if (!outbound && http2Ex != null && owner.peerProtocolError == null) {
-                owner.peerProtocolError = http2Ex; // raised by our decoder: what the peer sent was invalid
-            }
-            LOG.debug("{}: HTTP/2 connection error: {}", owner.route, cause.toString());
-            super.onConnectionError(ctx, outbound, cause, http2Ex);
-        }
-
-        /**
-         * Sends no RST_STREAM for a stream above a received GOAWAY's last-stream-id.
-         * The peer never created such a stream (RFC 9113 §6.8: it ignores them and we may treat them as never
-         * opened), so to it the RST_STREAM names an idle stream; strict peers, Netty's server among them, answer
-         * with a connection error that kills the streams below the last-stream-id still finishing. Netty itself
-         * resets such streams when their queued request DATA fails after the GOAWAY closed them (a POST racing the
-         * GOAWAY) through {@link #onStreamError}, which is guarded as well.
-         */
-        @Override
-        public ChannelFuture resetStream(ChannelHandlerContext ctx, int streamId, long errorCode, ChannelPromise promise) {
-            if (owner.ignoredAfterGoAway(streamId)) {
-                return promise.setSuccess();
-            }
-            return super.resetStream(ctx, streamId, errorCode, promise);
-        }
+    /** The connection window to open right after the preface. */
+    int connectionWindowSetting() {
+        return cfg.connectionWindow();
     }
 
-    private static final class HandlerBuilder
-            extends AbstractHttp2ConnectionHandlerBuilder<Http2ClientHandler, HandlerBuilder> {
-        private final Http2Connection owner;
-
-        HandlerBuilder(Http2Connection owner) {
-            this.owner = owner;
-            gracefulShutdownTimeoutMillis(0); // client side: connection(...) sets server(false)
-        }
-
-        @Override
-        protected HandlerBuilder frameListener(io.netty.handler.codec.http2.Http2FrameListener l) {
-            return super.frameListener(l);
-        }
-
-        @Override
-        protected HandlerBuilder connection(io.netty.handler.codec.http2.Http2Connection c) {
-            return super.connection(c);
-        }
-
-        @Override
-        protected HandlerBuilder initialSettings(Http2Settings s) {
-            return super.initialSettings(s);
-        }
-
-        @Override
-        protected Http2ClientHandler build() {
-            return super.build();
-        }
-
-        @Override
-        protected Http2ClientHandler build(Http2ConnectionDecoder decoder, Http2ConnectionEncoder encoder,
-                                           Http2Settings initialSettings) {
-            return new Http2ClientHandler(decoder, encoder, initialSettings, owner);
-        }
+    /** Something was read: the keepalive counts idle time from here. Event loop. */
+    void onRead() {
+        lastReadNanos = System.nanoTime();
     }
 
-    /** One stream. Fields are event-loop confined except where noted. */
-    private final class H2Exchange implements Exchange {
-        final HttpRequest request;
-        final ExchangeListener listener;
-        final boolean reused;
-        int streamId;
-        boolean headersReceived;
-        /** An interim (1xx) head arrived: the server has the request, though no final head yet. */
-        boolean interimReceived;
-        boolean dataSeen;
-        boolean remoteEnded;
-        /** The last request frame reached the socket (set by its write promise, on the event loop). */
-        boolean requestWritten;
-        boolean done;
-        Throwable failure;
-        /** Set by {@link #cancel} from any thread, before its task is queued; read by {@code begin()}. */
-        volatile Throwable cancelReason;
-        RequestBodyWriter bodyWriter;
+    /** The channel closed (before Netty closes the streams). Event loop. */
+    void onChannelInactive(int activeStreams) {
+        LOG.debug("{}: HTTP/2 connection closed ({} active streams)", route, activeStreams);
+        broken = true;
+        ConnectionClosedException closed = new ConnectionClosedException("HTTP/2 connection closed", true, lastError);
+        ready.completeExceptionally(closed);
+        pings.closed(closed);
+    }
 
-        H2Exchange(HttpRequest request, ExchangeListener listener, boolean reused) {
-            this.request = request;
-            this.listener = listener;
-            this.reused = reused;
+    /** After Netty closed every stream of a closed channel: tell the pool. Event loop. */
+    void afterChannelInactive() {
+        notifyChanged();
+    }
+
+    /**
+     * A stream error; answers whether Netty's own handling (an RST_STREAM) must be skipped. Event loop.
+     *
+     * <p>Outbound, for a stream already closed: our queued request DATA failed because the stream closed
+     * under it, reset by the peer (after a complete response: RFC 9113 §8.1) or by us. The exchange already
+     * has its outcome, and an RST_STREAM in answer to the peer's would break RFC 9113 §5.4.2 ("MUST NOT send
+     * a RST_STREAM in response to a RST_STREAM"). Above a received GOAWAY's last-stream-id Netty would reset
+     * a stream the peer never created: nothing is sent either.
+     */
+    boolean onStreamError(boolean outbound, Http2Exception.StreamException e) {
+        H2Exchange ex = exchange(e.streamId());
+        Http2Stream stream = handler.connection().stream(e.streamId());
+        if (outbound && (stream == null || stream.state() == Http2Stream.State.CLOSED)) {
+            LOG.debug("{}: request DATA for closed stream {} dropped: {}", route, e.streamId(), e.getMessage());
+            return true;
         }
-
-        @Override
-        public void cancel(Throwable reason) {
-            cancelReason = reason; // seen by begin() if it has not run yet: the request then never leaves
-            loop.execute(() -> resetAndFail(this, reason));
+        if (ex != null && !ex.done && ex.failure == null && !ex.remoteEnded) {
+            ex.failure = e instanceof Http2Exception.HeaderListSizeException
+                    ? new LimitExceededException(route.toString(), LimitExceededException.Limit.HEADER_BLOCK,
+                    limits.maxHeaderBlockBytes())
+                    : new ProtocolException(route.toString(), "HTTP/2 stream error: " + e.getMessage(), e);
         }
+        if (ignoredAfterGoAway(e.streamId())) {
+            LOG.debug("{}: no RST_STREAM for stream {} above the GOAWAY's last-stream-id", route, e.streamId());
+            return true;
+        }
+        return false;
+    }
 
-        @Override
-        public void bytesConsumed(int bytes) {
-            if (bytes <= 0) {
-                return;
+    /** An error that is not HTTP/2's (a TLS alert, an I/O error): the connection's cause; it closes. Event loop. */
+    void onNonHttp2Error(Throwable cause) {
+        LOG.debug("{}: connection error: {}", route, cause.toString());
+        lastError = cause;
+        broken = true;
+    }
+
+    /** An HTTP/2 connection error; {@code outbound} false means our decoder found the peer's frames invalid. */
+    void onConnectionError(boolean outbound, Throwable cause, Http2Exception http2Ex) {
+        lastError = cause;
+        broken = true;
+        if (!outbound && http2Ex != null && peerProtocolError == null) {
+            peerProtocolError = http2Ex; // raised by our decoder: what the peer sent was invalid
+        }
+        LOG.debug("{}: HTTP/2 connection error: {}", route, cause.toString());
+    }
+
+    /** {@link H2Exchange#cancel}: on the loop, reset the stream (or fail at once if it never started). Any thread. */
+    void cancel(H2Exchange ex, Throwable reason) {
+        loop.execute(() -> resetAndFail(ex, reason));
+    }
+
+    /** {@link H2Exchange#bytesConsumed}: credit the stream's window with what the caller is done with. Any thread. */
+    void consumed(H2Exchange ex, int bytes) {
+        loop.execute(() -> {
+            Http2Stream s = ex.streamId == 0 ? null : handler.connection().stream(ex.streamId);
+            if (s == null) {
+                return; // closed: Netty returned its unconsumed bytes to the connection window already
             }
-            loop.execute(() -> {
-                Http2Stream s = streamId == 0 ? null : handler.connection().stream(streamId);
-                if (s == null) {
-                    return; // closed: Netty returned its unconsumed bytes to the connection window already
+            try {
+                if (handler.decoder().flowController().consumeBytes(s, bytes)) {
+                    handler.flush(ctx);
                 }
-                try {
-                    if (handler.decoder().flowController().consumeBytes(s, bytes)) {
-                        handler.flush(ctx);
-                    }
-                } catch (Http2Exception e) {
-                    LOG.debug("{}: consumeBytes failed: {}", route, e.toString());
-                }
-            });
-        }
+            } catch (Http2Exception e) {
+                LOG.debug("{}: consumeBytes failed: {}", route, e.toString());
+            }
+        });
+    }
 
-        @Override
-        public void readingWanted(boolean wanted) {
-            // HTTP/2 back-pressure is the stream window: bytes are credited only when consumed.
-        }
-
-        @Override
-        public boolean connectionReused() {
-            return reused;
-        }
-
-        @Override
-        public EventExecutor executor() {
-            return loop;
-        }
+    EventLoop eventLoop() {
+        return loop;
     }
 }
