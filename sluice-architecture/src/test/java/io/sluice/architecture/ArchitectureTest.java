@@ -68,7 +68,7 @@ class ArchitectureTest {
 
     /** sluice-http's packages that no other module may use. */
     static final String[] HTTP_INTERNALS = {
-        "io.sluice.http.client..", "io.sluice.http.transport..",
+        "io.sluice.http.internal..",
     };
 
     /** sluice-http's one package shared with another module: the dialer, for sluice-websocket. */
@@ -115,7 +115,7 @@ class ArchitectureTest {
     void noModuleReachesIntoTheHttpClientsInternals() {
         noClasses().that().resideOutsideOfPackage("io.sluice.http..")
                 .should().dependOnClassesThat().resideInAnyPackage(HTTP_INTERNALS)
-                .as("only sluice-http uses io.sluice.http.client and .transport")
+                .as("only sluice-http uses io.sluice.http.internal")
                 .check(main);
         noClasses().that().resideOutsideOfPackages("io.sluice.http..", "io.sluice.websocket..")
                 .should().dependOnClassesThat().resideInAPackage(HTTP_SHARED_DIALER)
@@ -126,16 +126,37 @@ class ArchitectureTest {
     @Test
     void theHttpClientsLayersPointDown() {
         // api (io.sluice.http) -> client -> transport -> spi; the API's value types are used everywhere
-        noClasses().that().resideInAnyPackage("io.sluice.http.transport..", "io.sluice.http.spi..",
+        noClasses().that().resideInAnyPackage("io.sluice.http.internal.transport..", "io.sluice.http.spi..",
                         "io.sluice.http.retry..", "io.sluice.http.sse..")
-                .should().dependOnClassesThat().resideInAPackage("io.sluice.http.client..")
+                .should().dependOnClassesThat().resideInAPackage("io.sluice.http.internal.client..")
                 .as("the client layer sits above transport, spi, retry and sse")
                 .check(main);
         noClasses().that().resideInAnyPackage("io.sluice.http.spi..",
                         "io.sluice.http.retry..", "io.sluice.http.sse..")
-                .should().dependOnClassesThat().resideInAPackage("io.sluice.http.transport..")
+                .should().dependOnClassesThat().resideInAPackage("io.sluice.http.internal.transport..")
                 .as("the transport layer sits above spi, retry and sse")
                 .check(main);
+    }
+
+    /**
+     * A library module's public types are its API or live in an {@code internal} package (or are the
+     * HTTP client's SPI for sluice-websocket), so that a user can tell from the import what may change
+     * without notice.
+     */
+    @Test
+    void everyPublicLibraryTypeIsApiInternalOrTheDialerSpi() {
+        classes().that().resideInAPackage("io.sluice..").and().arePublic().and().areTopLevelClasses()
+                .and().resideOutsideOfPackages("io.sluice.cli..", "io.sluice.bench..", "io.sluice.testkit..",
+                        "io.sluice.architecture..")
+                .should().resideInAnyPackage(concat(API_PACKAGES, "..internal..", HTTP_SHARED_DIALER))
+                .as("public library types are API, internal, or the dialer SPI")
+                .check(main);
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
     }
 
     @Test

@@ -3,16 +3,16 @@ package io.sluice.http;
 import io.netty.handler.ssl.SslContext;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.DefaultThreadFactory;
-import io.sluice.http.client.Call;
-import io.sluice.http.client.ClientContext;
-import io.sluice.http.client.Errors;
+import io.sluice.http.internal.client.Call;
+import io.sluice.http.internal.client.ClientContext;
+import io.sluice.http.internal.client.Errors;
 import io.sluice.http.retry.StatusRetryPolicy;
-import io.sluice.http.transport.HandshakeRecorder;
-import io.sluice.http.transport.HttpConnection;
+import io.sluice.http.internal.transport.HandshakeRecorder;
+import io.sluice.http.internal.transport.HttpConnection;
 import io.sluice.http.spi.NettyTransport;
-import io.sluice.http.transport.RouteConnectionManager;
+import io.sluice.http.internal.transport.RouteConnectionManager;
 import io.sluice.http.spi.SslContextFactory;
-import io.sluice.http.transport.TransportSettings;
+import io.sluice.http.internal.transport.TransportSettings;
 import io.sluice.pool.Pool;
 import io.sluice.pool.PoolConfig;
 import io.sluice.pool.PoolStats;
@@ -68,7 +68,7 @@ public final class ConnectionPoolManager implements AutoCloseable {
     private final ConcurrentHashMap<Route, Pool<HttpConnection>> pools = new ConcurrentHashMap<>();
     /** Each route's connection manager (created with its pool), for {@link #connections(Route)}. */
     private final ConcurrentHashMap<Route, RouteConnectionManager> managers = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<Route, io.sluice.http.client.RouteGuard> guards = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Route, io.sluice.http.internal.client.RouteGuard> guards = new ConcurrentHashMap<>();
     /** Shared by every route; null when outlier ejection is off. */
     private final io.sluice.pool.health.OutlierDetector outliers;
     private volatile boolean closed;
@@ -94,7 +94,7 @@ public final class ConnectionPoolManager implements AutoCloseable {
                 : new io.sluice.pool.health.OutlierDetector(b.outlierDetection, System::nanoTime);
         this.context = new ClientContext(t, b.limits, b.statusRetryPolicy, scheduler,
                 b.callbackExecutor != null ? b.callbackExecutor : ownedCallbacks, poolConfig.connectionTimeout(),
-                new io.sluice.http.client.DelayedAttempts());
+                new io.sluice.http.internal.client.DelayedAttempts());
     }
 
     /** A builder holding the defaults (see {@link Builder}). */
@@ -183,8 +183,8 @@ public final class ConnectionPoolManager implements AutoCloseable {
         return p;
     }
 
-    private io.sluice.http.client.RouteGuard guard(Route route) {
-        return guards.computeIfAbsent(route, r -> new io.sluice.http.client.RouteGuard(r.toString(), outliers));
+    private io.sluice.http.internal.client.RouteGuard guard(Route route) {
+        return guards.computeIfAbsent(route, r -> new io.sluice.http.internal.client.RouteGuard(r.toString(), outliers));
     }
 
     /**
@@ -199,7 +199,7 @@ public final class ConnectionPoolManager implements AutoCloseable {
         RouteConnectionManager manager = new RouteConnectionManager(route, transport,
                 route.secure() ? sslContext : null, transportSettings, scheduler, dns, handshakes);
         managers.put(route, manager);
-        io.sluice.http.client.RouteGuard guard = guard(route);
+        io.sluice.http.internal.client.RouteGuard guard = guard(route);
         manager.onBroken((connection, reason) -> guard.connectionBroken(reason));
         Pool<HttpConnection> pool = Pool.builder(manager).name(route.toString()).config(poolConfig)
                 .scheduler(scheduler).build();

@@ -8,8 +8,8 @@ import static io.sluice.http.HttpTestSupport.testPool;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.sluice.http.transport.Http2Connection;
-import io.sluice.http.transport.HttpConnection;
+import io.sluice.http.internal.transport.Http2Connection;
+import io.sluice.http.internal.transport.HttpConnection;
 import io.sluice.pool.Lease;
 import io.sluice.testkit.MockOptions;
 import io.sluice.testkit.MockProvider;

@@ -3,8 +3,8 @@ package io.sluice.http;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.sluice.http.transport.Http2Connection;
-import io.sluice.http.transport.HttpConnection;
+import io.sluice.http.internal.transport.Http2Connection;
+import io.sluice.http.internal.transport.HttpConnection;
 import io.sluice.pool.Lease;
 import io.sluice.pool.PoolConfig;
 import io.sluice.testkit.adversary.AdversaryH2Server;

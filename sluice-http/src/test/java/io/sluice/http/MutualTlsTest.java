@@ -298,7 +298,7 @@ class MutualTlsTest {
         } catch (TimeoutException e) {
             return fail("did not fail within " + WAIT + ": hung");
         } catch (ExecutionException e) {
-            Throwable t = io.sluice.http.client.Errors.unwrap(e);
+            Throwable t = io.sluice.http.internal.client.Errors.unwrap(e);
             assertThat(t).as("failure type").isInstanceOf(SluiceHttpException.class);
             return (SluiceHttpException) t;
         }

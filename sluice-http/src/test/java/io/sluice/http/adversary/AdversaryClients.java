@@ -8,7 +8,7 @@ import io.sluice.http.ConnectionLostException;
 import io.sluice.http.ConnectionPoolManager;
 import io.sluice.http.StreamingResponse;
 import io.sluice.http.Timeouts;
-import io.sluice.http.client.Errors;
+import io.sluice.http.internal.client.Errors;
 import io.sluice.http.sse.SseEvent;
 import io.sluice.pool.PoolConfig;
 import java.io.ByteArrayOutputStream;

@@ -11,7 +11,7 @@ import io.sluice.http.ConnectionPoolManager;
 import io.sluice.http.HttpRequest;
 import io.sluice.http.HttpResponse;
 import io.sluice.http.RequestTimeoutException;
-import io.sluice.http.client.Errors;
+import io.sluice.http.internal.client.Errors;
 import io.sluice.testkit.adversary.AdversaryH2Server;
 import io.sluice.testkit.adversary.AdversaryHttp1Server;
 import io.sluice.testkit.adversary.H2Script;

@@ -9,7 +9,7 @@ import io.sluice.http.HttpRequest;
 import io.sluice.http.Route;
 import io.sluice.http.SluiceHttpException;
 import io.sluice.http.TlsOptions;
-import io.sluice.http.client.Errors;
+import io.sluice.http.internal.client.Errors;
 import io.sluice.pool.PoolConfig;
 import io.sluice.pool.PoolStats;
 import io.sluice.testkit.MockProvider;

@@ -1,0 +1,654 @@
+package io.sluice.http.internal.client;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.EventLoop;
+import io.sluice.http.Headers;
+import io.sluice.http.HttpRequest;
+import io.sluice.http.HttpResponse;
+import io.sluice.http.Protocol;
+import io.sluice.http.RequestTimeoutException;
+import io.sluice.http.SluiceHttpException;
+import io.sluice.http.StreamingResponse;
+import io.sluice.http.retry.RetryDecision;
+import io.sluice.http.retry.TransportRetryRules;
+import io.sluice.http.internal.transport.ConnectionClosedException;
+import io.sluice.http.internal.transport.Exchange;
+import io.sluice.http.internal.transport.ExchangeListener;
+import io.sluice.http.internal.transport.HttpConnection;
+import io.sluice.http.internal.transport.UnprocessedRequestException;
+import io.sluice.pool.Lease;
+import io.sluice.pool.Pool;
+import java.time.Duration;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One request from the caller's point of view: acquires a slot, runs an attempt on it,
+ * and decides what happens when the attempt fails or answers with a retryable status.
+ *
+ * <ul>
+ *   <li>Transport replays (always on, {@link TransportRetryRules}): streams the server never
+ *   processed (GOAWAY, REFUSED_STREAM, stream limit) and the stale-connection case, each on
+ *   a newly acquired slot and only before any response byte.</li>
+ *   <li>Status retries ({@link io.sluice.http.retry.StatusRetryPolicy}): decided on the
+ *   response head, before any body byte reaches the caller; the error body is read and
+ *   dropped (so an HTTP/1.1 connection stays reusable) and the request sent again after
+ *   the delay, never past the deadline.</li>
+ *   <li>Timeouts: HEADERS from the attempt's start to its response head, BODY_IDLE in
+ *   {@link ResponseBody}, TOTAL over everything; ACQUIRE and CONNECT come from the pool.</li>
+ * </ul>
+ *
+ * <p>Each attempt's lease ends exactly once, when its exchange reaches its terminal
+ * callback: closed, or invalidated when an exclusive (HTTP/1.1) connection is no longer
+ * usable. An HTTP/2 lease is always closed: a draining connection must outlive its
+ * other streams, and the pool closes it on its last release.
+ *
+ * <p>It stays above 500 lines because its parts are one state machine: the attempt (on its
+ * connection's loop), the replay decision, the status retry with its error-body drain, and the
+ * deadline and cancel all settle the same call exactly once, and each needs the others' state
+ * (settled, current attempt, replay budgets) at the moment it acts.
+ *
+ * <p><b>Thread-safety:</b> attempts run one after another; the fields crossing threads
+ * are volatile or handed over through futures and executors. The caller's future is
+ * completed on the callback executor.
+ */
+public final class Call {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Call.class);
+    /** An error body larger than this is not worth reading to keep the connection; the attempt is cancelled instead. */
+    private static final int MAX_DISCARD = 64 * 1024;
+    /**
+     * Replays of requests that were never sent because their pooled connection was already closed. Bounded only
+     * against a pathological loop; in practice each replay consumes one dead connection, which leaves the pool.
+     */
+    private static final int MAX_NOT_SENT_REPLAYS = 16;
+    /** The mean wait before a replay after a lost connection: 25 ms, jittered ±50 %. */
+    static final long STALE_REPLAY_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(25);
+
+    private final Pool<HttpConnection> pool;
+    private final String route;
+    private final HttpRequest request;
+    private final ClientContext ctx;
+    private final RouteGuard guard;
+    /** This call is the one probe request of an ejected route. */
+    private volatile boolean probe;
+    private final Duration headersTimeout;
+    private final Duration bodyIdleTimeout;
+    private final Duration totalTimeout;
+    private final long startNanos = System.nanoTime();
+    private final CompletableFuture<StreamingResponse> result;
+    /**
+     * {@code send()}: the whole response, aggregated on the event loop (internal code only) and
+     * handed to the caller on the callback executor in one hop; null for {@code stream()}.
+     */
+    private final CompletableFuture<HttpResponse> whole;
+    private final AtomicBoolean settled = new AtomicBoolean();
+    /** A failure after the response head (body or aggregation) was counted: each call counts at most one. */
+    private final AtomicBoolean bodyFailureCounted = new AtomicBoolean();
+
+    private volatile int statusAttempts;
+    private volatile int unprocessedReplays;
+    private volatile int staleReplays;
+    private volatile int notSentReplays;
+    private volatile Attempt current;
+    private volatile CompletableFuture<Lease<HttpConnection>> acquiring;
+    private volatile ScheduledFuture<?> totalTimer;
+    private volatile boolean finished;
+    /** The status of the response handed to the caller (0 before): its body's end records the route's outcome. */
+    private volatile int deliveredStatus;
+    /** While the call waits out a status retry's delay: its entry in the client's registry, removed when it ends. */
+    private volatile Runnable delayedClose;
+
+    private Call(Pool<HttpConnection> pool, String route, HttpRequest request, ClientContext ctx, RouteGuard guard,
+                 boolean aggregate) {
+        this.result = aggregate ? null : new CompletableFuture<>();
+        this.whole = aggregate ? new CompletableFuture<>() : null;
+        this.pool = pool;
+        this.guard = guard;
+        this.route = route;
+        this.request = request;
+        this.ctx = ctx;
+        this.headersTimeout = request.headersTimeout() != null ? request.headersTimeout() : ctx.timeouts().headers();
+        this.bodyIdleTimeout = request.bodyIdleTimeout() != null ? request.bodyIdleTimeout() : ctx.timeouts().bodyIdle();
+        this.totalTimeout = request.totalTimeout() != null ? request.totalTimeout() : ctx.timeouts().total();
+    }
+
+    /** Starts the request; the future completes with the response head (or the failure) on the callback executor. */
+    public static CompletableFuture<StreamingResponse> start(Pool<HttpConnection> pool, String route, HttpRequest request,
+                                                             ClientContext ctx, RouteGuard guard) {
+        Call c = new Call(pool, route, request, ctx, guard, false);
+        return c.begin() ? c.result : CompletableFuture.failedFuture(guard.ejectedError());
+    }
+
+    /**
+     * Starts the request and reads the whole body ({@code send()}). The body is aggregated on
+     * the connection's event loop by {@link DefaultStreamingResponse#aggregate()} (no caller
+     * code runs there), and the future completes once, on the callback executor, with the
+     * whole response or the failure: one executor hop per request instead of one for the head
+     * plus one per body read. Cancelling the future stops the request (the stream is reset or
+     * the HTTP/1.1 connection closed).
+     */
+    public static CompletableFuture<HttpResponse> startAggregated(Pool<HttpConnection> pool, String route,
+                                                                  HttpRequest request, ClientContext ctx,
+                                                                  RouteGuard guard) {
+        Call c = new Call(pool, route, request, ctx, guard, true);
+        return c.begin() ? c.whole : CompletableFuture.failedFuture(guard.ejectedError());
+    }
+
+    /** False when the route is ejected (the call must fail fast without starting). */
+    private boolean begin() {
+        RouteGuard.Admission admission = guard.admit();
+        if (admission == RouteGuard.Admission.EJECTED) {
+            // Fail fast: every request would only add load to an upstream that keeps failing.
+            return false;
+        }
+        probe = admission == RouteGuard.Admission.PROBE;
+        if (totalTimeout != null) {
+            totalTimer = ctx.scheduler().schedule(this::totalTimedOut, totalTimeout.toNanos(), TimeUnit.NANOSECONDS);
+        }
+        CompletableFuture<?> out = whole != null ? whole : result;
+        out.whenComplete((r, e) -> {
+            if (e instanceof CancellationException) {
+                cancelledByCaller();
+            }
+        });
+        attempt();
+        return true;
+    }
+
+    // ------------------------------------------------------------------ attempts
+
+    private void attempt() {
+        if (settled.get()) {
+            return;
+        }
+        CompletableFuture<Lease<HttpConnection>> f = pool.acquire();
+        acquiring = f;
+        if (f.isDone()) {
+            onAcquired(f);
+        } else {
+            f.whenComplete((l, e) -> onAcquired(f));
+        }
+    }
+
+    private void onAcquired(CompletableFuture<Lease<HttpConnection>> f) {
+        Lease<HttpConnection> lease;
+        try {
+            lease = f.join();
+        } catch (RuntimeException e) {
+            fail(Errors.map(route, e, ctx.acquireTimeout()));
+            return;
+        }
+        if (settled.get()) {
+            lease.close(); // timed out or cancelled while acquiring
+            return;
+        }
+        Attempt a = new Attempt(lease);
+        current = a;
+        a.begin();
+    }
+
+    /** An attempt failed before its response head; replay it when the transport rules allow. */
+    private void attemptFailed(Attempt a, Throwable t) {
+        if (settled.get()) {
+            return;
+        }
+        TransportRetryRules.Failure kind;
+        ConnectionClosedException closed = null;
+        if (t instanceof UnprocessedRequestException u && u.reason() == UnprocessedRequestException.Reason.NOT_SENT
+                && notSentReplays < MAX_NOT_SENT_REPLAYS) {
+            // Not one byte left: the pooled connection was found dead at the last moment (its close raced our
+            // acquire). Free to replay, and not the peer refusing work, so it does not spend the REFUSED_STREAM
+            // budget: after a mass close (a server restart, killConnections) each dead idle connection costs one.
+            notSentReplays++;
+            guard.replayed("not_sent");
+            LOG.debug("{}: replaying {} {}: connection found closed before the request was sent", route,
+                    request.method(), safeTarget());
+            attempt();
+            return;
+        }
+        if (t instanceof UnprocessedRequestException u && u.reason() == UnprocessedRequestException.Reason.NOT_SENT) {
+            fail(Errors.map(route, t, ctx.acquireTimeout())); // its own budget is spent: not a refused stream
+            return;
+        }
+        if (t instanceof UnprocessedRequestException u) {
+            kind = u.reason() == UnprocessedRequestException.Reason.GOAWAY
+                    ? TransportRetryRules.Failure.GOAWAY_UNPROCESSED : TransportRetryRules.Failure.REFUSED_STREAM;
+        } else if (t instanceof ConnectionClosedException c) {
+            kind = TransportRetryRules.Failure.CONNECTION_LOST;
+            closed = c;
+        } else {
+            fail(Errors.map(route, t, ctx.acquireTimeout()));
+            return;
+        }
+        boolean lost = kind == TransportRetryRules.Failure.CONNECTION_LOST;
+        TransportRetryRules.FailedAttempt fa = TransportRetryRules.FailedAttempt.builder(request.method())
+                .connectionReused(a.exchange.connectionReused())
+                .requestFullyWritten(closed != null && closed.requestWritten())
+                .responseBytesReceived(closed != null && !closed.beforeResponse())
+                .bodyBytesDelivered(false)
+                .requestBodyReplayable(true) // bytes are kept; publishers must be re-subscribable (HttpRequest's contract)
+                .idempotent(request.idempotent())
+                .replaysSoFar(lost ? staleReplays : unprocessedReplays)
+                .build();
+        RetryDecision d = TransportRetryRules.decide(kind, fa);
+        if (!d.retry()) {
+            LOG.debug("{}: {} {} not replayed: {}", route, request.method(), safeTarget(), d.reason());
+            fail(Errors.map(route, t, ctx.acquireTimeout()));
+            return;
+        }
+        if (lost) {
+            staleReplays++;
+        } else {
+            unprocessedReplays++;
+        }
+        guard.replayed(kind == TransportRetryRules.Failure.CONNECTION_LOST
+                ? (fa.requestFullyWritten() ? "stale_connection" : "not_fully_written")
+                : kind == TransportRetryRules.Failure.GOAWAY_UNPROCESSED ? "goaway_unprocessed" : "refused_stream");
+        LOG.debug("{}: replaying {} {}: {}", route, request.method(), safeTarget(), d.reason());
+        // A lost connection or a GOAWAY seldom comes alone: a server restart resets or drains every
+        // connection within a millisecond. Replaying at once, from this connection's failure callback,
+        // picks a connection whose reset or GOAWAY is already waiting, unread, on a loop, and spends the
+        // replay there (the bench's kill-everything fault failed up to 62 idempotent requests so).
+        // Going once through every event loop first lets each finish the I/O it has ready, so the
+        // connections that are already gone are out of the pool when the replay chooses one.
+        if (!lost) {
+            afterReadyIo(a.loop, this::attempt);
+            return;
+        }
+        // A lost connection is often one of many a server is resetting one after another (a restart
+        // or a load balancer closes its connections over a few milliseconds), and an idempotent
+        // request has one replay for it. Waiting a short, jittered back-off (Envoy's retry back-off
+        // starts at 25 ms) lets the rest of that sweep arrive before the replay chooses a connection,
+        // and keeps the replays of many requests from landing together.
+        long delayNanos = (long) (STALE_REPLAY_BACKOFF_NANOS * (0.5 + java.util.concurrent.ThreadLocalRandom.current()
+                .nextDouble()));
+        a.loop.schedule(() -> afterReadyIo(a.loop, this::attempt), delayNanos, TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * Runs {@code task} after every event loop of {@code loop}'s group has run the tasks it has now,
+     * which a Netty loop does only after processing the I/O events ready at that moment.
+     */
+    private static void afterReadyIo(io.netty.channel.EventLoop loop, Runnable task) {
+        java.util.List<io.netty.util.concurrent.EventExecutor> loops = new java.util.ArrayList<>();
+        loop.parent().forEach(loops::add);
+        hop(loops, 0, task);
+    }
+
+    private static void hop(java.util.List<io.netty.util.concurrent.EventExecutor> loops, int i, Runnable task) {
+        if (i == loops.size()) {
+            task.run();
+            return;
+        }
+        try {
+            loops.get(i).execute(() -> hop(loops, i + 1, task));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            hop(loops, i + 1, task); // a loop shutting down has no I/O left to wait for
+        }
+    }
+
+    /** The target for logs: the URI with key-like query parameters ({@code ?api_key=}, {@code ?key=}) redacted. */
+    private String safeTarget() {
+        return io.sluice.http.spi.Redaction.redactUri(request.uri());
+    }
+
+    /** Decides a status retry on a response head; null when the response goes to the caller. */
+    private RetryDecision statusRetry(int status, Headers headers) {
+        if (status < 400 || !ctx.statusRetries().enabled() || !request.statusRetriesAllowed()) {
+            return null;
+        }
+        Duration remaining = totalTimeout == null ? null
+                : totalTimeout.minusNanos(System.nanoTime() - startNanos);
+        RetryDecision d = ctx.statusRetries().decide(request.method(), request.idempotent(), status, headers::get,
+                statusAttempts + 1, remaining, false);
+        return d.retry() ? d : null;
+    }
+
+    private void retryLater(RetryDecision d) {
+        if (settled.get()) {
+            return;
+        }
+        statusAttempts++;
+        LOG.debug("{}: retrying {} {}: {}", route, request.method(), safeTarget(), d.reason());
+        long delay = d.delay().toNanos();
+        if (delay <= 0) {
+            attempt();
+            return;
+        }
+        // The client may close during the delay: its scheduler then drops this task, and the registry fails the call.
+        AtomicBoolean due = new AtomicBoolean();
+        Runnable closed = () -> {
+            if (due.compareAndSet(false, true)) {
+                fail(new io.sluice.http.ClientClosedException(route, "the client was closed while the request "
+                        + "waited to be retried"));
+            }
+        };
+        if (!ctx.delayed().add(closed)) {
+            closed.run();
+            return;
+        }
+        delayedClose = closed;
+        try {
+            ctx.scheduler().schedule(() -> {
+                ctx.delayed().remove(closed);
+                delayedClose = null;
+                if (due.compareAndSet(false, true)) {
+                    attempt();
+                }
+            }, delay, TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            ctx.delayed().remove(closed);
+            closed.run();
+        }
+    }
+
+    // ------------------------------------------------------------------ outcome
+
+    private void deliver(DefaultStreamingResponse response) {
+        if (!settled.compareAndSet(false, true)) {
+            response.close();
+            return;
+        }
+        deliveredStatus = response.status();
+        guard.responded(response.status(), probe);
+        if (whole != null) {
+            // On the event loop: the aggregation below is our code; its ResponseBody completes inline.
+            response.aggregate().whenComplete((r, e) -> ctx.callbacks().execute(() -> {
+                if (e != null) {
+                    bodyFailed(e);
+                    whole.completeExceptionally(e);
+                } else {
+                    whole.complete(r);
+                }
+            }));
+            return;
+        }
+        ctx.callbacks().execute(() -> {
+            if (!result.complete(response)) {
+                response.close(); // the caller cancelled meanwhile
+            }
+        });
+    }
+
+    private void fail(SluiceHttpException e) {
+        if (!settled.compareAndSet(false, true)) {
+            return;
+        }
+        guard.failed(e, probe);
+        finish();
+        CompletableFuture<?> out = whole != null ? whole : result;
+        ctx.callbacks().execute(() -> out.completeExceptionally(e));
+    }
+
+    /**
+     * The response failed after its head reached the caller (a reset or lost connection mid-body, a body-idle
+     * timeout, a body over its limit): counted once per call, as failures before the head are. Caller
+     * cancellations are not failures of the route.
+     */
+    private void bodyFailed(Throwable failure) {
+        SluiceHttpException e = Errors.map(route, failure, null);
+        if (e instanceof io.sluice.http.ClientClosedException || !bodyFailureCounted.compareAndSet(false, true)) {
+            return;
+        }
+        guard.failedAfterHead(e);
+    }
+
+    /** The exchange is over for good (body ended or failed, or the call failed): stop the deadline timer. */
+    private void finish() {
+        finished = true;
+        Runnable d = delayedClose;
+        if (d != null) {
+            ctx.delayed().remove(d); // ended during its retry delay: the registry must not keep it
+        }
+        ScheduledFuture<?> t = totalTimer;
+        if (t != null) {
+            t.cancel(false);
+        }
+    }
+
+    private void totalTimedOut() {
+        if (finished) {
+            return;
+        }
+        RequestTimeoutException t = new RequestTimeoutException(route, RequestTimeoutException.Phase.TOTAL,
+                totalTimeout, null);
+        Attempt a = current;
+        if (!settled.get()) {
+            fail(t);
+            CompletableFuture<Lease<HttpConnection>> acq = acquiring;
+            if (acq != null) {
+                acq.cancel(false);
+            }
+        }
+        if (a != null) {
+            a.stop(t);
+        }
+    }
+
+    private void cancelledByCaller() {
+        if (!settled.getAndSet(true)) {
+            guard.abandoned(probe);
+        }
+        finish();
+        CompletableFuture<Lease<HttpConnection>> acq = acquiring;
+        if (acq != null) {
+            acq.cancel(false);
+        }
+        Attempt a = current;
+        if (a != null) {
+            a.stop(new CancellationException("request cancelled by the caller"));
+        }
+    }
+
+    /**
+     * One attempt on one leased slot. Its callbacks run on the connection's event loop;
+     * {@link #begin()} moves there before starting the exchange, so every field below is
+     * written and read on that loop only.
+     */
+    private final class Attempt implements ExchangeListener {
+        private final Lease<HttpConnection> lease;
+        private final EventLoop loop;
+        private Exchange exchange;
+        private boolean headers;
+        private boolean terminal;
+        private RetryDecision retryAfterBody;
+        private long discarded;
+        /** When the error body being drained last produced bytes; the drain ends when it is quiet for body-idle. */
+        private long lastDrainNanos;
+        private io.netty.util.concurrent.ScheduledFuture<?> drainTimer;
+        private ResponseBody body;
+        private io.netty.util.concurrent.ScheduledFuture<?> headersTimer;
+        /** The headers timer was kept at the head as the body's first idle check (see {@link #onHeaders}). */
+        private boolean timerWatchesBody;
+        private final AtomicBoolean leaseEnded = new AtomicBoolean();
+
+        Attempt(Lease<HttpConnection> lease) {
+            this.lease = lease;
+            this.loop = lease.connection().channel().eventLoop();
+        }
+
+        void begin() {
+            loop.execute(() -> {
+                if (settled.get()) {
+                    // Cancelled or timed out between the acquire and this task: the stop() that raced us found no
+                    // exchange to cancel, so nothing may be sent now (a cancelled POST must not reach the server).
+                    terminal = true;
+                    endLease();
+                    return;
+                }
+                // The one hop of a request onto its connection's loop: the handle first, so that a
+                // failure reported while sending finds it; the timer before the send, so that such a
+                // failure cancels it (onFailure is terminal).
+                HttpConnection connection = lease.connection();
+                exchange = connection.exchange(request, this);
+                headersTimer = loop.schedule(this::headersTimedOut, headersTimeout.toNanos(), TimeUnit.NANOSECONDS);
+                connection.send(exchange);
+            });
+        }
+
+        /** Stops this attempt from any thread (deadline, caller cancel). */
+        void stop(Throwable reason) {
+            loop.execute(() -> {
+                if (terminal) {
+                    return;
+                }
+                if (body != null) {
+                    body.fail(reason instanceof SluiceHttpException s ? s : Errors.map(route, reason, null));
+                }
+                if (exchange != null) {
+                    exchange.cancel(reason);
+                }
+            });
+        }
+
+        private void headersTimedOut() {
+            if (terminal) {
+                return;
+            }
+            if (headers) {
+                if (timerWatchesBody && body != null) {
+                    timerWatchesBody = false;
+                    body.checkIdleNow(route, bodyIdleTimeout); // arms the body's own watchdog when not idle
+                }
+                return;
+            }
+            RequestTimeoutException t = new RequestTimeoutException(route, RequestTimeoutException.Phase.HEADERS,
+                    headersTimeout, null);
+            fail(t); // before the cancel, so the resulting failure is not taken for a replayable one
+            exchange.cancel(t);
+        }
+
+        @Override
+        public void onHeaders(int status, Headers h) {
+            headers = true;
+            io.netty.util.concurrent.ScheduledFuture<?> timer = headersTimer;
+            // Keep the pending headers timer as the body's first idle check when it is due no later than the
+            // idle bound would be (an early check re-arms for the rest): one schedule and one cancel per
+            // request instead of two of each on this loop's timer queue.
+            boolean keep = timer != null && !settled.get() && timer.getDelay(TimeUnit.NANOSECONDS) <= bodyIdleTimeout.toNanos();
+            if (timer != null && !keep) {
+                timer.cancel(false);
+            }
+            if (settled.get()) {
+                exchange.cancel(new CancellationException("call already settled"));
+                return;
+            }
+            RetryDecision d = statusRetry(status, h);
+            if (d != null) {
+                retryAfterBody = d; // read and drop the error body, then retry
+                watchDrain();
+                return;
+            }
+            Protocol protocol = lease.connection().protocol();
+            // send(): the body's only reader is the aggregator, which runs inline on this loop.
+            body = new ResponseBody(exchange, whole != null ? Runnable::run : ctx.callbacks(), () -> { },
+                    Call.this::bodyFailed);
+            if (keep) {
+                timerWatchesBody = true;
+            } else {
+                body.watchIdle(route, bodyIdleTimeout);
+            }
+            deliver(new DefaultStreamingResponse(status, h, protocol, body, route, ctx));
+        }
+
+        @Override
+        public void onData(ByteBuf data) {
+            if (body != null) {
+                body.onData(data);
+                return;
+            }
+            int n = data.readableBytes();
+            data.release();
+            exchange.bytesConsumed(n);
+            discarded += n;
+            lastDrainNanos = System.nanoTime();
+            if (discarded > MAX_DISCARD) {
+                exchange.cancel(new CancellationException("error body too large to drain"));
+            }
+        }
+
+        /**
+         * Bounds the drain of an error body before a status retry by the body-idle timeout: a server that sends
+         * part of its 503 body and then goes quiet must not hold the call, its lease and (HTTP/2) its stream slot
+         * for ever. When the body stalls the exchange is cancelled and the status retry goes ahead on another
+         * connection (the decision to retry was made on the head; the body does not change it).
+         */
+        private void watchDrain() {
+            lastDrainNanos = System.nanoTime();
+            drainTimer = loop.schedule(this::drainCheck, bodyIdleTimeout.toNanos(), TimeUnit.NANOSECONDS);
+        }
+
+        private void drainCheck() {
+            if (terminal) {
+                return;
+            }
+            long quiet = System.nanoTime() - lastDrainNanos;
+            long idle = bodyIdleTimeout.toNanos();
+            if (quiet >= idle) {
+                LOG.debug("{}: error body of {} {} stalled for {} ms while draining; abandoning it", route,
+                        request.method(), safeTarget(), bodyIdleTimeout.toMillis());
+                exchange.cancel(new RequestTimeoutException(route, RequestTimeoutException.Phase.BODY_IDLE,
+                        bodyIdleTimeout, null));
+            } else {
+                drainTimer = loop.schedule(this::drainCheck, idle - quiet, TimeUnit.NANOSECONDS);
+            }
+        }
+
+        @Override
+        public void onComplete() {
+            terminal = true;
+            cancelTimerWatchingBody();
+            endLease();
+            if (retryAfterBody != null) {
+                retryLater(retryAfterBody);
+            } else if (body != null) {
+                body.onEnd();
+                guard.completed(deliveredStatus, probe);
+                finish();
+            }
+        }
+
+        @Override
+        public void onFailure(Throwable cause) {
+            terminal = true;
+            cancelTimerWatchingBody(); // pending before the head, kept as the body's idle check, or the drain's
+            endLease();
+            if (retryAfterBody != null) {
+                retryLater(retryAfterBody); // the error body broke off; the retry does not depend on it
+            } else if (body != null) {
+                body.fail(Errors.map(route, cause, null));
+                finish();
+            } else {
+                attemptFailed(this, cause);
+            }
+        }
+
+        /** A finished exchange must not stay reachable from the loop's timer queue for the rest of the bound. */
+        private void cancelTimerWatchingBody() {
+            if (headersTimer != null) {
+                headersTimer.cancel(false); // a no-op when it was cancelled at the head already
+            }
+            if (drainTimer != null) {
+                drainTimer.cancel(false);
+            }
+        }
+
+        private void endLease() {
+            if (!leaseEnded.compareAndSet(false, true)) {
+                return;
+            }
+            HttpConnection c = lease.connection();
+            if (c.protocol() == Protocol.HTTP_1_1 && c.isBroken()) {
+                lease.invalidate();
+            } else {
+                lease.close();
+            }
+        }
+    }
+}

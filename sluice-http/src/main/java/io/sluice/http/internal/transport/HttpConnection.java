@@ -1,0 +1,142 @@
+package io.sluice.http.internal.transport;
+
+import io.netty.channel.Channel;
+import io.sluice.http.HttpRequest;
+import io.sluice.http.Protocol;
+import io.sluice.http.Route;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One pooled TCP (or TLS) connection speaking HTTP/1.1 or HTTP/2.
+ *
+ * <p><b>Thread-safety:</b> {@link #capacity()}, {@link #isBroken()}, {@link #validate()},
+ * {@link #start} and {@link #close()} may be called from any thread; the protocol state
+ * lives on the channel's event loop and the values the pool reads without I/O are volatile.
+ * <b>Ownership:</b> the pool owns the connection and closes it through
+ * {@link RouteConnectionManager#close}; a lease holder only starts exchanges on it.
+ */
+public abstract sealed class HttpConnection permits Http1Connection, Http2Connection {
+
+    private static final AtomicLong IDS = new AtomicLong();
+
+    protected final Route route;
+    protected final Channel channel;
+    protected final ConnectionObserver observer;
+    private final long id = IDS.incrementAndGet();
+    private final AtomicLong exchanges = new AtomicLong();
+
+    HttpConnection(Route route, Channel channel, ConnectionObserver observer) {
+        this.route = route;
+        this.channel = channel;
+        this.observer = observer;
+    }
+
+    public Route route() {
+        return route;
+    }
+
+    public abstract Protocol protocol();
+
+    /** Concurrent exchanges this connection takes now; 0 while it may take none. No I/O. */
+    public abstract int capacity();
+
+    /** Whether the connection can take no more exchanges (closed, GOAWAY, expired). No I/O. */
+    public abstract boolean isBroken();
+
+    /** A liveness round trip: an HTTP/2 PING, or a channel check for HTTP/1.1. */
+    public abstract CompletableFuture<Void> validate();
+
+    /**
+     * The handle of a new exchange on this connection; nothing is sent until {@link #send}.
+     * From any thread. {@code reused} in the handle tells whether this connection had served an
+     * exchange before. Split from {@link #send} so that a caller on the event loop holds the
+     * handle before any callback can run, without a second hop onto the loop.
+     */
+    public final Exchange exchange(HttpRequest request, ExchangeListener listener) {
+        boolean reused = exchanges.getAndIncrement() > 0;
+        return newExchange(request, listener, reused);
+    }
+
+    /**
+     * Sends {@code exchange} (made by this connection's {@link #exchange}). Must be called on
+     * this connection's event loop. Never throws: a failure before the first frame (cancelled,
+     * GOAWAY, connection closed, stream limit) reaches {@code listener.onFailure} before this
+     * returns; every other callback runs later, on the loop.
+     */
+    public final void send(Exchange exchange) {
+        if (!channel.eventLoop().inEventLoop()) {
+            throw new IllegalStateException("send must run on the connection's event loop");
+        }
+        begin(exchange);
+    }
+
+    abstract Exchange newExchange(HttpRequest request, ExchangeListener listener, boolean reused);
+
+    /** Writes the exchange's request, on the event loop. */
+    abstract void begin(Exchange exchange);
+
+    /** Closes the channel; open exchanges fail. Idempotent. */
+    public void close() {
+        channel.close();
+    }
+
+    /** The Netty channel, for diagnostics and tests. */
+    public Channel channel() {
+        return channel;
+    }
+
+    /** What this connection negotiated, as a snapshot for diagnostics. */
+    public io.sluice.http.ConnectionInfo info() {
+        String tlsVersion = null;
+        String cipher = null;
+        io.netty.handler.ssl.SslHandler ssl = channel.pipeline().get(io.netty.handler.ssl.SslHandler.class);
+        if (ssl != null) {
+            javax.net.ssl.SSLSession session = ssl.engine().getSession();
+            tlsVersion = session.getProtocol();
+            cipher = session.getCipherSuite();
+        }
+        int peerMax = this instanceof Http2Connection h2 && h2.peerMaxConcurrentStreams() != Integer.MAX_VALUE
+                ? h2.peerMaxConcurrentStreams() : -1;
+        return new io.sluice.http.ConnectionInfo(route, protocol(), tlsVersion, cipher, peerMax, capacity(),
+                exchanges.get(), hostPort(channel.localAddress()), hostPort(channel.remoteAddress()));
+    }
+
+    /** Exchanges started on this connection so far. */
+    public long exchangeCount() {
+        return exchanges.get();
+    }
+
+    /** Set once, by whoever first accounts for this connection's end (a passive-detection count or the pool's close). */
+    private final java.util.concurrent.atomic.AtomicBoolean endAccounted = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /** True for the first caller only: the one that accounts for how this connection ended. */
+    final boolean claimEndAccounting() {
+        return endAccounted.compareAndSet(false, true);
+    }
+
+    protected final void notifyChanged() {
+        observer.connectionChanged(this);
+    }
+
+    @Override
+    public String toString() {
+        return getClass().getSimpleName() + "#" + id + "[" + route + ", " + channel.localAddress() + "]";
+    }
+
+    /**
+     * {@code 127.0.0.1:8443} or {@code [::1]:8443}: the IP literal and port, as a person writes an
+     * address ({@link java.net.InetSocketAddress#toString()} gives {@code localhost/127.0.0.1:8443}).
+     */
+    static String hostPort(java.net.SocketAddress address) {
+        if (!(address instanceof java.net.InetSocketAddress a)) {
+            return String.valueOf(address);
+        }
+        String host = a.getAddress() != null ? a.getAddress().getHostAddress() : a.getHostString();
+        if (host.indexOf(':') >= 0) {
+            int zone = host.indexOf('%');
+            host = "[" + (zone >= 0 ? host.substring(0, zone) : host) + "]";
+        }
+        return host + ":" + a.getPort();
+    }
+}

@@ -1,0 +1,265 @@
+package io.sluice.http.internal.transport;
+
+import io.sluice.http.spi.Dialer;
+import io.sluice.http.spi.NettyTransport;
+import io.sluice.http.spi.TlsFailures;
+import io.netty.channel.Channel;
+import io.netty.channel.ConnectTimeoutException;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
+import io.sluice.http.ConnectFailedException;
+import io.sluice.http.RequestTimeoutException;
+import io.sluice.http.Route;
+import io.sluice.http.SluiceHttpException;
+import io.sluice.pool.ConnectionManager;
+import io.sluice.pool.ConnectionEvents;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The pool's SPI for one route: opens TCP (and TLS) connections, lets ALPN (or the h2c
+ * prior-knowledge setting on {@code http://}) pick HTTP/2 or HTTP/1.1, and answers the
+ * pool's capacity and health questions from the connection's volatile state.
+ *
+ * <p>{@link #connect} is one attempt (the pool retries): a {@link Dialer} opens the channel
+ * (DNS, TCP, TLS), then ALPN picks the protocol. The attempt is bounded once, by one timer here
+ * that runs for the connect timeout ({@code Timeouts.connect}) over DNS, TCP, the TLS handshake
+ * and, for HTTP/2, the peer's first SETTINGS; its error names the stage that ran out. Netty's
+ * connect timeout and the TLS handler's handshake timeout are off. The pool's attempt timer
+ * ({@code PoolConfig.connectionTimeout}) is the backstop for any connection manager: when it is
+ * the shorter, it cancels the attempt, and the cancel closes the channel here.
+ * Failures are typed: {@link RequestTimeoutException} (CONNECT),
+ * {@link io.sluice.http.TlsFailedException} with a reason, or {@link ConnectFailedException}.
+ * DNS look-ups of names run on a separate executor, never on an event loop.
+ *
+ * <p><b>Thread-safety:</b> thread-safe. <b>Ownership:</b> connections it returns belong
+ * to the pool, which closes them through {@link #close(HttpConnection)}; the transport,
+ * TLS context and executors are borrowed from the client.
+ */
+public final class RouteConnectionManager implements ConnectionManager<HttpConnection> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RouteConnectionManager.class);
+
+    private final Route route;
+    private final Dialer dialer;
+    private final SslContext sslContext;
+    private final TransportSettings settings;
+    private final ScheduledExecutorService scheduler;
+    private final HandshakeRecorder handshakes;
+    /** Connections handed to the pool and not yet closed by it, for {@link #connections()}. */
+    private final java.util.Set<HttpConnection> live = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    public RouteConnectionManager(Route route, NettyTransport transport, SslContext sslContext,
+                                  TransportSettings settings, ScheduledExecutorService scheduler, Executor dnsExecutor,
+                                  HandshakeRecorder handshakes) {
+        if (route.secure() && sslContext == null) {
+            throw new IllegalArgumentException("an https route needs a TLS context");
+        }
+        this.route = route;
+        this.dialer = new Dialer(transport, dnsExecutor);
+        this.sslContext = sslContext;
+        this.settings = settings;
+        this.scheduler = scheduler;
+        this.handshakes = handshakes;
+    }
+
+    public Route route() {
+        return route;
+    }
+
+    /**
+     * Hears, once per connection, that a pooled connection broke between or during requests
+     * (passive detection), with the reason: {@code goaway}, {@code closed} (peer close or I/O
+     * error) or {@code other} (protocol error, PING timeout, stream ids exhausted).
+     * Connections the pool closes itself are not reported.
+     */
+    public void onBroken(java.util.function.BiConsumer<HttpConnection, String> listener) {
+        this.brokenListener = listener;
+    }
+
+    private volatile java.util.function.BiConsumer<HttpConnection, String> brokenListener;
+
+    /**
+     * A connection's capacity or health changed: reports a break to the {@link #onBroken}
+     * listener (once per connection), then tells the pool through the events it gave with the
+     * connect.
+     */
+    private void connectionChanged(HttpConnection connection, ConnectionEvents<HttpConnection> events) {
+        java.util.function.BiConsumer<HttpConnection, String> l = brokenListener;
+        if (l != null && connection.isBroken() && connection.claimEndAccounting()) {
+            String reason = connection instanceof Http2Connection h2 && h2.goAwayReceived() ? "goaway"
+                    : !connection.channel().isActive() ? "closed" : "other";
+            l.accept(connection, reason);
+        }
+        events.changed(connection);
+    }
+
+    @Override
+    public CompletionStage<HttpConnection> connect(ConnectionEvents<HttpConnection> events) {
+        ConnectionObserver observer = c -> connectionChanged(c, events);
+        CompletableFuture<HttpConnection> result = new CompletableFuture<>();
+        Dialer.Dial dial = dialer.dial(route.toString(), route.host(), route.port(), sslContext, ch -> {
+            if (sslContext == null) {
+                // An h2c server speaks first (its SETTINGS). The dial completes as a later event-loop task
+                // when the connect finished before its listener was added, so bytes read before then would
+                // reach the pipeline's tail and be dropped: read nothing until the protocol's handlers are
+                // in (installProtocol turns reading back on).
+                ch.config().setAutoRead(false);
+            } else {
+                // until the protocol's handlers are in: a failed handshake's error ends here, not at the tail
+                ch.pipeline().addLast(HandshakeErrorSink.NAME, HandshakeErrorSink.INSTANCE);
+            }
+        });
+        // The attempt's one timer: DNS, TCP, TLS and (HTTP/2) the server's first SETTINGS; it closes the
+        // channel and names the stage that ran out.
+        var timer = scheduler.schedule(() -> {
+            Dialer.Stage stage = dial.stage();
+            RequestTimeoutException timeout = new RequestTimeoutException(route.toString(),
+                    RequestTimeoutException.Phase.CONNECT, settings.connectTimeout(), "during " + (stage
+                    == Dialer.Stage.DONE ? "the HTTP/2 connection preface" : stage.description()), null);
+            if (stage == Dialer.Stage.TLS) {
+                handshakes.recordFailure();
+            }
+            dial.completeExceptionally(timeout);
+            result.completeExceptionally(timeout);
+        }, settings.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        result.whenComplete((c, e) -> {
+            timer.cancel(false);
+            if (e != null) {
+                dial.completeExceptionally(e); // closes the channel if the dial is still going
+                Channel ch = dial.channel();
+                if (ch != null) {
+                    ch.close(); // the dial may have completed already: the protocol set-up failed or timed out
+                }
+            }
+        });
+        dial.whenComplete((ch, e) -> {
+            if (e != null) {
+                result.completeExceptionally(mapConnectError(e, dial.stage()));
+            } else if (sslContext == null) {
+                installProtocol(ch, settings.h2cPriorKnowledge(), result, observer);
+            } else {
+                SslHandler ssl = ch.pipeline().get(SslHandler.class);
+                boolean resumed = handshakes.record(ssl.engine(), dial.connectStartMillis(),
+                        System.nanoTime() - dial.connectStartNanos());
+                String alpn = ssl.applicationProtocol();
+                LOG.debug("{}: TLS {} handshake, {} {}, ALPN {}", route, resumed ? "resumed" : "full",
+                        ssl.engine().getSession().getProtocol(), ssl.engine().getSession().getCipherSuite(), alpn);
+                installProtocol(ch, ApplicationProtocolNames.HTTP_2.equals(alpn), result, observer);
+            }
+        });
+        return result;
+    }
+
+    private void installProtocol(Channel ch, boolean h2, CompletableFuture<HttpConnection> result,
+                                 ConnectionObserver observer) {
+        try {
+            doInstallProtocol(ch, h2, result, observer);
+            if (!ch.config().isAutoRead()) {
+                ch.config().setAutoRead(true); // reads what the server sent first, now that a handler takes it
+            }
+        } catch (RuntimeException e) {
+            result.completeExceptionally(new ConnectFailedException(route.toString(),
+                    "cannot set up the " + (h2 ? "HTTP/2" : "HTTP/1.1") + " pipeline: " + e, e));
+            ch.close();
+        }
+    }
+
+    private void doInstallProtocol(Channel ch, boolean h2, CompletableFuture<HttpConnection> result,
+                                   ConnectionObserver observer) {
+        if (result.isDone()) {
+            ch.close();
+            return;
+        }
+        if (ch.pipeline().get(HandshakeErrorSink.NAME) != null) {
+            ch.pipeline().remove(HandshakeErrorSink.NAME);
+        }
+        if (!h2) {
+            Http1Connection c = Http1Connection.install(ch, route, settings, observer);
+            handOver(c, result);
+            return;
+        }
+        Http2Connection.install(ch, route, settings, observer, scheduler).whenComplete((c, e) -> {
+            if (e != null) {
+                // TLS 1.3: a server that refuses our certificate says so after our side of the handshake ended
+                result.completeExceptionally(TlsFailures.isTlsFailure(e) ? TlsFailures.classify(route.toString(), e)
+                        : new ConnectFailedException(route.toString(),
+                        "HTTP/2 connection closed before the server's SETTINGS", e));
+            } else {
+                handOver(c, result);
+            }
+        });
+    }
+
+    /** Gives a new connection to the pool, or closes it when the attempt already ended (timed out). */
+    private void handOver(HttpConnection c, CompletableFuture<HttpConnection> result) {
+        live.add(c);
+        if (!result.complete(c)) {
+            live.remove(c);
+            c.channel().close();
+        }
+    }
+
+    /** What the open connections of this route negotiated, as snapshots. */
+    public java.util.List<io.sluice.http.ConnectionInfo> connections() {
+        return live.stream().filter(c -> c.channel().isActive()).map(HttpConnection::info).toList();
+    }
+
+    private SluiceHttpException mapConnectError(Throwable cause, Dialer.Stage stage) {
+        if (cause instanceof SluiceHttpException s) {
+            return s; // DNS failures and our own timeout are typed already
+        }
+        if (stage == Dialer.Stage.TLS) {
+            handshakes.recordFailure();
+            return TlsFailures.classify(route.toString(), cause);
+        }
+        if (cause instanceof ConnectTimeoutException) {
+            return new RequestTimeoutException(route.toString(), RequestTimeoutException.Phase.CONNECT,
+                    settings.connectTimeout(), cause);
+        }
+        return new ConnectFailedException(route.toString(), "connect failed: " + cause.getMessage(), cause);
+    }
+
+    @Override
+    public CompletionStage<Void> validate(HttpConnection connection) {
+        return connection.validate();
+    }
+
+    @Override
+    public boolean hasBroken(HttpConnection connection) {
+        return connection.isBroken();
+    }
+
+    /**
+     * Before any connection exists: an HTTPS route whose ALPN offers {@code h2}, or an h2c
+     * route, most likely multiplexes up to our stream cap, so the first burst opens one
+     * connection instead of one per request; a plain HTTP/1.1 route takes one lease each.
+     */
+    @Override
+    @SuppressWarnings("deprecation") // applicationProtocolNegotiator() is the only way to read the offered ALPN ids
+    public int expectedCapacity() {
+        boolean h2 = route.secure()
+                ? sslContext.applicationProtocolNegotiator().protocols().contains(ApplicationProtocolNames.HTTP_2)
+                : settings.h2cPriorKnowledge();
+        return h2 ? settings.http2().maxConcurrentStreams() : 1;
+    }
+
+    @Override
+    public int capacity(HttpConnection connection) {
+        return connection.capacity();
+    }
+
+    @Override
+    public void close(HttpConnection connection) {
+        LOG.debug("{}: pool closes {}", route, connection);
+        connection.claimEndAccounting(); // closed by the pool: not a passive detection
+        live.remove(connection);
+        connection.close();
+    }
+}
