@@ -53,6 +53,21 @@ public interface ConnectionManager<C> {
     int capacity(C connection);
 
     /**
+     * Whether {@link #connect} bounds its own attempt: its stage always completes (fails with a
+     * timeout of the manager's) within a deadline the manager owns. The pool then arms no attempt
+     * timer of its own, so that one connect has one deadline and its error is the manager's (which
+     * can name the step that ran out) rather than whichever of two equal timers fired first.
+     * {@link PoolConfig#connectionTimeout()} still bounds how long a caller waits for a connection.
+     *
+     * <p>Default {@code false}: the pool bounds each attempt with {@code connectionTimeout} and,
+     * when that fires, cancels the stage (when it is a {@code CompletableFuture}) so the manager can
+     * close what it opened.
+     */
+    default boolean boundsConnect() {
+        return false;
+    }
+
+    /**
      * How many leases a connection is expected to take before any has been opened: the
      * pool uses it to size its first burst of connects (a burst of 60 requests to an
      * HTTP/2 route should open one connection, not 60). After the first connection opens,

@@ -14,7 +14,8 @@ import org.slf4j.LoggerFactory;
  * Opens the pool's connections (the pool's "route planner", after OkHttp's split of
  * {@code RealConnectionPool} and {@code RoutePlanner}): the reservation of a place within
  * {@code maxConnections} and a connect slot within {@code maxConnecting}, each attempt with
- * its {@code connectionTimeout} timer, retries with backoff and jitter, the give-up, and the
+ * its {@code connectionTimeout} timer (unless the manager {@link ConnectionManager#boundsConnect()
+ * bounds its connects itself}: one attempt, one deadline, one owner), retries with backoff and jitter, the give-up, and the
  * pool-wide {@link ConnectBackoff} after a give-up. It decides how many connects waiting
  * demand needs ({@link #connectForDemand}); the top-up to minIdle is {@link Housekeeper}'s.
  *
@@ -34,6 +35,8 @@ final class Connector<C> {
     private final Pool<C> pool;
     private final PoolConfig config;
     private final long connectionTimeoutNanos;
+    /** The manager owns each attempt's deadline ({@link ConnectionManager#boundsConnect()}): no attempt timer here. */
+    private final boolean managerBoundsConnect;
     /** Pool-wide pause after failed connects; its own fields say who writes them. */
     final ConnectBackoff backoff;
     private final AtomicLong entryIds = new AtomicLong();
@@ -51,6 +54,7 @@ final class Connector<C> {
         this.pool = pool;
         this.config = config;
         this.connectionTimeoutNanos = config.connectionTimeout().toNanos();
+        this.managerBoundsConnect = pool.calls.boundsConnect();
         this.backoff = new ConnectBackoff(config.failureBackoff().toNanos(), config.maxFailureBackoff().toNanos());
         this.expectedCapacity = pool.calls.expectedCapacity();
     }
@@ -175,17 +179,24 @@ final class Connector<C> {
         }
         AtomicInteger settled = new AtomicInteger();
         java.util.concurrent.atomic.AtomicReference<CompletionStage<C>> pending = new java.util.concurrent.atomic.AtomicReference<>();
-        var timer = pool.schedule(() -> {
-            if (settled.compareAndSet(0, 1)) {
-                onFailed(e, attempt, onDemand, epoch,
-                        new TimeoutException("connect exceeded " + config.connectionTimeout().toMillis() + " ms"));
-                abandon(pending.get());
+        // The attempt's deadline has one owner: the manager when it bounds its connects (its error names
+        // the step that ran out), else this timer. Two timers of the same length would race, and the loser's
+        // typed error would be lost.
+        java.util.concurrent.Future<?> timer = null;
+        if (!managerBoundsConnect) {
+            timer = pool.schedule(() -> {
+                if (settled.compareAndSet(0, 1)) {
+                    onFailed(e, attempt, onDemand, epoch,
+                            new TimeoutException("connect exceeded " + config.connectionTimeout().toMillis() + " ms"));
+                    abandon(pending.get());
+                }
+            }, connectionTimeoutNanos);
+            if (timer == null) {
+                giveUp(e, null, attempt - 1, epoch); // the scheduler is shut down: the pool is closing
+                return;
             }
-        }, connectionTimeoutNanos);
-        if (timer == null) {
-            giveUp(e, null, attempt - 1, epoch); // the scheduler is shut down: the pool is closing
-            return;
         }
+        var attemptTimer = timer;
         pool.counters.connectAttempts.increment();
         CompletionStage<C> stage = pool.calls.connect(pool.events);
         pending.set(stage);
@@ -199,7 +210,9 @@ final class Connector<C> {
                 }
                 return;
             }
-            timer.cancel(false);
+            if (attemptTimer != null) {
+                attemptTimer.cancel(false);
+            }
             if (err != null || c == null) {
                 onFailed(e, attempt, onDemand, epoch,
                         err != null ? err : new IllegalStateException("connect() completed with null"));

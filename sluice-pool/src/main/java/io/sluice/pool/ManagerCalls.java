@@ -44,6 +44,15 @@ final class ManagerCalls<C> {
         }
     }
 
+    boolean boundsConnect() {
+        try {
+            return manager.boundsConnect();
+        } catch (RuntimeException ex) {
+            LOG.warn("pool '{}': boundsConnect() threw; the pool bounds each connect", name, ex);
+            return false;
+        }
+    }
+
     int expectedCapacity() {
         return Math.max(1, manager.expectedCapacity());
     }

@@ -55,6 +55,14 @@ class FakeConnectionManager implements ConnectionManager<FakeConnectionManager.C
     /** connect() throws this (checked ones too, as Kotlin or Lombok code can) instead of answering a stage. */
     volatile Throwable connectThrows;
 
+    /** What {@link #boundsConnect()} answers; read once, when the pool is built. */
+    volatile boolean boundsConnect;
+
+    @Override
+    public boolean boundsConnect() {
+        return boundsConnect;
+    }
+
     /** The pool's channel for connection changes, handed over with every connect (the same one each time). */
     volatile ConnectionEvents<Conn> events;
 

@@ -446,6 +446,28 @@ class PoolTest {
         assertThat(p.stats().open()).isZero();
     }
 
+    /**
+     * One owner per timeout: a manager that bounds its own connects gets no attempt timer from the
+     * pool. The caller's wait is still bounded by connectionTimeout; the attempt is neither cancelled
+     * nor failed by the pool, and a connection it opens later is pooled.
+     */
+    @Test
+    void aManagerThatBoundsItsConnectsIsNotTimedByThePool() throws Exception {
+        manager.holdConnects = true;
+        manager.boundsConnect = true;
+        Pool<Conn> p = pool(cfg(1).connectionTimeout(Duration.ofMillis(30)).maxRetries(0));
+        CompletableFuture<Lease<Conn>> f = p.acquire();
+        assertThatThrownBy(() -> f.get(5, TimeUnit.SECONDS)).cause().isInstanceOf(PoolTimeoutException.class);
+        // well past connectionTimeout, the attempt is still the manager's
+        await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(5))
+                .until(() -> p.stats().connecting() == 1 && !manager.heldConnects.peek().isCancelled());
+        assertThat(manager.connectAttempts.get()).isEqualTo(1);
+        manager.completeOneConnect();
+        await().atMost(Duration.ofSeconds(5)).until(() -> p.stats().idle() == 1);
+        assertThat(manager.opened.get(0).closes.get()).isZero();
+        p.acquire().get(5, TimeUnit.SECONDS).close();
+    }
+
     @Test
     void spreadPutsNewStreamsOnTheLessLoadedOpenConnections() {
         // A server that serves each connection from one worker (nginx) only uses all its workers

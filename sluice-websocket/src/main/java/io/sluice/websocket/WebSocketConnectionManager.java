@@ -46,6 +46,15 @@ final class WebSocketConnectionManager implements ConnectionManager<WebSocketCon
         });
     }
 
+    /**
+     * True: the connector's handshake timer is each attempt's one deadline (DNS, TCP, TLS and the
+     * upgrade), so the pool arms none; the pool's connectionTimeout bounds only a caller's wait.
+     */
+    @Override
+    public boolean boundsConnect() {
+        return true;
+    }
+
     @Override
     public CompletionStage<Void> validate(WebSocketConnection connection) {
         return connection.ping();

@@ -21,9 +21,11 @@ import java.util.function.Consumer;
 /**
  * Opens one WebSocket connection: the HTTP client's {@link Dialer} (DNS off the event loop, TCP
  * with the transport's socket options, TLS with ALPN {@code http/1.1}), then the HTTP/1.1 upgrade
- * with the configured headers and subprotocols. The whole attempt is bounded once, by one timer
- * here for the handshake timeout, whose error names the stage that ran out; the pool retries
- * failed attempts.
+ * with the configured headers and subprotocols. <b>Timeout owner:</b> the whole attempt is
+ * bounded once, by one timer here for the handshake timeout, whose error names the stage that ran
+ * out (DNS, TCP, TLS or the upgrade); the dialer arms none, Netty's connect and TLS handshake
+ * timeouts are off, and the pool arms none either
+ * ({@link WebSocketConnectionManager#boundsConnect()}). The pool retries failed attempts.
  *
  * <p><b>Thread-safety:</b> thread-safe (no mutable state). <b>Ownership:</b> borrows the
  * transport, TLS context and executors; a channel whose attempt failed or timed out is closed

@@ -125,37 +125,26 @@ class WebSocketPoolTest {
 
     /**
      * A peer that takes the TCP connection and the ClientHello and never answers: the attempt is
-     * bounded once, by the handshake timeout, its error names the TLS stage, and the socket is closed.
+     * bounded once, by the handshake timeout (the pool arms no second timer), its error is a typed
+     * CONNECT timeout naming the TLS stage, the socket is closed, and there was one connection.
      */
     @Test
     void aSilentTlsPeerTimesOutNamingTheStageAndItsSocketIsClosed() throws Exception {
-        java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
-        try (java.net.ServerSocket server = new java.net.ServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.1"))) {
-            Thread peer = new Thread(() -> {
-                try (java.net.Socket sock = server.accept()) {
-                    byte[] buf = new byte[4096];
-                    while (sock.getInputStream().read(buf) >= 0) {
-                        // the ClientHello, then nothing until the client closes
-                    }
-                    closed.countDown();
-                } catch (java.io.IOException ignored) {
-                    // the test ended
-                }
-            }, "silent-tls-peer");
-            peer.setDaemon(true);
-            peer.start();
-            java.net.URI uri = java.net.URI.create("wss://127.0.0.1:" + server.getLocalPort() + "/v1/realtime");
-            try (WebSocketPool pool = WebSocketPool.builder(uri).handshakeTimeout(java.time.Duration.ofMillis(300))
-                    .poolConfig(testPool().maxRetries(0).build()).build()) {
-                assertThatThrownBy(() -> await5(pool.acquire()))
-                        .isInstanceOf(ExecutionException.class)
-                        .cause().isInstanceOfSatisfying(RequestTimeoutException.class, e -> {
-                            assertThat(e.phase()).isEqualTo(RequestTimeoutException.Phase.CONNECT);
-                            assertThat(e.getMessage()).contains("during the TLS handshake");
-                        });
-                assertThat(closed.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
-                assertAccountingSettled(pool);
-            }
+        try (io.sluice.testkit.adversary.SilentPeer peer = io.sluice.testkit.adversary.SilentPeer.start();
+             WebSocketPool pool = WebSocketPool.builder(peer.uri("wss", "/v1/realtime"))
+                     .handshakeTimeout(java.time.Duration.ofMillis(300))
+                     .poolConfig(testPool().maxRetries(0).build()).build()) {
+            assertThatThrownBy(() -> await5(pool.acquire()))
+                    .isInstanceOf(ExecutionException.class)
+                    .cause().isInstanceOfSatisfying(RequestTimeoutException.class, e -> {
+                        assertThat(e.phase()).isEqualTo(RequestTimeoutException.Phase.CONNECT);
+                        assertThat(e.getMessage()).contains("during the TLS handshake");
+                    });
+            assertThat(peer.awaitClosedByClient(1, java.time.Duration.ofSeconds(10)))
+                    .as("the client closed the socket of the timed-out attempt").isTrue();
+            assertThat(peer.bytesReceived()).as("the peer saw a ClientHello").isPositive();
+            assertThat(peer.connections()).isEqualTo(1);
+            assertAccountingSettled(pool);
         }
     }
 

@@ -17,18 +17,23 @@ import java.util.function.Consumer;
 
 /**
  * Opens one channel to a host: DNS (off the event loop), TCP with the transport's socket options,
- * and TLS with SNI when a context is given; the HTTP client's connection manager and the WebSocket
- * connector both dial through it, each adding its protocol's handlers.
+ * and TLS with SNI and the context's ALPN protocols when a context is given. The HTTP client's
+ * connection manager and the WebSocket connector both dial through it, each adding only its
+ * protocol's handlers (HTTP: the ALPN choice of h2 or http/1.1; WebSocket: the upgrade).
  *
- * <p><b>Timeouts:</b> the dialer arms no timer of its own. The connect attempt is bounded once, by
- * its caller's single timer (the connection manager's connect timeout); the caller cancels the
- * {@link Dial} when it fires, and the dial then
- * closes its channel and reports how far it got ({@link Dial#stage()}: DNS, TCP or TLS) for the
- * error message. Netty's own connect timeout and the TLS handler's handshake timeout are turned off
- * so that they do not race it.
+ * <p><b>Timeouts:</b> the dialer arms no timer of its own and takes no deadline, on purpose: its
+ * callers' attempts go on after the dial (the HTTP/2 preface, the WebSocket upgrade), and one timer
+ * over the whole attempt is simpler than a dial deadline plus a second timer for the rest. So the
+ * attempt is bounded once, by its caller's single timer (the HTTP connect timeout, the WebSocket
+ * handshake timeout); the caller completes the {@link Dial} exceptionally (or cancels it) when that
+ * fires, and the dial closes its channel and reports how far it got ({@link Dial#stage()}: DNS, TCP
+ * or TLS) for the error message. Netty's connect timeout and the TLS handler's handshake timeout
+ * are turned off so that they do not race it.
  *
- * <p><b>Thread-safety:</b> thread-safe (no mutable state). <b>Ownership:</b> borrows the transport;
- * a channel is owned by its {@link Dial} until the dial completes successfully, then by the caller.
+ * <p><b>Thread-safety:</b> thread-safe (no mutable state); a dial's callbacks run on the DNS
+ * executor, the event loop or the thread that ends it, never under a lock. <b>Ownership:</b>
+ * borrows the transport and the DNS executor; a channel is owned by its {@link Dial} until the dial
+ * completes successfully, then by the caller.
  */
 public final class Dialer {
 
@@ -76,7 +81,12 @@ public final class Dialer {
                 dial.completeExceptionally(new ConnectFailedException(route, "cannot resolve host: "
                         + cause.getMessage(), cause));
             } else if (!dial.isDone()) {
-                open(dial, address, host, port, sslContext, initializer);
+                try {
+                    open(dial, address, host, port, sslContext, initializer);
+                } catch (RuntimeException e) {
+                    // e.g. a transport being shut down: fail now rather than leave it to the caller's timer
+                    dial.completeExceptionally(e);
+                }
             }
         });
         return dial;
@@ -88,13 +98,17 @@ public final class Dialer {
                     new InetSocketAddress(NetUtil.createInetAddressFromIpAddressString(host), port));
         }
         // InetAddress blocks: never on an event loop
-        return CompletableFuture.supplyAsync(() -> {
-            try {
-                return new InetSocketAddress(InetAddress.getByName(host), port);
-            } catch (UnknownHostException e) {
-                throw new CompletionException(e);
-            }
-        }, dnsExecutor);
+        try {
+            return CompletableFuture.supplyAsync(() -> {
+                try {
+                    return new InetSocketAddress(InetAddress.getByName(host), port);
+                } catch (UnknownHostException e) {
+                    throw new CompletionException(e);
+                }
+            }, dnsExecutor);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            return CompletableFuture.failedFuture(e); // the DNS executor is shut down: the client is closing
+        }
     }
 
     private void open(Dial dial, InetSocketAddress address, String host, int port, SslContext sslContext,

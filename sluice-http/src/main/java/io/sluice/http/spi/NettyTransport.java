@@ -24,7 +24,9 @@ import org.slf4j.LoggerFactory;
  * The client's one event loop group and socket settings: native epoll when it loads,
  * NIO otherwise; TCP_NODELAY, SO_KEEPALIVE with a 60 s keepalive idle time (so a connection
  * whose peer vanished is noticed by the kernel within minutes, well inside NAT and load-balancer
- * idle limits), and a connect timeout.
+ * idle limits), and a connect timeout for bootstraps used directly. Connections opened through
+ * the {@link Dialer} (all of the HTTP client's and the WebSocket pool's) do not use that timeout:
+ * the dialer turns it off, because their connector's one timer bounds the whole attempt.
  *
  * <p><b>Thread-safety:</b> thread-safe; {@link #bootstrap} returns a fresh, unshared
  * {@link Bootstrap}. <b>Ownership:</b> owns its event loop group; {@link #close} shuts it down.
@@ -43,7 +45,8 @@ public final class NettyTransport implements AutoCloseable {
     /**
      * @param threads        event loop threads, 0 for Netty's default (twice the cores)
      * @param preferNative   use epoll when it is available
-     * @param connectTimeout bound on the TCP connect (SO connect timeout)
+     * @param connectTimeout bound on the TCP connect of a bootstrap used directly; the {@link Dialer}
+     *                       overrides it (its caller's timer owns the connect deadline)
      */
     public NettyTransport(int threads, boolean preferNative, Duration connectTimeout) {
         this.epoll = preferNative && Epoll.isAvailable();

@@ -16,6 +16,7 @@ import io.sluice.http.StreamingResponse;
 import io.sluice.http.Timeouts;
 import io.sluice.http.faults.FaultSupport.Proto;
 import io.sluice.testkit.MockProvider;
+import io.sluice.testkit.adversary.SilentPeer;
 import io.sluice.testkit.junit.InjectMock;
 import io.sluice.testkit.junit.MockProviderExtension;
 import java.net.InetAddress;
@@ -58,40 +59,46 @@ class TimeoutFaultTest {
 
     /**
      * Row 6, CONNECT bounded once: a peer takes the TCP connection and the ClientHello and never
-     * answers. The attempt fails at the connect timeout with the stage named, and the client closes
-     * its socket (the peer reads EOF), whichever timer fires: the connect timeout here, or the pool's
-     * shorter attempt timer in the second case, which cancels the attempt.
+     * answers. The attempt fails at the connect timeout with a typed CONNECT timeout naming the TLS
+     * stage, the client closes its socket, and it made one connection.
      */
-    @ParameterizedTest
-    @ValueSource(booleans = {false, true})
-    void row06_silentTlsPeerTimesOutNamingTheStageAndTheSocketIsClosed(boolean poolTimerFirst) throws Exception {
-        java.util.concurrent.CountDownLatch closedByClient = new java.util.concurrent.CountDownLatch(1);
-        java.util.concurrent.atomic.AtomicInteger helloBytes = new java.util.concurrent.atomic.AtomicInteger();
-        Duration connect = poolTimerFirst ? Duration.ofSeconds(30) : SHORT;
-        Duration poolAttempt = poolTimerFirst ? SHORT : Duration.ofSeconds(5);
-        try (RawPeer peer = new RawPeer((sock, n) -> {
-            java.io.InputStream in = sock.getInputStream();
-            byte[] buf = new byte[4096];
-            for (int r; (r = in.read(buf)) >= 0; ) {
-                helloBytes.addAndGet(r); // the ClientHello, then nothing until the client closes
-            }
-            closedByClient.countDown();
-        });
+    @Test
+    void row06_silentTlsPeerTimesOutNamingTheStageAndTheSocketIsClosed() throws Exception {
+        try (SilentPeer peer = SilentPeer.start();
+             ConnectionPoolManager client = ConnectionPoolManager.builder().poolConfig(pool().build())
+                     .timeouts(new Timeouts(SHORT, Duration.ofSeconds(30), Duration.ofSeconds(30), null)).build()) {
+            RequestTimeoutException e = failsWithin(client.send(HttpRequest.newBuilder(peer.uri("https", "/ping"))
+                    .build()), SHORT, RequestTimeoutException.class);
+            assertThat(e.phase()).isEqualTo(Phase.CONNECT);
+            assertThat(e.getMessage()).contains("during the TLS handshake");
+            assertThat(peer.awaitClosedByClient(1, Duration.ofSeconds(10)))
+                    .as("the client closed the socket of the timed-out attempt").isTrue();
+            assertThat(peer.bytesReceived()).as("the peer saw a ClientHello").isPositive();
+            assertThat(peer.connections()).isEqualTo(1);
+            assertAccountingExact(client);
+        }
+    }
+
+    /**
+     * Row 6, one owner per timeout: a caller that stops waiting (the pool's connectionTimeout,
+     * shorter here) fails with ACQUIRE, but does not cut the attempt short; the attempt runs to its
+     * own connect timeout, the one deadline the connection manager owns, and then closes its socket.
+     */
+    @Test
+    void row06_aCallerGivingUpDoesNotCutTheConnectAttemptShort() throws Exception {
+        Duration connect = Duration.ofSeconds(4);
+        try (SilentPeer peer = SilentPeer.start();
              ConnectionPoolManager client = ConnectionPoolManager.builder()
-                     .poolConfig(pool().connectionTimeout(poolAttempt).build())
+                     .poolConfig(pool().connectionTimeout(SHORT).build())
                      .timeouts(new Timeouts(connect, Duration.ofSeconds(30), Duration.ofSeconds(30), null)).build()) {
-            URI uri = URI.create("https://127.0.0.1:" + peer.port() + "/ping");
-            Throwable e = failsWithin(client.send(HttpRequest.newBuilder(uri).build()), SHORT,
-                    io.sluice.http.SluiceHttpException.class);
-            if (!poolTimerFirst) {
-                assertThat(e).isInstanceOf(RequestTimeoutException.class);
-                assertThat(((RequestTimeoutException) e).phase()).isEqualTo(Phase.CONNECT);
-                assertThat(e.getMessage()).contains("during the TLS handshake");
-            }
-            assertThat(closedByClient.await(10, java.util.concurrent.TimeUnit.SECONDS))
-                    .as("the client closed the socket of the abandoned attempt").isTrue();
-            assertThat(helloBytes.get()).as("the peer saw a ClientHello").isPositive();
-            assertThat(peer.connections.get()).isEqualTo(1);
+            RequestTimeoutException e = failsWithin(client.send(HttpRequest.newBuilder(peer.uri("https", "/ping"))
+                    .build()), SHORT, RequestTimeoutException.class);
+            assertThat(e.phase()).isEqualTo(Phase.ACQUIRE);
+            // 3.6 s before the connect timeout: the pool's timer no longer ends (and closes) the attempt
+            assertThat(peer.closedByClient()).as("attempt still open when the caller gave up").isZero();
+            assertThat(peer.awaitClosedByClient(1, connect.plusSeconds(10)))
+                    .as("the attempt ended at its own timeout and closed its socket").isTrue();
+            assertThat(peer.connections()).isEqualTo(1);
             assertAccountingExact(client);
         }
     }

@@ -126,17 +126,16 @@ public abstract sealed class HttpConnection permits Http1Connection, Http2Connec
 
     /**
      * {@code 127.0.0.1:8443} or {@code [::1]:8443}: the IP literal and port, as a person writes an
-     * address ({@link java.net.InetSocketAddress#toString()} gives {@code localhost/127.0.0.1:8443}).
+     * address ({@link java.net.InetSocketAddress#toString()} gives {@code localhost/127.0.0.1:8443},
+     * or {@code /127.0.0.1:8443} without a host name); IPv6 in RFC 5952's short form without a scope
+     * id. An unresolved address shows its host name. The IP rather than the host name for a resolved
+     * address, because the route already names the host and the IP is what tells two of its
+     * connections apart.
      */
     static String hostPort(java.net.SocketAddress address) {
         if (!(address instanceof java.net.InetSocketAddress a)) {
             return String.valueOf(address);
         }
-        String host = a.getAddress() != null ? a.getAddress().getHostAddress() : a.getHostString();
-        if (host.indexOf(':') >= 0) {
-            int zone = host.indexOf('%');
-            host = "[" + (zone >= 0 ? host.substring(0, zone) : host) + "]";
-        }
-        return host + ":" + a.getPort();
+        return io.netty.util.NetUtil.toSocketAddressString(a);
     }
 }

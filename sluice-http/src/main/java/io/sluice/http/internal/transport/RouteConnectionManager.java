@@ -28,12 +28,13 @@ import org.slf4j.LoggerFactory;
  * pool's capacity and health questions from the connection's volatile state.
  *
  * <p>{@link #connect} is one attempt (the pool retries): a {@link Dialer} opens the channel
- * (DNS, TCP, TLS), then ALPN picks the protocol. The attempt is bounded once, by one timer here
- * that runs for the connect timeout ({@code Timeouts.connect}) over DNS, TCP, the TLS handshake
- * and, for HTTP/2, the peer's first SETTINGS; its error names the stage that ran out. Netty's
- * connect timeout and the TLS handler's handshake timeout are off. The pool's attempt timer
- * ({@code PoolConfig.connectionTimeout}) is the backstop for any connection manager: when it is
- * the shorter, it cancels the attempt, and the cancel closes the channel here.
+ * (DNS, TCP, TLS), then ALPN picks the protocol. <b>Timeout owner:</b> the attempt is bounded
+ * once, by one timer here that runs for the connect timeout ({@code Timeouts.connect}) over DNS,
+ * TCP, the TLS handshake and, for HTTP/2, the peer's first SETTINGS; its error names the stage
+ * that ran out. Nothing else times the attempt: the dialer arms no timer, Netty's connect timeout
+ * and the TLS handler's handshake timeout are off, and {@link #boundsConnect()} tells the pool
+ * to arm none ({@code PoolConfig.connectionTimeout} bounds only how long a caller waits). A
+ * cancel of the returned stage ends the attempt too and closes its channel.
  * Failures are typed: {@link RequestTimeoutException} (CONNECT),
  * {@link io.sluice.http.TlsFailedException} with a reason, or {@link ConnectFailedException}.
  * DNS look-ups of names run on a separate executor, never on an event loop.
@@ -224,6 +225,12 @@ public final class RouteConnectionManager implements ConnectionManager<HttpConne
                     settings.connectTimeout(), cause);
         }
         return new ConnectFailedException(route.toString(), "connect failed: " + cause.getMessage(), cause);
+    }
+
+    /** True: {@link #connect}'s own timer is the attempt's one deadline (class comment). */
+    @Override
+    public boolean boundsConnect() {
+        return true;
     }
 
     @Override

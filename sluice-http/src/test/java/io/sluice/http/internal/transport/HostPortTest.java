@@ -14,8 +14,11 @@ class HostPortTest {
                 .isEqualTo("127.0.0.1:8443");
         assertThat(HttpConnection.hostPort(new InetSocketAddress(InetAddress.getByAddress("localhost",
                 new byte[] {127, 0, 0, 1}), 443))).isEqualTo("127.0.0.1:443");
+        // IPv6 in RFC 5952's short form, in brackets, without a scope id
         assertThat(HttpConnection.hostPort(new InetSocketAddress(InetAddress.getByName("::1"), 443)))
-                .isEqualTo("[0:0:0:0:0:0:0:1]:443");
+                .isEqualTo("[::1]:443");
+        assertThat(HttpConnection.hostPort(new InetSocketAddress(InetAddress.getByName("2001:db8:0:0:0:0:0:1"), 443)))
+                .isEqualTo("[2001:db8::1]:443");
         assertThat(HttpConnection.hostPort(InetSocketAddress.createUnresolved("api.openai.com", 443)))
                 .isEqualTo("api.openai.com:443");
         assertThat(HttpConnection.hostPort(null)).isEqualTo("null");
