@@ -75,6 +75,8 @@ public final class AdversaryH2Server implements AutoCloseable {
     private final Http2Settings settings;
     private final IntFunction<H2Script> scripts;
     private final AtomicInteger requests = new AtomicInteger();
+    /** Streams recorded (in the map); what {@link #awaitStreams} waits on, behind {@link #requests} while one is recorded. */
+    private final AtomicInteger recorded = new AtomicInteger();
     private final Map<Integer, H2StreamRecord> streams = new ConcurrentHashMap<>();
     private final List<H2ConnectionRecord> connections = new CopyOnWriteArrayList<>();
     private final AtomicInteger connectionCount = new AtomicInteger();
@@ -173,7 +175,7 @@ public final class AdversaryH2Server implements AutoCloseable {
     /** Waits until at least {@code count} request streams arrived; false when {@code timeout} passed first. */
     public boolean awaitStreams(int count, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
-        while (requests.get() < count) {
+        while (recorded.get() < count) {
             if (System.nanoTime() - deadline >= 0) {
                 return false;
             }
@@ -209,6 +211,8 @@ public final class AdversaryH2Server implements AutoCloseable {
 
     void recordStream(H2StreamRecord record) {
         streams.put(record.requestNumber(), record);
+        // Counted only once it is in the map: awaitStreams(n) promises that stream(n) is there.
+        recorded.incrementAndGet();
     }
 
     @Override

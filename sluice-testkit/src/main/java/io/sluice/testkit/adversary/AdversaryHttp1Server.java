@@ -60,7 +60,10 @@ public final class AdversaryHttp1Server implements AutoCloseable {
     private final Duration idleTimeout;
     private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
     private final Map<Integer, Http1RequestRecord> requests = new ConcurrentHashMap<>();
+    /** Requests recorded (in the map); what {@link #awaitRequests} waits on. */
     private final AtomicInteger requestCount = new AtomicInteger();
+    /** Numbers handed to arriving requests, 1-based; ahead of {@link #requestCount} while one is being recorded. */
+    private final AtomicInteger requestNumbers = new AtomicInteger();
     private final AtomicInteger connectionCount = new AtomicInteger();
     private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -166,9 +169,11 @@ public final class AdversaryHttp1Server implements AutoCloseable {
     }
 
     Http1RequestRecord record(int connectionNumber, String head, boolean afterServerClosed) {
-        int n = requestCount.incrementAndGet();
+        int n = requestNumbers.incrementAndGet();
         Http1RequestRecord r = new Http1RequestRecord(n, connectionNumber, head, afterServerClosed);
         requests.put(n, r);
+        // Counted only once it is in the map: awaitRequests(n) promises that request(n) is there.
+        requestCount.incrementAndGet();
         return r;
     }
 
