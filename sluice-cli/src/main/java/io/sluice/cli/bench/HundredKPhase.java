@@ -74,7 +74,10 @@ public final class HundredKPhase implements Phase {
     private PhaseResult run(BenchContext ctx, BenchTarget target, PhaseResult r, boolean ownProcess) throws Exception {
         int parties = (int) Math.min(streams, (long) connections * Http2Settings.DEFAULT_MAX_CONCURRENT_STREAMS);
         MockBarrier barrier = new MockBarrier("bench-100k-" + java.util.UUID.randomUUID(), parties, BARRIER_TIMEOUT_MS);
-        HttpRequest req = BenchTarget.chatStream(target.main(), TOKENS, TOKEN_DELAY_MS, barrier);
+        // The mock holds every head until the last stream is open, so the head may take as long as the
+        // barrier; a stalled body, though, is still a failure at the usual body-idle limit.
+        HttpRequest req = BenchTarget.chatStream(target.main(), TOKENS, TOKEN_DELAY_MS, barrier).toBuilder()
+                .headersTimeout(Duration.ofMillis(BARRIER_TIMEOUT_MS).plusSeconds(60)).build();
         PoolConfig config = PoolConfig.builder().maxConnections(connections).minIdle(0)
                 .maxPending(streams * 2).connectionTimeout(Duration.ofSeconds(240)).build();
         AtomicInteger open = new AtomicInteger();
