@@ -268,7 +268,7 @@ public final class Call {
         // and keeps the replays of many requests from landing together.
         long delayNanos = (long) (STALE_REPLAY_BACKOFF_NANOS * (0.5 + java.util.concurrent.ThreadLocalRandom.current()
                 .nextDouble()));
-        a.loop.schedule(() -> afterReadyIo(a.loop, this::attempt), delayNanos, TimeUnit.NANOSECONDS);
+        later(delayNanos, () -> afterReadyIo(a.loop, this::attempt), "waited to be replayed");
     }
 
     /**
@@ -321,12 +321,20 @@ public final class Call {
             attempt();
             return;
         }
-        // The client may close during the delay: its scheduler then drops this task, and the registry fails the call.
+        later(delay, this::attempt, "waited to be retried");
+    }
+
+    /**
+     * Runs {@code then} after {@code delayNanos} on the client's scheduler. The client may close
+     * during the delay: its scheduler then drops the task, and the registry of delayed calls fails
+     * this call instead, so the caller's future always completes.
+     */
+    private void later(long delayNanos, Runnable then, String waitedFor) {
         AtomicBoolean due = new AtomicBoolean();
         Runnable closed = () -> {
             if (due.compareAndSet(false, true)) {
                 fail(new io.sluice.http.ClientClosedException(route, "the client was closed while the request "
-                        + "waited to be retried"));
+                        + waitedFor));
             }
         };
         if (!ctx.delayed().add(closed)) {
@@ -339,9 +347,9 @@ public final class Call {
                 ctx.delayed().remove(closed);
                 delayedClose = null;
                 if (due.compareAndSet(false, true)) {
-                    attempt();
+                    then.run();
                 }
-            }, delay, TimeUnit.NANOSECONDS);
+            }, delayNanos, TimeUnit.NANOSECONDS);
         } catch (java.util.concurrent.RejectedExecutionException e) {
             ctx.delayed().remove(closed);
             closed.run();
@@ -474,7 +482,7 @@ public final class Call {
         }
 
         void begin() {
-            loop.execute(() -> {
+            Runnable start = () -> {
                 if (settled.get()) {
                     // Cancelled or timed out between the acquire and this task: the stop() that raced us found no
                     // exchange to cancel, so nothing may be sent now (a cancelled POST must not reach the server).
@@ -489,7 +497,16 @@ public final class Call {
                 exchange = connection.exchange(request, this);
                 headersTimer = loop.schedule(this::headersTimedOut, headersTimeout.toNanos(), TimeUnit.NANOSECONDS);
                 connection.send(exchange);
-            });
+            };
+            try {
+                loop.execute(start);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                // The client closed under the lease: its event loops take no more tasks, and nothing was sent.
+                terminal = true;
+                endLease();
+                fail(new io.sluice.http.ClientClosedException(route, "the client was closed while the request "
+                        + "was being started"));
+            }
         }
 
         /** Stops this attempt from any thread (deadline, caller cancel). */

@@ -106,13 +106,12 @@ public final class RouteConnectionManager implements ConnectionManager<HttpConne
         ConnectionObserver observer = c -> connectionChanged(c, events);
         CompletableFuture<HttpConnection> result = new CompletableFuture<>();
         Dialer.Dial dial = dialer.dial(route.toString(), route.host(), route.port(), sslContext, ch -> {
-            if (sslContext == null) {
-                // An h2c server speaks first (its SETTINGS). The dial completes as a later event-loop task
-                // when the connect finished before its listener was added, so bytes read before then would
-                // reach the pipeline's tail and be dropped: read nothing until the protocol's handlers are
-                // in (installProtocol turns reading back on).
-                ch.config().setAutoRead(false);
-            } else {
+            // The server may speak first (h2c's or h2's SETTINGS), and the protocol's handlers are added
+            // only when the dial's completion has been handled, possibly a task later: read nothing past
+            // the TLS handshake until they are in (SslHandler still reads what its handshake needs;
+            // installProtocol turns reading back on), so no byte reaches the pipeline's tail and is dropped.
+            ch.config().setAutoRead(false);
+            if (sslContext != null) {
                 // until the protocol's handlers are in: a failed handshake's error ends here, not at the tail
                 ch.pipeline().addLast(HandshakeErrorSink.NAME, HandshakeErrorSink.INSTANCE);
             }
@@ -141,21 +140,38 @@ public final class RouteConnectionManager implements ConnectionManager<HttpConne
             }
         });
         dial.whenComplete((ch, e) -> {
-            if (e != null) {
-                result.completeExceptionally(mapConnectError(e, dial.stage()));
-            } else if (sslContext == null) {
-                installProtocol(ch, settings.h2cPriorKnowledge(), result, observer);
-            } else {
-                SslHandler ssl = ch.pipeline().get(SslHandler.class);
-                boolean resumed = handshakes.record(ssl.engine(), dial.connectStartMillis(),
-                        System.nanoTime() - dial.connectStartNanos());
-                String alpn = ssl.applicationProtocol();
-                LOG.debug("{}: TLS {} handshake, {} {}, ALPN {}", route, resumed ? "resumed" : "full",
-                        ssl.engine().getSession().getProtocol(), ssl.engine().getSession().getCipherSuite(), alpn);
-                installProtocol(ch, ApplicationProtocolNames.HTTP_2.equals(alpn), result, observer);
+            if (e == null && !ch.eventLoop().inEventLoop()) {
+                // The dial completed before this was registered, so this runs on the registering thread;
+                // the protocol is set up on the channel's loop, as its handlers require.
+                try {
+                    ch.eventLoop().execute(() -> dialed(ch, null, dial, result, observer));
+                } catch (java.util.concurrent.RejectedExecutionException rejected) {
+                    result.completeExceptionally(new ConnectFailedException(route.toString(),
+                            "the client is closing", rejected));
+                }
+                return;
             }
+            dialed(ch, e, dial, result, observer);
         });
         return result;
+    }
+
+    /** The dial ended: set the protocol up on its channel, or fail the attempt. On the channel's loop when it succeeded. */
+    private void dialed(Channel ch, Throwable e, Dialer.Dial dial, CompletableFuture<HttpConnection> result,
+                        ConnectionObserver observer) {
+        if (e != null) {
+            result.completeExceptionally(mapConnectError(e, dial.stage()));
+        } else if (sslContext == null) {
+            installProtocol(ch, settings.h2cPriorKnowledge(), result, observer);
+        } else {
+            SslHandler ssl = ch.pipeline().get(SslHandler.class);
+            boolean resumed = handshakes.record(ssl.engine(), dial.connectStartMillis(),
+                    System.nanoTime() - dial.connectStartNanos());
+            String alpn = ssl.applicationProtocol();
+            LOG.debug("{}: TLS {} handshake, {} {}, ALPN {}", route, resumed ? "resumed" : "full",
+                    ssl.engine().getSession().getProtocol(), ssl.engine().getSession().getCipherSuite(), alpn);
+            installProtocol(ch, ApplicationProtocolNames.HTTP_2.equals(alpn), result, observer);
+        }
     }
 
     private void installProtocol(Channel ch, boolean h2, CompletableFuture<HttpConnection> result,
