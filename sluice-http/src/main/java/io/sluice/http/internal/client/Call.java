@@ -286,6 +286,10 @@ public final class Call {
             task.run();
             return;
         }
+        if (loops.get(i).isShuttingDown()) {
+            hop(loops, i + 1, task); // a closing loop may drop what it accepts now; it has no I/O to wait for
+            return;
+        }
         try {
             loops.get(i).execute(() -> hop(loops, i + 1, task));
         } catch (java.util.concurrent.RejectedExecutionException e) {
@@ -499,6 +503,10 @@ public final class Call {
                 connection.send(exchange);
             };
             try {
+                if (loop.isShuttingDown()) {
+                    // A closing loop may accept a task and drop it unrun: treat it as refused.
+                    throw new java.util.concurrent.RejectedExecutionException("event loop is shutting down");
+                }
                 loop.execute(start);
             } catch (java.util.concurrent.RejectedExecutionException e) {
                 // The client closed under the lease: its event loops take no more tasks, and nothing was sent.
