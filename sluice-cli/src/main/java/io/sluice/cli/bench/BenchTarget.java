@@ -184,6 +184,17 @@ public final class BenchTarget implements AutoCloseable {
                 .build();
     }
 
+    /**
+     * A barrier, unique to this run, for {@code streams} streams over at most {@code connections}
+     * connections: its parties are the streams that fit in the pool at once (the client caps a
+     * connection at {@link Http2Settings#DEFAULT_MAX_CONCURRENT_STREAMS} streams), so it completes
+     * exactly when every stream that can be open is open at the server.
+     */
+    static io.sluice.testkit.MockBarrier streamBarrier(String name, int streams, int connections, long timeoutMs) {
+        int parties = (int) Math.min(streams, (long) connections * Http2Settings.DEFAULT_MAX_CONCURRENT_STREAMS);
+        return new io.sluice.testkit.MockBarrier(name + "-" + java.util.UUID.randomUUID(), parties, timeoutMs);
+    }
+
     /** A non-streamed chat completion answered after {@code delayMs}. */
     public static HttpRequest chat(URI base, int tokens, long delayMs) {
         return HttpRequest.newBuilder(base.resolve("/v1/chat/completions"))

@@ -1,7 +1,6 @@
 package io.sluice.cli.bench;
 
 import io.sluice.http.ConnectionPoolManager;
-import io.sluice.http.Http2Settings;
 import io.sluice.http.HttpRequest;
 import io.sluice.pool.Pool;
 import io.sluice.pool.PoolConfig;
@@ -72,8 +71,7 @@ public final class HundredKPhase implements Phase {
     }
 
     private PhaseResult run(BenchContext ctx, BenchTarget target, PhaseResult r, boolean ownProcess) throws Exception {
-        int parties = (int) Math.min(streams, (long) connections * Http2Settings.DEFAULT_MAX_CONCURRENT_STREAMS);
-        MockBarrier barrier = new MockBarrier("bench-100k-" + java.util.UUID.randomUUID(), parties, BARRIER_TIMEOUT_MS);
+        MockBarrier barrier = BenchTarget.streamBarrier("bench-100k", streams, connections, BARRIER_TIMEOUT_MS);
         // The mock holds every head until the last stream is open, so the head may take as long as the
         // barrier; a stalled body, though, is still a failure at the usual body-idle limit.
         HttpRequest req = BenchTarget.chatStream(target.main(), TOKENS, TOKEN_DELAY_MS, barrier).toBuilder()

@@ -1,7 +1,6 @@
 package io.sluice.cli.bench;
 
 import io.sluice.http.ConnectionPoolManager;
-import io.sluice.http.Http2Settings;
 import io.sluice.http.HttpRequest;
 import io.sluice.http.StreamingResponse;
 import io.sluice.pool.Pool;
@@ -43,8 +42,8 @@ public final class StreamsPhase implements Phase {
         BenchOptions o = ctx.options();
         // The mock holds every response head until all streams that fit in the pool are open at the
         // server at once (a barrier), so "10 000 open at once" measures the client, not the machine.
-        int parties = (int) Math.min(o.streams(), (long) o.streamConnections() * Http2Settings.DEFAULT_MAX_CONCURRENT_STREAMS);
-        MockBarrier barrier = new MockBarrier("bench-streams-" + java.util.UUID.randomUUID(), parties, BARRIER_TIMEOUT_MS);
+        MockBarrier barrier = BenchTarget.streamBarrier("bench-streams", o.streams(), o.streamConnections(),
+                BARRIER_TIMEOUT_MS);
         HttpRequest req = BenchTarget.chatStream(ctx.target().main(), o.streamTokens(), o.streamTokenDelayMs(), barrier);
         PoolConfig config = PoolConfig.builder().maxConnections(o.streamConnections()).minIdle(0)
                 .maxPending(Math.max(PoolConfig.DEFAULT_MAX_PENDING, o.streams() * 2))
@@ -88,7 +87,7 @@ public final class StreamsPhase implements Phase {
             r.metric("streams", o.streams());
             r.metric("tokens_per_stream", o.streamTokens());
             r.metric("token_delay_ms", o.streamTokenDelayMs());
-            r.metric("barrier_parties", parties);
+            r.metric("barrier_parties", barrier.parties());
             r.metric("barrier_timeout_s", BARRIER_TIMEOUT_MS / 1000);
             r.metric("ok", load.ok());
             r.metric("failed", load.failed());
