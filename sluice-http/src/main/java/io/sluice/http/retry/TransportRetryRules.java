@@ -57,8 +57,10 @@ public final class TransportRetryRules {
     }
 
     /**
-     * Decides whether the transport sends the request again on another connection; a replay is always immediate
-     * ({@link RetryDecision#delay()} is zero).
+     * Decides whether the transport sends the request again on another connection ({@link RetryDecision#delay()}
+     * is zero: the rules say whether, not when). The client starts a replay once its event loops have handled the
+     * I/O they have ready, and a replay after a lost connection after a jittered 25 ms back-off as well, so that
+     * the rest of a server's sweep of resets or GOAWAYs arrives first.
      */
     public static RetryDecision decide(Failure failure, FailedAttempt attempt) {
         Objects.requireNonNull(failure, "failure");

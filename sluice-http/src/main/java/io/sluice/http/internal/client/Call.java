@@ -101,7 +101,7 @@ public final class Call {
     private volatile boolean finished;
     /** The status of the response handed to the caller (0 before): its body's end records the route's outcome. */
     private volatile int deliveredStatus;
-    /** While the call waits out a status retry's delay: its entry in the client's registry, removed when it ends. */
+    /** While the call waits out a status retry's delay or a replay's back-off: its entry in the client's registry. */
     private volatile Runnable delayedClose;
 
     private Call(Pool<HttpConnection> pool, String route, HttpRequest request, ClientContext ctx, RouteGuard guard,
