@@ -29,7 +29,8 @@ import picocli.CommandLine.Spec;
  * <p>One instance per run; not thread-safe.
  */
 @Command(name = "compare", mixinStandardHelpOptions = true,
-        description = "Side-by-side run: Sluice vs the JDK HttpClient, OkHttp, Apache HttpClient 5, Reactor Netty, Jetty.")
+        description = "Side-by-side run: Sluice vs the JDK HttpClient, OkHttp, Apache HttpClient 5, Reactor Netty, Jetty, "
+                + "against the mock provider or (--url) any HTTPS server.")
 final class CompareCommand implements Callable<Integer> {
 
     @Spec
@@ -60,7 +61,7 @@ final class CompareCommand implements Callable<Integer> {
     Long mockWarmup;
 
     @Option(names = "--repeat", paramLabel = "N",
-            description = "Throughput runs per client, each against a fresh mock; reports the median (default: 1).")
+            description = "Interleaved rounds (every client once per round, each against a fresh mock); reports the medians (default: 1).")
     Integer repeat;
 
     @Option(names = "--memory-steps", paramLabel = "n1,n2,...",
@@ -69,6 +70,15 @@ final class CompareCommand implements Callable<Integer> {
 
     @Option(names = "--no-h2load", description = "Neither warm the mock with h2load nor list it among the clients.")
     boolean noH2load;
+
+    @Option(names = "--url", paramLabel = "URL",
+            description = "Run against this HTTPS server instead of the mock (https://host[:port][/path]; "
+                    + "default path /v1/chat/completions). Every client POSTs the same small JSON body; throughput mode only.")
+    String url;
+
+    @Option(names = "--cacert", paramLabel = "PEM",
+            description = "Trust the certificates in this PEM file as well as the JDK's CAs (with --url).")
+    String cacert;
 
     /** CompareMain's command line for the options given, in CompareMain's spelling. */
     List<String> compareMainArgs() {
@@ -87,6 +97,8 @@ final class CompareCommand implements Callable<Integer> {
         if (noH2load) {
             a.add("--no-h2load");
         }
+        add(a, "--url", url);
+        add(a, "--cacert", cacert);
         return a;
     }
 

@@ -27,7 +27,8 @@ class CompareCommandTest {
         assertThat(cl.execute("compare", "--help")).isZero();
         assertThat(out.toString()).contains("Usage: sluice compare")
                 .contains("--json", "--requests=N", "--concurrency=C", "--clients", "--mode", "--warmup",
-                        "--mock-warmup", "--repeat", "--memory-steps", "--no-h2load", "--help", "--version")
+                        "--mock-warmup", "--repeat", "--memory-steps", "--no-h2load", "--url=URL", "--cacert=PEM",
+                        "--help", "--version")
                 .contains("default: 200000").contains("default: 256");
         assertThat(err.toString()).isEmpty();
     }
@@ -53,6 +54,12 @@ class CompareCommandTest {
         assertThat(cl.execute("compare", "--requests", "ten")).isEqualTo(2);
         assertThat(err.toString().lines().toList()).singleElement().asString()
                 .startsWith("sluice compare: ").contains("--requests").contains("ten");
+    }
+
+    @Test
+    void urlAndCacertReachCompareMain() {
+        assertThat(parse("--url", "https://localhost:8443/v1/chat/completions", "--cacert=/tmp/ca.pem").compareMainArgs())
+                .containsExactly("--url", "https://localhost:8443/v1/chat/completions", "--cacert", "/tmp/ca.pem");
     }
 
     @Test

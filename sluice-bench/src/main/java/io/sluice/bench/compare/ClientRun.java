@@ -27,11 +27,15 @@ import org.HdrHistogram.Histogram;
  * java -cp benchmarks.jar io.sluice.bench.compare.ClientRun CLIENT URL CERT_PATH MAX_CONNECTIONS C memory 100,1000,5000
  * </pre>
  *
+ * <p>{@code URL} is where every request goes; {@code CERT_PATH} a PEM file of extra trust anchors,
+ * or {@code -} for the JDK's default CAs only.
+ *
  * <p>Throughput: warm-up ({@code -Dcompare.warmup}, default 10 % of N, at least 200 requests) at
  * the same concurrency, then N requests with C in flight (closed loop, {@link LoadDriver}). Prints
  * {@code RESULT {json}} on stdout: rps, p50/p99 (ms), the process's CPU time over the measured
  * phase divided by N (all threads of the JVM: I/O, callbacks, GC, JIT), the heap used after GC
- * with the client still open, errors.
+ * with the client still open, the sockets the process holds at the end of the measured phase
+ * ({@code client_sockets}: its open connections, counted from {@code /proc/self/fd}), errors.
  *
  * <p>Memory: for each step, sends as many concurrent requests as the step's connection count, each
  * held {@code x-mock-delay-ms} long on the server (long enough for every handshake of the step to
@@ -55,7 +59,7 @@ public final class ClientRun {
         }
         String name = args[0];
         URI base = URI.create(args[1]);
-        String pem = Files.readString(Path.of(args[2]));
+        String pem = args[2].equals("-") ? null : Files.readString(Path.of(args[2]));
         long n = Long.parseLong(args[3]);
         int c = Integer.parseInt(args[4]);
         boolean memory = args.length > 5 && args[5].equals("memory");
@@ -88,6 +92,7 @@ public final class ClientRun {
         long cpu0 = os.getProcessCpuTime();
         LoadDriver.Outcome o = LoadDriver.closedLoop(peer, n, conc, 0, deadline);
         long cpu1 = os.getProcessCpuTime();
+        int sockets = openSockets();
         long heap = heapAfterGc();
         Histogram h = o.latency();
         log(name, String.format("measured: %.0f req/s, p50 %.2f ms, p99 %.2f ms, %d errors", o.rps(),
@@ -102,6 +107,7 @@ public final class ClientRun {
         r.put("p99_ms", round(h.getTotalCount() > 0 ? h.getValueAtPercentile(99) / 1e6 : 0, 3));
         r.put("cpu_us_per_request", round((cpu1 - cpu0) / 1e3 / n, 2));
         r.put("heap_bytes", heap);
+        r.put("client_sockets", sockets);
         r.put("errors", o.errors());
         r.put("warmup_requests", warm);
         r.put("warmup_errors", w.errors());
@@ -233,6 +239,24 @@ public final class ClientRun {
         System.gc();
         Thread.sleep(100);
         return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+    }
+
+    /**
+     * Sockets this process has open (its TCP connections: a client JVM listens on none), from the
+     * {@code socket:[inode]} links in {@code /proc/self/fd}; -1 where /proc is missing.
+     */
+    static int openSockets() {
+        try (java.util.stream.Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            return (int) fds.filter(f -> {
+                try {
+                    return Files.readSymbolicLink(f).toString().startsWith("socket:");
+                } catch (IOException | RuntimeException e) {
+                    return false; // closed while listing
+                }
+            }).count();
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
     }
 
     /** VmRSS of this process, in bytes; -1 where /proc is missing. */

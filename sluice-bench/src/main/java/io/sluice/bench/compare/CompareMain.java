@@ -22,13 +22,22 @@ import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
 
 /**
- * Side-by-side comparison of Sluice with the JVM's other HTTP clients against the mock provider.
+ * Side-by-side comparison of Sluice with the JVM's other HTTP clients against the mock provider,
+ * or against any HTTPS server with {@code --url}.
  *
  * <pre>
  * java -cp sluice-bench/target/benchmarks.jar io.sluice.bench.compare.CompareMain \
  *     [--json] [--requests N] [--concurrency C] [--clients a,b,...] [--mode throughput|memory] \
- *     [--warmup N] [--mock-warmup N] [--memory-steps 100,1000,5000] [--no-h2load]
+ *     [--warmup N] [--mock-warmup N] [--repeat N] [--memory-steps 100,1000,5000] [--no-h2load] \
+ *     [--url https://host:port/path [--cacert ca.pem]]
  * </pre>
+ *
+ * <p>With {@code --url} no mock is started: every client sends the workload's POST to that URL
+ * (throughput mode only; the memory mode needs the mock's delay header), trusting the JDK's
+ * default CAs plus the {@code --cacert} PEM when given. "connections" is then what the client
+ * process holds open at the end of its measured phase (the server's counters are not ours to
+ * read). With {@code --repeat N} the clients run in N interleaved rounds (a, b, c, a, b, c, ...),
+ * so that a drift of the machine or the server during the run spreads over every client.
  *
  * <p>Starts the mock provider in its own JVM ({@link MockMain}), then one JVM per client, one after
  * the other ({@link ClientRun}), with the same classpath as this JVM. The mock's counters are read
@@ -62,6 +71,10 @@ public final class CompareMain {
         int repeat = 1;
         /** False with {@code --no-h2load}: neither warm the mock with h2load nor list it among the clients. */
         boolean useH2load = true;
+        /** {@code --url}: an external server to run against instead of the mock; null for the mock. */
+        java.net.URI url;
+        /** {@code --cacert}: a PEM file of extra trust anchors for {@link #url}; null for the JDK's CAs only. */
+        Path cacert;
     }
 
     public static void main(String[] args) {
@@ -97,11 +110,14 @@ public final class CompareMain {
                 case "--mock-warmup" -> o.mockWarmup = Long.parseLong(value(args, ++i, a));
                 case "--repeat" -> o.repeat = Integer.parseInt(value(args, ++i, a));
                 case "--no-h2load" -> o.useH2load = false;
+                case "--url" -> o.url = parseUrl(value(args, ++i, a));
+                case "--cacert" -> o.cacert = Path.of(value(args, ++i, a));
                 case "--memory-steps" -> o.memorySteps = Arrays.stream(value(args, ++i, a).split(","))
                         .map(String::trim).map(Integer::parseInt).toList();
                 case "-h", "--help" -> throw new IllegalArgumentException("usage: CompareMain [--json] [--requests N] "
                         + "[--concurrency C] [--clients " + String.join(",", Peers.ALL) + ",h2load] "
-                        + "[--mode throughput|memory] [--warmup N] [--mock-warmup N] [--repeat N] [--memory-steps 100,1000,5000] [--no-h2load]");
+                        + "[--mode throughput|memory] [--warmup N] [--mock-warmup N] [--repeat N] [--memory-steps 100,1000,5000] [--no-h2load] "
+                        + "[--url https://host:port/path [--cacert ca.pem]]");
                 default -> throw new IllegalArgumentException("unknown option " + a);
             }
         }
@@ -113,6 +129,22 @@ public final class CompareMain {
         }
         if (o.requests < 1 || o.concurrency < 1) {
             throw new IllegalArgumentException("--requests and --concurrency must be >= 1");
+        }
+        if (o.url != null && o.mode.equals("memory")) {
+            throw new IllegalArgumentException("--url runs the throughput mode only (the memory mode needs the mock)");
+        }
+        if (o.cacert != null && o.url == null) {
+            throw new IllegalArgumentException("--cacert needs --url (the mock's certificate is trusted already)");
+        }
+        if (o.cacert != null) {
+            if (!Files.isReadable(o.cacert)) {
+                throw new IllegalArgumentException("--cacert " + o.cacert + ": no such readable file");
+            }
+            try {
+                Tls.trustStore(Files.readString(o.cacert, StandardCharsets.US_ASCII));
+            } catch (IOException | RuntimeException e) {
+                throw new IllegalArgumentException("--cacert " + o.cacert + ": not a PEM certificate");
+            }
         }
         if (o.memorySteps.size() < 2) {
             throw new IllegalArgumentException("--memory-steps needs at least two counts");
@@ -132,6 +164,24 @@ public final class CompareMain {
         return o;
     }
 
+    /** An absolute {@code https} URL; the workload's path when it has none. */
+    static java.net.URI parseUrl(String s) {
+        java.net.URI u;
+        try {
+            u = new java.net.URI(s);
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalArgumentException("--url " + s + ": not a URL");
+        }
+        if (!"https".equalsIgnoreCase(u.getScheme()) || u.getHost() == null) {
+            throw new IllegalArgumentException("--url " + s + ": needs https://host[:port][/path] "
+                    + "(every client is compared over TLS with ALPN h2)");
+        }
+        if (u.getRawPath() == null || u.getRawPath().isEmpty()) {
+            u = u.resolve(Workload.PATH);
+        }
+        return u;
+    }
+
     private static String value(String[] args, int i, String opt) {
         if (i >= args.length) {
             throw new IllegalArgumentException(opt + " needs a value");
@@ -145,25 +195,33 @@ public final class CompareMain {
         int rc = 0;
         ArrayNode results = JSON.createArrayNode();
         int runs = memory ? 1 : o.repeat;
-        for (String client : o.clients) {
-            List<ObjectNode> each = new ArrayList<>();
-            for (int k = 0; k < runs; k++) {
+        // Interleaved rounds: every client once per round, so that a drift of the machine or of the server
+        // during the run lands on every client alike rather than on whichever ran last.
+        java.util.Map<String, List<ObjectNode>> each = new java.util.LinkedHashMap<>();
+        for (int k = 0; k < runs; k++) {
+            if (runs > 1) {
+                err.println("[compare] round " + (k + 1) + " of " + runs);
+            }
+            for (String client : o.clients) {
                 ObjectNode r;
                 try {
-                    r = runAgainstFreshMock(client, o, memory, err);
+                    r = o.url != null ? runAgainstUrl(client, o, err) : runAgainstFreshMock(client, o, memory, err);
                 } catch (Exception e) {
                     err.println("[compare] " + client + " failed: " + e);
                     r = null;
                 }
+                List<ObjectNode> list = each.computeIfAbsent(client, c -> new ArrayList<>());
                 if (r != null) {
-                    each.add(r);
+                    list.add(r);
                 }
             }
-            if (each.size() < runs) {
+        }
+        for (java.util.Map.Entry<String, List<ObjectNode>> e : each.entrySet()) {
+            if (e.getValue().size() < runs) {
                 rc = 1;
             }
-            if (!each.isEmpty()) {
-                results.add(runs == 1 ? each.get(0) : Report.median(each));
+            if (!e.getValue().isEmpty()) {
+                results.add(runs == 1 ? e.getValue().get(0) : Report.median(e.getValue()));
             }
         }
         ObjectNode doc = JSON.createObjectNode();
@@ -172,6 +230,7 @@ public final class CompareMain {
             doc.put("requests", o.requests);
             doc.put("concurrency", o.concurrency);
             doc.put("repeat", o.repeat);
+            doc.put("target", o.url != null ? o.url.toString() : "mock");
         }
         doc.set("results", results);
         doc.set("machine", Report.machine());
@@ -198,13 +257,21 @@ public final class CompareMain {
                     return null;
                 }
                 warmMock(mock, o, err);
-                return H2load.run(mock, o, err);
+                return H2load.run(mock.https + Workload.PATH, mock, o, err);
             }
             if (!memory) {
                 warmMock(mock, o, err);
             }
-            return runClient(client, mock, o, err);
+            return runClient(client, mock, java.net.URI.create(mock.https + Workload.PATH), mock.certPath, o, err);
         }
+    }
+
+    /** One client against the {@code --url} server: nothing to start, nothing to warm but the client itself. */
+    private static ObjectNode runAgainstUrl(String client, Options o, PrintStream err) throws Exception {
+        if (client.equals("h2load")) {
+            return H2load.run(o.url.toString(), null, o, err);
+        }
+        return runClient(client, null, o.url, o.cacert != null ? o.cacert.toString() : "-", o, err);
     }
 
     /**
@@ -240,7 +307,7 @@ public final class CompareMain {
         err.println("[compare] warming the mock provider with " + n + " requests (sluice, in this JVM)");
         String pem = Files.readString(Path.of(mock.certPath));
         LoadDriver.Outcome w;
-        try (Peer warm = Peers.create("sluice", new PeerConfig(java.net.URI.create(mock.https), pem, 64, false, 0))) {
+        try (Peer warm = Peers.create("sluice", new PeerConfig(java.net.URI.create(mock.https + Workload.PATH), pem, 64, false, 0))) {
             w = LoadDriver.closedLoop(warm, n, 64, 0, java.time.Duration.ofMinutes(5));
         }
         if (w.errors() > 0) {
@@ -248,9 +315,14 @@ public final class CompareMain {
         }
     }
 
-    private static ObjectNode runClient(String client, MockProcess mock, Options o, PrintStream err) throws Exception {
+    /**
+     * Runs one client in its own JVM against {@code target}. {@code mock} is the mock provider serving it (its
+     * counters give the connections the client opened), or null for an external server.
+     */
+    private static ObjectNode runClient(String client, MockProcess mock, java.net.URI target, String certArg,
+                                        Options o, PrintStream err) throws Exception {
         boolean memory = o.mode.equals("memory");
-        JsonNode before = mock.awaitQuiet(err);
+        JsonNode before = mock != null ? mock.awaitQuiet(err) : JSON.createObjectNode();
         List<String> cmd = new ArrayList<>(javaCommand());
         if (memory) {
             // A fixed, pre-touched heap keeps the Java heap's share of the RSS constant; Native Memory Tracking
@@ -263,7 +335,7 @@ public final class CompareMain {
             }
             cmd.add("-Dcompare.serverMaxStreams=" + o.serverMaxStreams);
         }
-        cmd.addAll(List.of("-cp", classpath(), ClientRun.class.getName(), client, mock.https, mock.certPath));
+        cmd.addAll(List.of("-cp", classpath(), ClientRun.class.getName(), client, target.toString(), certArg));
         int maxConn = o.memorySteps.get(o.memorySteps.size() - 1);
         if (memory) {
             cmd.addAll(List.of(Integer.toString(maxConn), "1", "memory",
@@ -319,8 +391,9 @@ public final class CompareMain {
             return null;
         }
         result.remove("steps_seen");
-        JsonNode after = mock.stats();
-        long accepted = after.path("connectionsAccepted").asLong() - before.path("connectionsAccepted").asLong();
+        long accepted = mock != null
+                ? mock.stats().path("connectionsAccepted").asLong() - before.path("connectionsAccepted").asLong()
+                : result.path("client_sockets").asLong(-1);
         if (memory) {
             return Report.memoryResult(result, openAtStep, accepted);
         }
@@ -334,6 +407,7 @@ public final class CompareMain {
         ordered.put("connections", accepted);
         ordered.set("heap_bytes", result.get("heap_bytes"));
         ordered.set("errors", result.get("errors"));
+        ordered.set("client_sockets", result.get("client_sockets"));
         ordered.set("protocol", result.get("protocol"));
         ordered.set("concurrency", result.get("concurrency"));
         ordered.set("requests", result.get("requests"));
@@ -463,7 +537,8 @@ public final class CompareMain {
             return false;
         }
 
-        static ObjectNode run(MockProcess mock, Options o, PrintStream err) throws Exception {
+        /** Runs h2load against {@code url}; {@code mock} (null for an external server) counts its connections. */
+        static ObjectNode run(String url, MockProcess mock, Options o, PrintStream err) throws Exception {
             if (!available()) {
                 err.println("[compare] h2load is not installed (apt-get install nghttp2-client); skipped");
                 return null;
@@ -475,15 +550,14 @@ public final class CompareMain {
                 int threads = Runtime.getRuntime().availableProcessors();
                 int conns = Math.max(1, Math.min(threads, o.concurrency));
                 int streams = (o.concurrency + conns - 1) / conns;
-                String url = mock.https + Workload.PATH;
                 long warm = o.warmup != null ? o.warmup : Math.max(200, o.requests / 10);
                 err.println("[compare] h2load warm-up: " + warm + " requests");
                 exec(h2loadCommand(warm, conns, streams, threads, body, null, url), err);
-                JsonNode before = mock.stats();
+                JsonNode before = mock != null ? mock.stats() : null;
                 err.println("[compare] h2load: " + o.requests + " requests, " + conns + " connections x " + streams
                         + " streams, " + threads + " threads");
                 String output = exec(h2loadCommand(o.requests, conns, streams, threads, body, log, url), err);
-                JsonNode after = mock.stats();
+                JsonNode after = mock != null ? mock.stats() : null;
                 Histogram h = new Histogram(3);
                 long errors = 0;
                 for (String line : Files.readAllLines(log)) {
@@ -507,7 +581,8 @@ public final class CompareMain {
                 r.put("p50_ms", ClientRun.round(h.getValueAtPercentile(50) / 1e6, 3));
                 r.put("p99_ms", ClientRun.round(h.getValueAtPercentile(99) / 1e6, 3));
                 r.put("cpu_us_per_request", ClientRun.round(cpuSeconds * 1e6 / o.requests, 2));
-                r.put("connections", after.path("connectionsAccepted").asLong() - before.path("connectionsAccepted").asLong());
+                r.put("connections", mock != null
+                        ? after.path("connectionsAccepted").asLong() - before.path("connectionsAccepted").asLong() : conns);
                 r.putNull("heap_bytes");
                 r.put("errors", errors);
                 r.put("protocol", "h2");

@@ -5,17 +5,26 @@ import java.net.URI;
 /**
  * What a peer needs to know to be built.
  *
- * @param base         {@code https://localhost:PORT} of the mock provider
- * @param certPem      the mock's self-signed certificate (PEM), the only extra trust anchor
+ * @param target       the URL every request goes to: the mock provider's
+ *                     {@code https://localhost:PORT/v1/chat/completions}, or the {@code --url} of an
+ *                     external server
+ * @param certPem      an extra trust anchor (PEM): the mock's self-signed certificate or the
+ *                     {@code --cacert} file; null to trust only the JDK's default CAs
  * @param concurrency  requests in flight in the throughput mode
  * @param memoryMode   true: the memory mode, where each client holds {@code connections} idle
  *                     TLS connections to one origin
  * @param connections  how many connections the memory mode opens at most
  */
-record PeerConfig(URI base, String certPem, int concurrency, boolean memoryMode, int connections) {
+record PeerConfig(URI target, String certPem, int concurrency, boolean memoryMode, int connections) {
 
-    /** The workload's URI. */
-    URI target() {
-        return base.resolve(Workload.PATH);
+    /** {@code scheme://host:port} of the target. */
+    URI base() {
+        return URI.create(target.getScheme() + "://" + target.getRawAuthority());
+    }
+
+    /** The target's path and query, {@code /} when it has none. */
+    String pathAndQuery() {
+        String p = target.getRawPath() == null || target.getRawPath().isEmpty() ? "/" : target.getRawPath();
+        return target.getRawQuery() == null ? p : p + "?" + target.getRawQuery();
     }
 }

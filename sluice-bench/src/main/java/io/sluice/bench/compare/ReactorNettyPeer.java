@@ -42,10 +42,10 @@ final class ReactorNettyPeer implements Peer {
                         .strictConnectionReuse(true)
                         .build())
                 .build();
-        java.security.cert.X509Certificate cert = Tls.certificate(cfg.certPem());
+        javax.net.ssl.X509TrustManager trust = Tls.trustManager(cfg.certPem());
         this.client = HttpClient.create(provider)
                 .protocol(HttpProtocol.H2)
-                .secure(spec -> spec.sslContext(Http2SslContextSpec.forClient().configure(b -> b.trustManager(cert))))
+                .secure(spec -> spec.sslContext(Http2SslContextSpec.forClient().configure(b -> b.trustManager(trust))))
                 .baseUrl(cfg.base().toString())
                 .headers(h -> h.set(HttpHeaderNames.CONTENT_TYPE, Workload.CONTENT_TYPE)
                         .set(HttpHeaderNames.AUTHORIZATION, Workload.AUTHORIZATION));
@@ -55,7 +55,7 @@ final class ReactorNettyPeer implements Peer {
     public void send(long delayMs, Done done) {
         HttpClient c = delayMs > 0 ? client.headers(h -> h.set(Workload.DELAY_HEADER, Long.toString(delayMs))) : client;
         c.post()
-                .uri(Workload.PATH)
+                .uri(cfg.pathAndQuery())
                 .send(Mono.fromSupplier(() -> Unpooled.wrappedBuffer(Workload.BODY)))
                 .responseSingle((resp, body) -> body.asByteArray()
                         .defaultIfEmpty(new byte[0])

@@ -127,10 +127,15 @@ final class Report {
 
     static String throughputTable(JsonNode doc) {
         StringBuilder sb = new StringBuilder();
+        String target = doc.path("target").asText("mock");
+        boolean mock = target.equals("mock");
         sb.append(String.format(Locale.ROOT, "Throughput: %d requests per client, %d in flight, POST %s over TLS%s%n",
-                doc.path("requests").asLong(), doc.path("concurrency").asInt(), Workload.PATH,
-                doc.path("repeat").asInt(1) > 1 ? "; median of " + doc.path("repeat").asInt() + " runs per client,"
-                        + " each against a fresh mock" : ""));
+                doc.path("requests").asLong(), doc.path("concurrency").asInt(), mock ? Workload.PATH + " (mock provider)" : target,
+                doc.path("repeat").asInt(1) > 1 ? "; median of " + doc.path("repeat").asInt() + " interleaved rounds"
+                        + (mock ? ", each client against a fresh mock" : "") : ""));
+        if (!mock) {
+            sb.append("conns: sockets each client held at the end of its run\n");
+        }
         sb.append(String.format(Locale.ROOT, "%-26s %-6s %5s %11s %8s %8s %11s %6s %9s %7s%n",
                 "client", "proto", "conc", "requests/s", "p50 ms", "p99 ms", "CPU us/req", "conns", "heap MiB", "errors"));
         JsonNode bestPeer = null;

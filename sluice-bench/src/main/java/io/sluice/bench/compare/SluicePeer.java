@@ -10,7 +10,8 @@ import java.time.Duration;
  * Sluice's {@link ConnectionPoolManager} with its defaults (the seed's): pool maxConnections 100,
  * minIdle 10, HTTP/2 by ALPN with up to min(peer limit, 100) streams per connection, BoringSSL
  * when netty-tcnative loads, epoll, Netty's default event loop count, futures completed on the
- * common pool. The only change is trusting the mock's certificate.
+ * common pool. The only change is trusting the mock's certificate
+ * (or the {@code --cacert} file).
  *
  * <p>Memory mode: maxConnections = the target count, minIdle 0, idle timeout and lifetime long
  * enough to outlast the run, and acquire/headers timeouts of 120 s because thousands of
@@ -39,8 +40,10 @@ final class SluicePeer implements Peer {
         if (preloadTcnative) {
             io.netty.handler.ssl.OpenSsl.isAvailable();
         }
-        ConnectionPoolManager.Builder b = ConnectionPoolManager.builder()
-                .tls(TlsOptions.builder().trustCertificatePem(cfg.certPem()).build());
+        ConnectionPoolManager.Builder b = ConnectionPoolManager.builder();
+        if (cfg.certPem() != null) {
+            b.tls(TlsOptions.builder().trustCertificatePem(cfg.certPem()).build());
+        }
         if (cfg.memoryMode()) {
             b.poolConfig(PoolConfig.builder()
                             .maxConnections(cfg.connections())

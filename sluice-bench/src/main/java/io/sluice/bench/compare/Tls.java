@@ -4,32 +4,39 @@ import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyStore;
 import java.security.cert.CertificateFactory;
-import java.security.cert.X509Certificate;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509TrustManager;
 
-/** Trust material built from the mock's PEM certificate, for the clients that take JDK objects. */
+/**
+ * Trust material for the clients that take JDK objects: the JDK's default CAs, plus the PEM
+ * certificate given (the mock's self-signed one, or {@code --cacert}) when there is one. A null
+ * PEM means the JDK's defaults only.
+ */
 final class Tls {
     private Tls() {
     }
 
-    static X509Certificate certificate(String pem) {
-        try {
-            return (X509Certificate) CertificateFactory.getInstance("X.509")
-                    .generateCertificate(new ByteArrayInputStream(pem.getBytes(StandardCharsets.US_ASCII)));
-        } catch (Exception e) {
-            throw new IllegalArgumentException("not a PEM certificate", e);
-        }
-    }
-
+    /** A key store holding the PEM's certificates; null (the JDK's default trust) when the PEM is null. */
     static KeyStore trustStore(String pem) {
+        if (pem == null) {
+            return null;
+        }
         try {
             KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
             ks.load(null, null);
-            ks.setCertificateEntry("mock", certificate(pem));
+            int i = 0;
+            for (java.security.cert.Certificate c : CertificateFactory.getInstance("X.509")
+                    .generateCertificates(new ByteArrayInputStream(pem.getBytes(StandardCharsets.US_ASCII)))) {
+                ks.setCertificateEntry("ca-" + i++, c);
+            }
+            if (i == 0) {
+                throw new IllegalArgumentException("no certificate in the PEM");
+            }
             return ks;
+        } catch (IllegalArgumentException e) {
+            throw e;
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }

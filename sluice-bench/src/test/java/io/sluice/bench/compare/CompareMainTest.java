@@ -8,7 +8,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
+import io.sluice.testkit.MockOptions;
+import io.sluice.testkit.MockProvider;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -80,6 +85,65 @@ class CompareMainTest {
         assertThat(o.clients).isEqualTo(List.of("sluice", "jdk"));
         assertThat(o.requests).isEqualTo(7);
         assertThat(o.concurrency).isEqualTo(256);
+    }
+
+    /**
+     * {@code --url} against a server this test starts (the mock provider in this JVM, standing in for any HTTPS
+     * server): no mock of the engine's own, two interleaved rounds, the server's own count proves every request
+     * reached it, and "connections" is what each client held.
+     */
+    @Test
+    @Timeout(180)
+    void urlRunsEveryClientAgainstTheGivenServerInInterleavedRounds(@TempDir Path dir) throws Exception {
+        try (MockProvider server = MockProvider.start(MockOptions.builder().maxConcurrentStreams(128).build())) {
+            Path ca = dir.resolve("ca.pem");
+            Files.writeString(ca, server.certificatePem());
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            ByteArrayOutputStream err = new ByteArrayOutputStream();
+            int rc;
+            try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
+                 PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
+                rc = CompareMain.run(new String[] {"--json", "--requests", "200", "--concurrency", "8",
+                        "--clients", "sluice,reactor-netty", "--warmup", "50", "--repeat", "2",
+                        "--url", server.httpsUri() + "/v1/chat/completions", "--cacert", ca.toString()}, o, e);
+            }
+            String stderr = err.toString(StandardCharsets.UTF_8);
+            assertThat(rc).as(stderr).isZero();
+            assertThat(stderr).doesNotContain("mock provider for");
+            // a, b, a, b: the second round starts after both clients ran once
+            int round2 = stderr.indexOf("round 2 of 2");
+            assertThat(round2).as(stderr).isPositive();
+            assertThat(stderr.substring(0, round2)).contains("[compare] sluice:", "[compare] reactor-netty:");
+            assertThat(stderr.substring(round2)).contains("[compare] sluice:", "[compare] reactor-netty:");
+            JsonNode doc = new ObjectMapper().readTree(out.toString(StandardCharsets.UTF_8));
+            assertThat(doc.get("target").asText()).isEqualTo(server.httpsUri() + "/v1/chat/completions");
+            for (JsonNode r : doc.get("results")) {
+                assertThat(r.get("errors").asLong()).as(r.toString()).isZero();
+                assertThat(r.get("runs").asInt()).isEqualTo(2);
+                // at most one per request in flight, plus Sluice's 10 warm idle connections (minIdle)
+                assertThat(r.get("connections").asLong()).as(r.toString()).isBetween(1L, 8L + 10L);
+            }
+            assertThat(server.stats().requests("/v1/chat/completions")).isEqualTo(2 * 2 * (200 + 50));
+        }
+    }
+
+    @Test
+    void urlAndCacertAreCheckedBeforeAnythingRuns(@TempDir Path dir) throws Exception {
+        assertThatThrownBy(() -> CompareMain.parse(new String[] {"--url", "http://localhost:8080/"}))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("https://");
+        assertThatThrownBy(() -> CompareMain.parse(new String[] {"--url", "https://localhost:8443", "--mode", "memory"}))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("throughput mode only");
+        assertThatThrownBy(() -> CompareMain.parse(new String[] {"--cacert", "x.pem"}))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("needs --url");
+        assertThatThrownBy(() -> CompareMain.parse(new String[] {"--url", "https://localhost:8443",
+                "--cacert", dir.resolve("missing.pem").toString()}))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no such readable file");
+        Path junk = Files.writeString(dir.resolve("junk.pem"), "not a certificate");
+        assertThatThrownBy(() -> CompareMain.parse(new String[] {"--url", "https://localhost:8443",
+                "--cacert", junk.toString()}))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not a PEM certificate");
+        CompareMain.Options o = CompareMain.parse(new String[] {"--url", "https://example.test:8443"});
+        assertThat(o.url.toString()).isEqualTo("https://example.test:8443/v1/chat/completions");
     }
 
     @Test
