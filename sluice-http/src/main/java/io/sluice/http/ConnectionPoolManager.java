@@ -63,7 +63,7 @@ public final class ConnectionPoolManager implements AutoCloseable {
     private final ScheduledThreadPoolExecutor scheduler;
     private final ExecutorService dns;
     /** The default callback executor, owned (null when the caller supplied one). */
-    private final ExecutorService ownedCallbacks;
+    private final io.sluice.http.internal.client.CallbackExecutor ownedCallbacks;
     private final HandshakeRecorder handshakes = new HandshakeRecorder();
     private final ConcurrentHashMap<Route, Pool<HttpConnection>> pools = new ConcurrentHashMap<>();
     /** Each route's connection manager (created with its pool), for {@link #connections(Route)}. */
@@ -88,8 +88,10 @@ public final class ConnectionPoolManager implements AutoCloseable {
         this.transport = new NettyTransport(b.ioThreads, b.preferNativeTransport, t.connect());
         // Own threads by default, not the common pool: on a 2-core machine its parallelism is 1, and one
         // caller blocking in a continuation elsewhere in the JVM would stall every response of this client.
+        // Lanes rather than a cached pool: a cached pool pays a thread wake-up per response (see CallbackExecutor).
         this.ownedCallbacks = b.callbackExecutor == null
-                ? Executors.newCachedThreadPool(new DefaultThreadFactory("sluice-http-callback", true)) : null;
+                ? new io.sluice.http.internal.client.CallbackExecutor(
+                        Math.max(2, Runtime.getRuntime().availableProcessors()), "sluice-http-callback") : null;
         this.outliers = b.outlierDetection == null ? null
                 : new io.sluice.pool.health.OutlierDetector(b.outlierDetection, System::nanoTime);
         this.context = new ClientContext(t, b.limits, b.statusRetryPolicy, scheduler,
@@ -280,7 +282,7 @@ public final class ConnectionPoolManager implements AutoCloseable {
         }
         dns.shutdownNow();
         if (ownedCallbacks != null) {
-            ownedCallbacks.shutdown(); // queued completions (failures of calls cut by the close) still run
+            ownedCallbacks.shutdown(); // queued completions (failures of calls cut by the close) still run, later ones too
         }
         ReferenceCountUtil.release(sslContext);
     }
@@ -393,7 +395,12 @@ public final class ConnectionPoolManager implements AutoCloseable {
             return this;
         }
 
-        /** Where futures handed to callers complete; by default the client's own daemon threads. */
+        /**
+         * Where futures handed to callers complete. By default the client's own daemon threads: one
+         * lane per core, woken only when idle, with continuations that block for more than 10 ms
+         * moved out of the way (docs/http.md, "Layers"). {@code Runnable::run} completes them on the
+         * event loop: fastest, for non-blocking continuations only.
+         */
         public Builder callbackExecutor(Executor e) {
             this.callbackExecutor = Objects.requireNonNull(e);
             return this;

@@ -6,7 +6,7 @@ import java.util.List;
 final class Peers {
     static final List<String> ALL = List.of("sluice", "jdk", "okhttp", "apache", "reactor-netty", "jetty");
     /** Diagnostic variants, run only when named in {@code --clients}. */
-    static final List<String> EXTRA = List.of("sluice-tcnative-preloaded");
+    static final List<String> EXTRA = List.of("sluice-tcnative-preloaded", "sluice-inline-callbacks");
 
     private Peers() {
     }
@@ -15,6 +15,7 @@ final class Peers {
         return switch (name) {
             case "sluice" -> new SluicePeer(cfg);
             case "sluice-tcnative-preloaded" -> new SluicePeer(cfg, true);
+            case "sluice-inline-callbacks" -> new SluicePeer(cfg, false, Runnable::run);
             case "jdk" -> new JdkPeer(cfg);
             case "okhttp" -> new OkHttpPeer(cfg);
             case "apache" -> new ApachePeer(cfg);

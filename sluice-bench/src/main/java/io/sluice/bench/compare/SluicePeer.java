@@ -36,11 +36,24 @@ final class SluicePeer implements Peer {
      *                        variant shows what Sluice does once that is fixed.
      */
     SluicePeer(PeerConfig cfg, boolean preloadTcnative) {
+        this(cfg, preloadTcnative, null);
+    }
+
+    /**
+     * @param callbacks the client's callback executor, null for its default. {@code Runnable::run}
+     *                  ("sluice-inline-callbacks", a diagnostic variant) completes every future on the
+     *                  event loop, as Reactor Netty does: the cost of the hand-off to the callback
+     *                  threads is the difference to the default.
+     */
+    SluicePeer(PeerConfig cfg, boolean preloadTcnative, java.util.concurrent.Executor callbacks) {
         this.cfg = cfg;
         if (preloadTcnative) {
             io.netty.handler.ssl.OpenSsl.isAvailable();
         }
         ConnectionPoolManager.Builder b = ConnectionPoolManager.builder();
+        if (callbacks != null) {
+            b.callbackExecutor(callbacks);
+        }
         if (cfg.certPem() != null) {
             b.tls(TlsOptions.builder().trustCertificatePem(cfg.certPem()).build());
         }
