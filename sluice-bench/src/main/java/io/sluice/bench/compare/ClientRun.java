@@ -89,14 +89,17 @@ public final class ClientRun {
                 w.firstError() != null ? " (first: " + w.firstError() + ")" : ""));
         com.sun.management.OperatingSystemMXBean os =
                 (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        long alloc0 = allocatedBytes();
         long cpu0 = os.getProcessCpuTime();
         LoadDriver.Outcome o = LoadDriver.closedLoop(peer, n, conc, 0, deadline);
         long cpu1 = os.getProcessCpuTime();
+        long alloc1 = allocatedBytes();
         int sockets = openSockets();
         long heap = heapAfterGc();
         Histogram h = o.latency();
-        log(name, String.format("measured: %.0f req/s, p50 %.2f ms, p99 %.2f ms, %d errors", o.rps(),
-                h.getValueAtPercentile(50) / 1e6, h.getValueAtPercentile(99) / 1e6, o.errors()));
+        log(name, String.format("measured: %.0f req/s, p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms, "
+                        + "%d errors", o.rps(), h.getValueAtPercentile(50) / 1e6, h.getValueAtPercentile(90) / 1e6,
+                h.getValueAtPercentile(99) / 1e6, h.getValueAtPercentile(99.9) / 1e6, h.getMaxValue() / 1e6, o.errors()));
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("client", name);
         r.put("protocol", peer.protocol());
@@ -106,6 +109,7 @@ public final class ClientRun {
         r.put("p50_ms", round(h.getTotalCount() > 0 ? h.getValueAtPercentile(50) / 1e6 : 0, 3));
         r.put("p99_ms", round(h.getTotalCount() > 0 ? h.getValueAtPercentile(99) / 1e6 : 0, 3));
         r.put("cpu_us_per_request", round((cpu1 - cpu0) / 1e3 / n, 2));
+        r.put("alloc_bytes_per_request", alloc0 < 0 || alloc1 < 0 ? -1 : Math.round((double) (alloc1 - alloc0) / n));
         r.put("heap_bytes", heap);
         r.put("client_sockets", sockets);
         r.put("errors", o.errors());
@@ -239,6 +243,19 @@ public final class ClientRun {
         System.gc();
         Thread.sleep(100);
         return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+    }
+
+    /**
+     * Heap bytes allocated by every thread of this JVM since it started (the load driver's own share
+     * included: a few hundred bytes per request for its histogram and callbacks); -1 where the JVM does
+     * not count them.
+     */
+    static long allocatedBytes() {
+        if (ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean t
+                && t.isThreadAllocatedMemorySupported() && t.isThreadAllocatedMemoryEnabled()) {
+            return t.getTotalThreadAllocatedBytes();
+        }
+        return -1;
     }
 
     /**

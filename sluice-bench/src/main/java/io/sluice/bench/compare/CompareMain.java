@@ -407,6 +407,7 @@ public final class CompareMain {
         ordered.put("connections", accepted);
         ordered.set("heap_bytes", result.get("heap_bytes"));
         ordered.set("errors", result.get("errors"));
+        ordered.set("alloc_bytes_per_request", result.get("alloc_bytes_per_request"));
         ordered.set("client_sockets", result.get("client_sockets"));
         ordered.set("protocol", result.get("protocol"));
         ordered.set("concurrency", result.get("concurrency"));

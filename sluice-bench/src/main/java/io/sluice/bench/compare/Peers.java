@@ -6,7 +6,7 @@ import java.util.List;
 final class Peers {
     static final List<String> ALL = List.of("sluice", "jdk", "okhttp", "apache", "reactor-netty", "jetty");
     /** Diagnostic variants, run only when named in {@code --clients}. */
-    static final List<String> EXTRA = List.of("sluice-tcnative-preloaded", "sluice-inline-callbacks");
+    static final List<String> EXTRA = List.of("sluice-tcnative-preloaded", "sluice-inline-callbacks", "sluice-spread");
 
     private Peers() {
     }
@@ -16,6 +16,7 @@ final class Peers {
             case "sluice" -> new SluicePeer(cfg);
             case "sluice-tcnative-preloaded" -> new SluicePeer(cfg, true);
             case "sluice-inline-callbacks" -> new SluicePeer(cfg, false, Runnable::run);
+            case "sluice-spread" -> new SluicePeer(cfg, io.sluice.pool.StreamPlacement.SPREAD);
             case "jdk" -> new JdkPeer(cfg);
             case "okhttp" -> new OkHttpPeer(cfg);
             case "apache" -> new ApachePeer(cfg);

@@ -109,7 +109,10 @@ final class Report {
         List<ObjectNode> byRps = new ArrayList<>(runs);
         byRps.sort(java.util.Comparator.comparingDouble(r -> r.path("rps").asDouble()));
         ObjectNode m = byRps.get(byRps.size() / 2).deepCopy();
-        for (String k : List.of("rps", "p50_ms", "p99_ms", "cpu_us_per_request")) {
+        for (String k : List.of("rps", "p50_ms", "p99_ms", "cpu_us_per_request", "alloc_bytes_per_request")) {
+            if (!runs.get(0).has(k)) {
+                continue;
+            }
             double[] v = runs.stream().mapToDouble(r -> r.path(k).asDouble()).sorted().toArray();
             double med = v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
             m.put(k, Math.round(med * 1000) / 1000.0);
@@ -136,16 +139,19 @@ final class Report {
         if (!mock) {
             sb.append("conns: sockets each client held at the end of its run\n");
         }
-        sb.append(String.format(Locale.ROOT, "%-26s %-6s %5s %11s %8s %8s %11s %6s %9s %7s%n",
-                "client", "proto", "conc", "requests/s", "p50 ms", "p99 ms", "CPU us/req", "conns", "heap MiB", "errors"));
+        sb.append(String.format(Locale.ROOT, "%-26s %-6s %5s %11s %8s %8s %11s %9s %6s %9s %7s%n",
+                "client", "proto", "conc", "requests/s", "p50 ms", "p99 ms", "CPU us/req", "alloc/req", "conns", "heap MiB",
+                "errors"));
         JsonNode bestPeer = null;
         JsonNode bestP99 = null;
         JsonNode sluice = null;
         for (JsonNode r : doc.path("results")) {
             String c = r.path("client").asText();
-            sb.append(String.format(Locale.ROOT, "%-26s %-6s %5d %11.0f %8.2f %8.2f %11.1f %6d %9s %7d%n",
+            long alloc = r.path("alloc_bytes_per_request").asLong(-1);
+            sb.append(String.format(Locale.ROOT, "%-26s %-6s %5d %11.0f %8.2f %8.2f %11.1f %9s %6d %9s %7d%n",
                     c, r.path("protocol").asText(), r.path("concurrency").asInt(), r.path("rps").asDouble(),
                     r.path("p50_ms").asDouble(), r.path("p99_ms").asDouble(), r.path("cpu_us_per_request").asDouble(),
+                    alloc < 0 ? "-" : String.format(Locale.ROOT, "%.1f kB", alloc / 1000.0),
                     r.path("connections").asLong(),
                     r.path("heap_bytes").isNull() ? "-" : String.format(Locale.ROOT, "%.1f", r.path("heap_bytes").asLong() / 1048576.0),
                     r.path("errors").asLong()));

@@ -36,7 +36,16 @@ final class SluicePeer implements Peer {
      *                        variant shows what Sluice does once that is fixed.
      */
     SluicePeer(PeerConfig cfg, boolean preloadTcnative) {
-        this(cfg, preloadTcnative, null);
+        this(cfg, preloadTcnative, null, null);
+    }
+
+    /** "sluice-spread": the defaults but for where new streams go ({@link PoolConfig#streamPlacement()}). */
+    SluicePeer(PeerConfig cfg, io.sluice.pool.StreamPlacement placement) {
+        this(cfg, false, null, placement);
+    }
+
+    SluicePeer(PeerConfig cfg, boolean preloadTcnative, java.util.concurrent.Executor callbacks) {
+        this(cfg, preloadTcnative, callbacks, null);
     }
 
     /**
@@ -45,7 +54,8 @@ final class SluicePeer implements Peer {
      *                  event loop, as Reactor Netty does: the cost of the hand-off to the callback
      *                  threads is the difference to the default.
      */
-    SluicePeer(PeerConfig cfg, boolean preloadTcnative, java.util.concurrent.Executor callbacks) {
+    private SluicePeer(PeerConfig cfg, boolean preloadTcnative, java.util.concurrent.Executor callbacks,
+                       io.sluice.pool.StreamPlacement placement) {
         this.cfg = cfg;
         if (preloadTcnative) {
             io.netty.handler.ssl.OpenSsl.isAvailable();
@@ -53,6 +63,9 @@ final class SluicePeer implements Peer {
         ConnectionPoolManager.Builder b = ConnectionPoolManager.builder();
         if (callbacks != null) {
             b.callbackExecutor(callbacks);
+        }
+        if (placement != null) {
+            b.poolConfig(PoolConfig.defaults().toBuilder().streamPlacement(placement).build());
         }
         if (cfg.certPem() != null) {
             b.tls(TlsOptions.builder().trustCertificatePem(cfg.certPem()).build());
