@@ -271,6 +271,9 @@ public final class ConnectionPoolManager implements AutoCloseable {
             return;
         }
         closed = true;
+        for (RouteConnectionManager m : managers.values()) {
+            m.clientClosing(); // attempts cut by this close are the client's doing, not failed handshakes
+        }
         try {
             for (Pool<HttpConnection> p : pools.values()) {
                 p.closeNow(); // the client's close ends requests in flight (documented above); no grace period

@@ -56,6 +56,65 @@ class ReviewFindingsTest {
      * Retry-After) has its next attempt scheduled on the client's scheduler; close() shuts that scheduler
      * down with shutdownNow(), which drops the task, so the caller's future never completes.
      */
+    /**
+     * A GET whose connection is reset after it was written is replayed after a short back-off. The
+     * client closed during that back-off dropped the scheduled replay with its event loop, and the
+     * caller's future never completed. Closed at every moment around the back-off, the call must
+     * complete (ClientClosedException, or the failure of the replay itself).
+     */
+    @Test
+    @Timeout(120)
+    void closeDuringTheStaleReplayBackOffCompletesTheCall() throws Exception {
+        for (int i = 0; i < 20; i++) {
+            try (io.sluice.testkit.adversary.AdversaryHttp1Server server =
+                         io.sluice.testkit.adversary.AdversaryHttp1Server.builder()
+                    .script(1, io.sluice.testkit.adversary.Http1Script.reply().readBody().reset())
+                    .start()) {
+                ConnectionPoolManager client = AdversaryClients.http1();
+                CompletableFuture<?> f = client.send(HttpRequest.newBuilder(server.uri().resolve("/v1/x")).GET().build());
+                assertThat(server.awaitRequests(1, java.time.Duration.ofSeconds(5))).isTrue();
+                Thread.sleep(i * 2L); // 0 to 38 ms: before, inside and after the 12.5-37.5 ms back-off
+                client.close();
+                Object outcome;
+                try {
+                    outcome = f.get(5, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (java.util.concurrent.ExecutionException e) {
+                    outcome = e.getCause();
+                } catch (java.util.concurrent.TimeoutException e) {
+                    outcome = "never completed (5 s after close(), " + i * 2 + " ms after the reset)";
+                }
+                // The replay's answer, ClientClosedException, or the replay's own failure: anything but a hang.
+                assertThat(outcome).as("closed %d ms after the request arrived", i * 2)
+                        .isInstanceOfAny(io.sluice.http.HttpResponse.class, io.sluice.http.SluiceHttpException.class);
+            }
+        }
+    }
+
+    /**
+     * Intended: {@code tlsStats().failedHandshakes()} counts handshakes the server failed. An attempt the
+     * client itself ended during the handshake (here: the client closed while a silent peer held the
+     * handshake) failed its dial with the cancellation or the closed channel, and that was counted as a
+     * failed TLS handshake.
+     */
+    @Test
+    void aHandshakeTheClientAbandonsIsNotAFailedHandshake() throws Exception {
+        try (io.sluice.testkit.adversary.SilentPeer peer = io.sluice.testkit.adversary.SilentPeer.start()) {
+            ConnectionPoolManager client = ConnectionPoolManager.builder()
+                    .poolConfig(io.sluice.pool.PoolConfig.builder().minIdle(0).build()).build();
+            CompletableFuture<?> f = client.send(HttpRequest.newBuilder(peer.uri("https", "/v1/x")).GET().build());
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+            while (peer.bytesReceived() == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertThat(peer.bytesReceived()).as("the peer saw a ClientHello").isPositive();
+            client.close();
+            assertThat(peer.awaitClosedByClient(1, java.time.Duration.ofSeconds(10))).isTrue();
+            assertThat(AdversaryClients.outcome(f)).isInstanceOf(io.sluice.http.SluiceHttpException.class);
+            Thread.sleep(200); // a late count would land here
+            assertThat(client.tlsStats().failedHandshakes()).as("handshakes failed by the server").isZero();
+        }
+    }
+
     @Test
     void closeDuringStatusRetryDelayCompletesTheCall() throws Exception {
         try (io.sluice.testkit.adversary.AdversaryHttp1Server server =

@@ -9,6 +9,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -21,27 +22,33 @@ import java.util.concurrent.locks.LockSupport;
  * much again parking, and half the requests/s of completing on the event loop itself. Here each
  * <em>lane</em> has one thread and its own queue, and a producer wakes the lane's thread only when it
  * sleeps: the responses of one event-loop cycle queue up behind one wake-up, and a busy lane takes
- * new tasks without any.
+ * new tasks without any. A lane whose queue is empty takes tasks from the others' queues before it
+ * sleeps, and a producer that finds a backlog behind a busy lane wakes a sleeping one, so no lane
+ * idles beside another's backlog (an event loop with more streams than the others would otherwise
+ * get one core's worth of callbacks: 100 000 SSE streams ran into body idle timeouts that way).
  *
  * <p><b>Callbacks that block.</b> A lane runs its tasks one after another, so a callback that blocks
- * (on I/O, or on another future whose completion is queued behind it) would hold up every task
- * behind it, and could wait for ever. A watchdog moves the queue of a lane whose current task has
- * run longer than {@link #STALL_NANOS} to a spill pool (a cached pool of daemon threads), and tasks
- * offered to such a lane go to the spill pool directly; so a blocked callback delays the others by
- * at most {@code STALL_NANOS} plus one watchdog period, as a thread-per-task pool would not delay
- * them at all, and nothing queued behind it waits on it. The watchdog sleeps unless some lane has a
- * task running with others queued behind it.
+ * (on I/O, or on another future whose completion is queued behind it) holds up the tasks behind it,
+ * and could wait for ever. A watchdog looks at the lanes every {@link #STALL_NANOS} while work is
+ * queued behind a running task. A worker is <em>stalled</em> when the watchdog finds it in the same
+ * task on two passes and that task has run for {@code STALL_NANOS}; two passes, so that a GC pause
+ * (which stops every thread at once) does not make every lane look stalled. With work queued the
+ * watchdog wakes a sleeping lane to take it, and when every worker is stalled it starts one
+ * <em>helper</em> (a pooled daemon thread) that takes queued tasks like a lane and ends when none
+ * are left. A helper that blocks in turn is a stalled worker too, so blocked callbacks add one thread
+ * per watchdog pass, never one per task, and nothing queued behind a blocked callback waits on it
+ * for more than about two passes.
  *
  * <p><b>After {@link #shutdown()}</b> the lanes run what they hold and exit; tasks offered later run
- * on the spill pool, never rejected: a future that completes after the client closed (a late
+ * on the helper pool, never rejected: a future that completes after the client closed (a late
  * connect failure, a close racing a retry) must still complete.
  *
  * <p><b>Thread-safety:</b> {@link #execute} may be called from any thread. <b>Ownership:</b> owns
- * its lane threads and watchdog (daemon threads; they end at {@link #shutdown()}) and the spill
+ * its lane threads and watchdog (daemon threads; they end at {@link #shutdown()}) and the helper
  * pool's threads (daemon, ending after a second idle).
  */
 public final class CallbackExecutor implements Executor {
-    /** How long a task may run before the tasks behind it are moved elsewhere: 10 ms. */
+    /** How long a task may run before the tasks behind it are taken elsewhere: 10 ms. */
     static final long STALL_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
     /** CAS on {@link Lane#sleeping}: exactly one waker pays for the unpark. */
     private static final VarHandle SLEEPING;
@@ -54,10 +61,15 @@ public final class CallbackExecutor implements Executor {
         }
     }
 
+    private final long stallNanos;
     private final Lane[] lanes;
-    private final ThreadPoolExecutor spill;
+    /** Runs helpers, and tasks offered after shutdown. */
+    private final ThreadPoolExecutor helperPool;
+    /** Helpers running now; written by the watchdog (add) and the helpers (remove). */
+    private final ConcurrentLinkedQueue<Worker> helpers = new ConcurrentLinkedQueue<>();
+    private final AtomicLong helpersStarted = new AtomicLong();
     private final Thread watchdog;
-    /** True while a watchdog pass is pending; set by whoever sees a busy lane with work queued. */
+    /** True while a watchdog pass is pending; set by whoever sees work queued behind a running task. */
     private final AtomicBoolean watchArmed = new AtomicBoolean();
     private volatile boolean shutdown;
     /** Round-robin lane assignment for threads that have none yet. */
@@ -67,15 +79,21 @@ public final class CallbackExecutor implements Executor {
 
     /**
      * @param lanes      how many lanes (threads); at least 1
-     * @param namePrefix thread-name prefix ({@code -lane-N}, {@code -spill-N}, {@code -watchdog} appended)
+     * @param namePrefix thread-name prefix ({@code -lane-N}, {@code -helper-N}, {@code -watchdog} appended)
      */
     public CallbackExecutor(int lanes, String namePrefix) {
+        this(lanes, namePrefix, STALL_NANOS);
+    }
+
+    /** @param stallNanos how long a task may run before the tasks behind it are taken elsewhere (tests vary it) */
+    CallbackExecutor(int lanes, String namePrefix, long stallNanos) {
         if (lanes < 1) {
             throw new IllegalArgumentException("lanes must be >= 1, was " + lanes);
         }
-        AtomicInteger spillThreads = new AtomicInteger();
-        this.spill = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 1, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
-            Thread t = new Thread(r, namePrefix + "-spill-" + spillThreads.incrementAndGet());
+        this.stallNanos = stallNanos;
+        AtomicInteger helperThreads = new AtomicInteger();
+        this.helperPool = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 1, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
+            Thread t = new Thread(r, namePrefix + "-helper-" + helperThreads.incrementAndGet());
             t.setDaemon(true);
             return t;
         });
@@ -98,25 +116,28 @@ public final class CallbackExecutor implements Executor {
         if (task == null) {
             throw new NullPointerException("task");
         }
-        Lane lane = laneOfThread.get();
-        if (shutdown || lane.stalled()) {
-            spill.execute(task);
+        if (shutdown) {
+            helperPool.execute(task);
             return;
         }
+        Lane lane = laneOfThread.get();
         lane.queue.offer(task);
         if (lane.sleeping && SLEEPING.compareAndSet(lane, true, false)) {
             LockSupport.unpark(lane.thread);
         } else if (lane.runningSince != 0) {
             armWatchdog(); // queued behind a running task: make sure someone checks that it ends
+            if (lane.queue.peek() != task) {
+                wakeASleeper(); // a backlog: a sleeping lane steals from it rather than idle beside it
+            }
         }
         if (shutdown) {
             // Raced with shutdown(): the lane may have exited without seeing this task.
-            lane.drainTo(spill);
+            lane.drainTo(helperPool);
         }
     }
 
     /**
-     * Lanes finish what they hold and exit; tasks offered from now on run on the spill pool. Does
+     * Lanes finish what they hold and exit; tasks offered from now on run on the helper pool. Does
      * not wait.
      */
     public void shutdown() {
@@ -127,9 +148,48 @@ public final class CallbackExecutor implements Executor {
         LockSupport.unpark(watchdog);
     }
 
-    /** Number of tasks moved to or run on the spill pool so far (tests and metrics). */
-    public long spilled() {
-        return spill.getTaskCount();
+    /** Helpers started so far because every worker was stalled (tests and metrics). */
+    public long helpersStarted() {
+        return helpersStarted.get();
+    }
+
+    /** Wakes one sleeping lane, if any; it will find the backlog by stealing. True if one was woken. */
+    private boolean wakeASleeper() {
+        for (Lane l : lanes) {
+            if (l.sleeping && SLEEPING.compareAndSet(l, true, false)) {
+                LockSupport.unpark(l.thread);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A task from any lane's queue, {@code preferred}'s first; null when every queue is empty. */
+    private Runnable take(Lane preferred) {
+        if (preferred != null) {
+            Runnable r = preferred.queue.poll();
+            if (r != null) {
+                return r;
+            }
+        }
+        for (Lane l : lanes) {
+            if (l != preferred) {
+                Runnable r = l.queue.poll();
+                if (r != null) {
+                    return r;
+                }
+            }
+        }
+        return null;
+    }
+
+    private boolean anyQueued() {
+        for (Lane l : lanes) {
+            if (!l.queue.isEmpty()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void armWatchdog() {
@@ -138,37 +198,91 @@ public final class CallbackExecutor implements Executor {
         }
     }
 
-    /** The watchdog: sleeps until armed, then checks every lane once per stall period while any is busy with work queued. */
+    /**
+     * The watchdog: sleeps until armed, then every stall period while work is queued: wakes a sleeping
+     * lane for it, or, when every lane and helper is stalled, starts a helper.
+     */
     private void watch() {
         while (!shutdown) {
             if (!watchArmed.get()) {
                 LockSupport.park(this);
                 continue;
             }
-            LockSupport.parkNanos(this, STALL_NANOS);
+            LockSupport.parkNanos(this, stallNanos);
             watchArmed.set(false);
-            boolean again = false;
-            long now = System.nanoTime();
-            for (Lane l : lanes) {
-                long since = l.runningSince;
-                if (since == 0 || l.queue.isEmpty()) {
-                    continue;
-                }
-                if (now - since >= STALL_NANOS) {
-                    l.drainTo(spill); // its current task is stuck; nothing behind it waits on it
-                } else {
-                    again = true;
-                }
+            if (!anyQueued()) {
+                continue; // whoever queues behind a running task next arms the watchdog again
             }
-            if (again) {
-                watchArmed.set(true);
+            watchArmed.set(true); // work is queued: look again next period
+            if (wakeASleeper()) {
+                continue;
+            }
+            long now = System.nanoTime();
+            boolean allStalled = true;
+            for (Lane l : lanes) {
+                allStalled &= l.stalled(now, stallNanos);
+            }
+            for (Worker h : helpers) {
+                allStalled &= h.stalled(now, stallNanos);
+            }
+            if (allStalled) {
+                Worker helper = new Worker();
+                helpers.add(helper);
+                helpersStarted.incrementAndGet();
+                helperPool.execute(() -> {
+                    try {
+                        for (Runnable r; (r = take(null)) != null; ) {
+                            helper.runTask(r, Thread.currentThread());
+                        }
+                    } finally {
+                        helpers.remove(helper);
+                    }
+                });
             }
         }
     }
 
+    /** What the watchdog needs to know of a thread running tasks: which task, since when. */
+    private static class Worker {
+        /** {@code System.nanoTime()} when the current task started, 0 between tasks. Written by the worker's thread only. */
+        volatile long runningSince;
+        /** Tasks started; tells the watchdog whether it is still the same task. Written by the worker's thread only. */
+        volatile long started;
+        /** {@link #started} at the watchdog's last look. Watchdog-confined. */
+        private long seenAtLastPass = -1;
+
+        /** Runs one task, keeping {@link #runningSince} and {@link #started}; a task's exception does not escape. */
+        final void runTask(Runnable task, Thread self) {
+            started++;
+            runningSince = Math.max(1, System.nanoTime());
+            try {
+                task.run();
+            } catch (Throwable t) {
+                Thread.UncaughtExceptionHandler h = self.getUncaughtExceptionHandler();
+                if (h != null) {
+                    h.uncaughtException(self, t);
+                }
+            } finally {
+                runningSince = 0;
+            }
+        }
+
+        /**
+         * True when this worker is in the same task as at the watchdog's last pass and that task has run
+         * {@code stallNanos}. Called by the watchdog only.
+         */
+        final boolean stalled(long now, long stallNanos) {
+            long since = runningSince;
+            long seq = started;
+            boolean sameTask = seq == seenAtLastPass;
+            seenAtLastPass = seq;
+            return since != 0 && sameTask && now - since >= stallNanos;
+        }
+    }
+
     /** One thread and its queue. */
-    private final class Lane implements Runnable {
-        /** Offered by any thread, taken by {@link #thread} or (when stalled or shut down) drained to the spill pool. */
+    private final class Lane extends Worker implements Runnable {
+        /** Offered by any thread; taken by this lane, by idle lanes and helpers, or (at shutdown) moved to the helper pool. */
         final ConcurrentLinkedQueue<Runnable> queue = new ConcurrentLinkedQueue<>();
         final Thread thread;
         /**
@@ -176,18 +290,10 @@ public final class CallbackExecutor implements Executor {
          * whoever wakes it (a CAS, so that exactly one producer pays the unpark).
          */
         volatile boolean sleeping;
-        /** {@code System.nanoTime()} when the current task started, 0 between tasks. Written by the lane's thread only. */
-        volatile long runningSince;
 
         Lane(String name) {
             this.thread = new Thread(this, name);
             thread.setDaemon(true);
-        }
-
-        /** True when the current task has run longer than the stall limit. */
-        boolean stalled() {
-            long since = runningSince;
-            return since != 0 && System.nanoTime() - since >= STALL_NANOS;
         }
 
         void drainTo(Executor target) {
@@ -199,30 +305,20 @@ public final class CallbackExecutor implements Executor {
         @Override
         public void run() {
             for (;;) {
-                Runnable task = queue.poll();
+                Runnable task = take(this); // its own queue first; a lane never idles beside another's backlog
                 if (task != null) {
                     if (!queue.isEmpty()) {
                         armWatchdog(); // others wait behind this one
                     }
-                    runningSince = Math.max(1, System.nanoTime());
-                    try {
-                        task.run();
-                    } catch (Throwable t) {
-                        Thread.UncaughtExceptionHandler h = thread.getUncaughtExceptionHandler();
-                        if (h != null) {
-                            h.uncaughtException(thread, t);
-                        }
-                    } finally {
-                        runningSince = 0;
-                    }
+                    runTask(task, thread);
                     continue;
                 }
                 if (shutdown) {
-                    drainTo(spill); // a producer that raced shutdown() may have queued after our poll
+                    drainTo(helperPool); // a producer that raced shutdown() may have queued after our poll
                     return;
                 }
                 sleeping = true;
-                if (!queue.isEmpty() || shutdown) {
+                if (anyQueued() || shutdown) {
                     // A task arrived between the poll and announcing sleep: take it. If a producer already
                     // cleared the flag, its unpark leaves a permit that makes a later park return at once.
                     SLEEPING.compareAndSet(this, true, false);

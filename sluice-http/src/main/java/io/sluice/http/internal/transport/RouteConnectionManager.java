@@ -52,6 +52,8 @@ public final class RouteConnectionManager implements ConnectionManager<HttpConne
     private final SslContext sslContext;
     private final TransportSettings settings;
     private final ScheduledExecutorService scheduler;
+    /** Set once by {@link #clientClosing()}; read by whichever thread ends an attempt. */
+    private volatile boolean clientClosing;
     private final HandshakeRecorder handshakes;
     /** Connections handed to the pool and not yet closed by it, for {@link #connections()}. */
     private final java.util.Set<HttpConnection> live = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -118,17 +120,27 @@ public final class RouteConnectionManager implements ConnectionManager<HttpConne
         });
         // The attempt's one timer: DNS, TCP, TLS and (HTTP/2) the server's first SETTINGS; it closes the
         // channel and names the stage that ran out.
-        var timer = scheduler.schedule(() -> {
-            Dialer.Stage stage = dial.stage();
-            RequestTimeoutException timeout = new RequestTimeoutException(route.toString(),
-                    RequestTimeoutException.Phase.CONNECT, settings.connectTimeout(), "during " + (stage
-                    == Dialer.Stage.DONE ? "the HTTP/2 connection preface" : stage.description()), null);
-            if (stage == Dialer.Stage.TLS) {
-                handshakes.recordFailure();
-            }
-            dial.completeExceptionally(timeout);
-            result.completeExceptionally(timeout);
-        }, settings.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        java.util.concurrent.ScheduledFuture<?> timer;
+        try {
+            timer = scheduler.schedule(() -> {
+                Dialer.Stage stage = dial.stage();
+                RequestTimeoutException timeout = new RequestTimeoutException(route.toString(),
+                        RequestTimeoutException.Phase.CONNECT, settings.connectTimeout(), "during " + (stage
+                        == Dialer.Stage.DONE ? "the HTTP/2 connection preface" : stage.description()), null);
+                // Counted only when the timeout ends the attempt: a handshake that failed or was cancelled
+                // just before is counted (or not) where it ended.
+                if (result.completeExceptionally(timeout) && stage == Dialer.Stage.TLS) {
+                    handshakes.recordFailure();
+                }
+                dial.completeExceptionally(timeout);
+            }, settings.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+            // The client is closing (its scheduler is shut down): an attempt without its one deadline must not start.
+            ConnectFailedException e = new ConnectFailedException(route.toString(), "the client is closing", closing);
+            dial.completeExceptionally(e);
+            result.completeExceptionally(e);
+            return result;
+        }
         result.whenComplete((c, e) -> {
             timer.cancel(false);
             if (e != null) {
@@ -160,7 +172,11 @@ public final class RouteConnectionManager implements ConnectionManager<HttpConne
     private void dialed(Channel ch, Throwable e, Dialer.Dial dial, CompletableFuture<HttpConnection> result,
                         ConnectionObserver observer) {
         if (e != null) {
-            result.completeExceptionally(mapConnectError(e, dial.stage()));
+            if (!result.isDone()) {
+                // Not when the attempt already ended (timed out, cancelled by the pool, client closing): the dial
+                // failed because of that, and a TLS failure counted here would be one the server never caused.
+                result.completeExceptionally(mapConnectError(e, dial.stage()));
+            }
         } else if (sslContext == null) {
             installProtocol(ch, settings.h2cPriorKnowledge(), result, observer);
         } else {
@@ -232,6 +248,10 @@ public final class RouteConnectionManager implements ConnectionManager<HttpConne
         if (cause instanceof SluiceHttpException s) {
             return s; // DNS failures and our own timeout are typed already
         }
+        if (clientClosing) {
+            return new io.sluice.http.ClientClosedException(route.toString(),
+                    "the client was closed while connecting (" + stage.description() + ")");
+        }
         if (stage == Dialer.Stage.TLS) {
             handshakes.recordFailure();
             return TlsFailures.classify(route.toString(), cause);
@@ -241,6 +261,15 @@ public final class RouteConnectionManager implements ConnectionManager<HttpConne
                     settings.connectTimeout(), cause);
         }
         return new ConnectFailedException(route.toString(), "connect failed: " + cause.getMessage(), cause);
+    }
+
+    /**
+     * The client is closing: attempts that fail from now on failed because their channels are being
+     * closed, not because of the server, so they end with {@link io.sluice.http.ClientClosedException}
+     * and count no TLS failure. Called by the client's close, before it closes pools and event loops.
+     */
+    public void clientClosing() {
+        clientClosing = true;
     }
 
     /** True: {@link #connect}'s own timer is the attempt's one deadline (class comment). */
