@@ -37,8 +37,15 @@ public final class NettyTransport implements AutoCloseable {
     /** Idle seconds before the kernel's first TCP keepalive probe. */
     static final int KEEPALIVE_IDLE_SECONDS = 60;
 
+    /** The I/O mechanisms, best first. */
+    public enum Kind { IO_URING, EPOLL, NIO }
+
+    /** System property naming the transport to use ({@code io_uring}, {@code epoll}, {@code nio}); unset: the default. */
+    public static final String TRANSPORT_PROPERTY = "sluice.transport";
+
     private final EventLoopGroup group;
     private final Class<? extends Channel> channelClass;
+    private final Kind kind;
     private final boolean epoll;
     private final int connectTimeoutMillis;
 
@@ -49,17 +56,53 @@ public final class NettyTransport implements AutoCloseable {
      *                       overrides it (its caller's timer owns the connect deadline)
      */
     public NettyTransport(int threads, boolean preferNative, Duration connectTimeout) {
-        this.epoll = preferNative && Epoll.isAvailable();
-        IoHandlerFactory factory = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        this.kind = choose(preferNative, System.getProperty(TRANSPORT_PROPERTY));
+        this.epoll = kind == Kind.EPOLL;
+        IoHandlerFactory factory = switch (kind) {
+            case IO_URING -> io.netty.channel.uring.IoUringIoHandler.newFactory();
+            case EPOLL -> EpollIoHandler.newFactory();
+            case NIO -> NioIoHandler.newFactory();
+        };
         this.group = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("sluice-http", true), factory);
-        this.channelClass = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
+        this.channelClass = switch (kind) {
+            case IO_URING -> io.netty.channel.uring.IoUringSocketChannel.class;
+            case EPOLL -> EpollSocketChannel.class;
+            case NIO -> NioSocketChannel.class;
+        };
         this.connectTimeoutMillis = (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis());
-        LOG.debug("HTTP transport on {}", epoll ? "native epoll" : "NIO");
+        LOG.debug("HTTP transport on {}", kind);
+    }
+
+    /**
+     * The transport: the one {@code requested} names when it is available here, otherwise epoll when
+     * native transports are preferred and it loads, otherwise NIO.
+     */
+    static Kind choose(boolean preferNative, String requested) {
+        if (requested != null) {
+            switch (requested.trim().toLowerCase(java.util.Locale.ROOT)) {
+                case "io_uring", "iouring", "io-uring" -> {
+                    if (io.netty.channel.uring.IoUring.isAvailable()) {
+                        return Kind.IO_URING;
+                    }
+                    LOG.debug("io_uring requested but unavailable: {}", String.valueOf(io.netty.channel.uring.IoUring.unavailabilityCause()));
+                }
+                case "nio" -> {
+                    return Kind.NIO;
+                }
+                default -> { }
+            }
+        }
+        return preferNative && Epoll.isAvailable() ? Kind.EPOLL : Kind.NIO;
+    }
+
+    /** The transport in use. */
+    public Kind kind() {
+        return kind;
     }
 
     /** Whether native epoll is used. */
     public boolean isNative() {
-        return epoll;
+        return kind != Kind.NIO;
     }
 
     public EventLoopGroup group() {
@@ -76,6 +119,8 @@ public final class NettyTransport implements AutoCloseable {
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis);
         if (epoll) {
             b.option(EpollChannelOption.TCP_KEEPIDLE, KEEPALIVE_IDLE_SECONDS);
+        } else if (kind == Kind.IO_URING) {
+            b.option(io.netty.channel.uring.IoUringChannelOption.TCP_KEEPIDLE, KEEPALIVE_IDLE_SECONDS);
         } else {
             SocketOption<Integer> idle = NioKeepIdle.OPTION;
             if (idle != null) {
