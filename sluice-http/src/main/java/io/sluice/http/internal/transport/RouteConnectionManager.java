@@ -115,7 +115,7 @@ public final class RouteConnectionManager implements ConnectionManager<HttpConne
             ch.config().setAutoRead(false);
             if (sslContext != null) {
                 // until the protocol's handlers are in: a failed handshake's error ends here, not at the tail
-                ch.pipeline().addLast(HandshakeErrorSink.NAME, HandshakeErrorSink.INSTANCE);
+                ch.pipeline().addLast(PreProtocolHandler.NAME, new PreProtocolHandler());
             }
         });
         // The attempt's one timer: DNS, TCP, TLS and (HTTP/2) the server's first SETTINGS; it closes the
@@ -210,15 +210,15 @@ public final class RouteConnectionManager implements ConnectionManager<HttpConne
             ch.close();
             return;
         }
-        if (ch.pipeline().get(HandshakeErrorSink.NAME) != null) {
-            ch.pipeline().remove(HandshakeErrorSink.NAME);
-        }
         if (!h2) {
             Http1Connection c = Http1Connection.install(ch, route, settings, observer);
+            passHeldBytesOn(ch);
             handOver(c, result);
             return;
         }
-        Http2Connection.install(ch, route, settings, observer, scheduler).whenComplete((c, e) -> {
+        CompletableFuture<Http2Connection> installed = Http2Connection.install(ch, route, settings, observer, scheduler);
+        passHeldBytesOn(ch); // the server's SETTINGS may have come with the handshake's last flight
+        installed.whenComplete((c, e) -> {
             if (e != null) {
                 // TLS 1.3: a server that refuses our certificate says so after our side of the handshake ended
                 result.completeExceptionally(TlsFailures.isTlsFailure(e) ? TlsFailures.classify(route.toString(), e)
@@ -228,6 +228,16 @@ public final class RouteConnectionManager implements ConnectionManager<HttpConne
                 handOver(c, result);
             }
         });
+    }
+
+    /**
+     * Removes the {@link PreProtocolHandler} now that the protocol's handlers are behind it: what it held
+     * (bytes that came with the TLS handshake's last flight) goes on to them.
+     */
+    private static void passHeldBytesOn(Channel ch) {
+        if (ch.pipeline().get(PreProtocolHandler.NAME) != null) {
+            ch.pipeline().remove(PreProtocolHandler.NAME);
+        }
     }
 
     /** Gives a new connection to the pool, or closes it when the attempt already ended (timed out). */
