@@ -72,10 +72,6 @@ public final class CallbackExecutor implements Executor {
     /** True while a watchdog pass is pending; set by whoever sees work queued behind a running task. */
     private final AtomicBoolean watchArmed = new AtomicBoolean();
     private volatile boolean shutdown;
-    /** Round-robin lane assignment for threads that have none yet. */
-    private final AtomicInteger nextLane = new AtomicInteger();
-    /** The lane each producer thread offers to, assigned on its first task (spreads event loops over lanes). */
-    private final ThreadLocal<Lane> laneOfThread;
 
     /**
      * @param lanes      how many lanes (threads); at least 1
@@ -101,8 +97,6 @@ public final class CallbackExecutor implements Executor {
         for (int i = 0; i < lanes; i++) {
             this.lanes[i] = new Lane(namePrefix + "-lane-" + i);
         }
-        this.laneOfThread = ThreadLocal.withInitial(
-                () -> this.lanes[Math.floorMod(nextLane.getAndIncrement(), this.lanes.length)]);
         this.watchdog = new Thread(this::watch, namePrefix + "-watchdog");
         watchdog.setDaemon(true);
         watchdog.start();
@@ -120,7 +114,7 @@ public final class CallbackExecutor implements Executor {
             helperPool.execute(task);
             return;
         }
-        Lane lane = laneOfThread.get();
+        Lane lane = laneOf(Thread.currentThread());
         lane.queue.offer(task);
         if (lane.sleeping && SLEEPING.compareAndSet(lane, true, false)) {
             LockSupport.unpark(lane.thread);
@@ -134,6 +128,16 @@ public final class CallbackExecutor implements Executor {
             // Raced with shutdown(): the lane may have exited without seeing this task.
             lane.drainTo(helperPool);
         }
+    }
+
+    /**
+     * The lane a producer thread offers to: by thread id, so that one event loop's completions keep
+     * to one lane (event-loop threads are created together, so their ids are consecutive and spread
+     * over the lanes). Not a {@code ThreadLocal}: a user thread that once completed a future here would
+     * keep a closed client's executor reachable through its value for as long as the thread lives.
+     */
+    private Lane laneOf(Thread t) {
+        return lanes[(int) Math.floorMod(t.getId(), (long) lanes.length)];
     }
 
     /**

@@ -201,6 +201,32 @@ class CallbackExecutorTest {
         }
     }
 
+    /**
+     * A thread that completed a future on a client's executor must not keep that executor (its lanes,
+     * queues and helper pool) reachable after the client closed: a per-thread lane cache in a ThreadLocal
+     * did, for as long as the thread lived (a ThreadLocal's value is strongly held by the thread).
+     */
+    @Test
+    @Timeout(30)
+    void aClosedExecutorIsNotKeptByThreadsThatUsedIt() throws Exception {
+        java.lang.ref.WeakReference<CallbackExecutor> ref = useAndClose();
+        for (int i = 0; i < 50 && ref.get() != null; i++) {
+            System.gc();
+            Thread.sleep(20);
+        }
+        assertThat(ref.get()).as("executor collected after shutdown").isNull();
+    }
+
+    private static java.lang.ref.WeakReference<CallbackExecutor> useAndClose() throws Exception {
+        CallbackExecutor ex = new CallbackExecutor(2, "t");
+        CompletableFuture<Void> ran = new CompletableFuture<>();
+        ex.execute(() -> ran.complete(null)); // from this (long-lived) test thread
+        ran.get(5, TimeUnit.SECONDS);
+        ex.shutdown();
+        Thread.sleep(100); // lanes exit
+        return new java.lang.ref.WeakReference<>(ex);
+    }
+
     private static void await(CountDownLatch l) {
         try {
             l.await();
