@@ -282,10 +282,10 @@ public final class ConnectionPoolManager implements AutoCloseable {
             scheduler.shutdownNow();
         } finally {
             context.delayed().closeAll(); // calls waiting out a retry delay: their scheduled attempt was just dropped
-        }
-        dns.shutdownNow();
-        if (ownedCallbacks != null) {
-            ownedCallbacks.shutdown(); // queued completions (failures of calls cut by the close) still run, later ones too
+            dns.shutdownNow();
+            if (ownedCallbacks != null) {
+                ownedCallbacks.shutdown(); // queued completions (failures of calls cut by the close) still run, later ones too
+            }
         }
         ReferenceCountUtil.release(sslContext);
     }

@@ -137,6 +137,11 @@ public final class CallbackExecutor implements Executor {
      * keep a closed client's executor reachable through its value for as long as the thread lives.
      */
     private Lane laneOf(Thread t) {
+        for (Lane l : lanes) {
+            if (l.thread == t) {
+                return l; // a task submitted by a lane's own task stays on that lane: no second wake-up
+            }
+        }
         return lanes[(int) Math.floorMod(t.getId(), (long) lanes.length)];
     }
 
@@ -147,6 +152,10 @@ public final class CallbackExecutor implements Executor {
     public void shutdown() {
         shutdown = true;
         for (Lane l : lanes) {
+            // A lane blocked in a callback would never drain its queue, and the watchdog stops now: what waits
+            // behind it (possibly the very completion it waits for) goes to the helper pool. poll() hands each
+            // task to one taker only.
+            l.drainTo(helperPool);
             LockSupport.unpark(l.thread);
         }
         LockSupport.unpark(watchdog);
@@ -223,20 +232,27 @@ public final class CallbackExecutor implements Executor {
             }
             long now = System.nanoTime();
             boolean allStalled = true;
+            boolean backlogBehindAStalledLane = false;
             for (Lane l : lanes) {
-                allStalled &= l.stalled(now, stallNanos);
+                boolean stalled = l.stalled(now, stallNanos); // once per worker per pass: it records what it saw
+                allStalled &= stalled;
+                backlogBehindAStalledLane |= stalled && !l.queue.isEmpty();
             }
+            boolean helpersStalled = true;
             for (Worker h : helpers) {
-                allStalled &= h.stalled(now, stallNanos);
+                helpersStalled &= h.stalled(now, stallNanos);
             }
-            if (allStalled) {
+            // Every worker stuck; or a stuck lane's own backlog that the other lanes, busy with their own
+            // queues, never get to (they take their own queue first), and no helper free to take it.
+            if ((allStalled || backlogBehindAStalledLane) && helpersStalled) {
                 Worker helper = new Worker();
                 helpers.add(helper);
                 helpersStarted.incrementAndGet();
                 helperPool.execute(() -> {
                     try {
                         for (Runnable r; (r = take(null)) != null; ) {
-                            helper.runTask(r, Thread.currentThread());
+                            helper.begin();
+                            helper.run(r, Thread.currentThread());
                         }
                     } finally {
                         helpers.remove(helper);
@@ -255,19 +271,36 @@ public final class CallbackExecutor implements Executor {
         /** {@link #started} at the watchdog's last look. Watchdog-confined. */
         private long seenAtLastPass = -1;
 
-        /** Runs one task, keeping {@link #runningSince} and {@link #started}; a task's exception does not escape. */
-        final void runTask(Runnable task, Thread self) {
+        /**
+         * Marks a task as started. Called before the worker looks at the queue behind it: a producer writes the
+         * queue and then reads {@link #runningSince}, the worker writes it and then reads the queue, so one of
+         * them sees the other and the watchdog gets armed (the other order lost the arm).
+         */
+        final void begin() {
             started++;
             runningSince = Math.max(1, System.nanoTime());
+        }
+
+        /**
+         * Runs a task {@link #begin() begun}; a task's exception does not escape (nor does one of the thread's
+         * uncaught-exception handler), and an interrupt it leaves is cleared, as {@code ThreadPoolExecutor}
+         * does: it would reach the next task, and make an idle lane's park return at once, spinning.
+         */
+        final void run(Runnable task, Thread self) {
             try {
                 task.run();
             } catch (Throwable t) {
-                Thread.UncaughtExceptionHandler h = self.getUncaughtExceptionHandler();
-                if (h != null) {
-                    h.uncaughtException(self, t);
+                try {
+                    Thread.UncaughtExceptionHandler h = self.getUncaughtExceptionHandler();
+                    if (h != null) {
+                        h.uncaughtException(self, t);
+                    }
+                } catch (Throwable ignored) {
+                    // a handler that throws must not end the worker
                 }
             } finally {
                 runningSince = 0;
+                Thread.interrupted();
             }
         }
 
@@ -311,10 +344,11 @@ public final class CallbackExecutor implements Executor {
             for (;;) {
                 Runnable task = take(this); // its own queue first; a lane never idles beside another's backlog
                 if (task != null) {
+                    begin();
                     if (!queue.isEmpty()) {
                         armWatchdog(); // others wait behind this one
                     }
-                    runTask(task, thread);
+                    run(task, thread);
                     continue;
                 }
                 if (shutdown) {
