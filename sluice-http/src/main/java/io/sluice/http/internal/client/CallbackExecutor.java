@@ -364,6 +364,7 @@ public final class CallbackExecutor implements Executor {
                 }
                 while (sleeping && !shutdown) {
                     LockSupport.park(this);
+                    Thread.interrupted(); // an interrupted thread's park returns at once: never spin on it
                 }
             }
         }
