@@ -402,7 +402,9 @@ public final class ConnectionPoolManager implements AutoCloseable {
          * Where futures handed to callers complete. By default the client's own daemon threads: one
          * lane per core, woken only when idle, with continuations that block for more than 10 ms
          * moved out of the way (docs/http.md, "Layers"). {@code Runnable::run} completes them on the
-         * event loop: fastest, for non-blocking continuations only.
+         * event loop: fastest, for non-blocking continuations only. A completion the executor refuses
+         * ({@code RejectedExecutionException}: shut down or saturated) runs on the thread at hand instead,
+         * with a warning, so that no future is left incomplete.
          */
         public Builder callbackExecutor(Executor e) {
             this.callbackExecutor = Objects.requireNonNull(e);

@@ -1,12 +1,17 @@
 package io.sluice.pool;
 
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,6 +49,13 @@ final class Connector<C> {
     private final AtomicInteger allocated = new AtomicInteger();
     /** Connects in flight (reserved and not yet opened or given up); at most maxConnecting. */
     private final AtomicInteger connecting = new AtomicInteger();
+    /**
+     * How to end each connect in flight when the pool closes: one action per attempt whose stage has not
+     * settled, or per connect waiting out its retry delay. Added by the attempt (before it asks the
+     * manager, or before it schedules the retry) and removed when that ends; {@link #abandonAll()} runs
+     * what is left. Each action is guarded by its attempt's own CAS, so it and the normal end never both act.
+     */
+    private final Set<Runnable> endAtClose = ConcurrentHashMap.newKeySet();
     /**
      * What a connect in progress is expected to supply: the manager's guess until the first
      * connection opens, then the capacity of the most recently opened one. A hint; last writer wins.
@@ -178,41 +190,60 @@ final class Connector<C> {
             return;
         }
         AtomicInteger settled = new AtomicInteger();
-        java.util.concurrent.atomic.AtomicReference<CompletionStage<C>> pending = new java.util.concurrent.atomic.AtomicReference<>();
+        AtomicReference<CompletionStage<C>> pending = new AtomicReference<>();
+        AtomicReference<Future<?>> timer = new AtomicReference<>();
+        // The pool closing ends the attempt at once: its waiters are failed already, and a manager's stage
+        // may never complete once the transport under it is shut down (a dial registered on an event loop
+        // that terminated next, its deadline timer dropped with the scheduler), which would leave this entry
+        // CONNECTING, and the manager's connect pending, for ever.
+        Runnable endIfClosed = new Runnable() {
+            @Override
+            public void run() {
+                if (settled.compareAndSet(0, 1)) {
+                    endAtClose.remove(this);
+                    cancelTimer(timer.get());
+                    giveUp(e, null, attempt, epoch); // not a failed connect: nothing to count, no backoff
+                    abandon(pending.get()); // null while connect() runs: then it is cancelled once connect() returns
+                }
+            }
+        };
+        endAtClose.add(endIfClosed);
         // The attempt's deadline has one owner: the manager when it bounds its connects (its error names
         // the step that ran out), else this timer. Two timers of the same length would race, and the loser's
         // typed error would be lost.
-        java.util.concurrent.Future<?> timer = null;
         if (!managerBoundsConnect) {
-            timer = pool.schedule(() -> {
+            Future<?> t = pool.schedule(() -> {
                 if (settled.compareAndSet(0, 1)) {
+                    endAtClose.remove(endIfClosed);
                     onFailed(e, attempt, onDemand, epoch,
                             new TimeoutException("connect exceeded " + config.connectionTimeout().toMillis() + " ms"));
                     abandon(pending.get());
                 }
             }, connectionTimeoutNanos);
-            if (timer == null) {
+            if (t == null) {
+                endAtClose.remove(endIfClosed);
                 giveUp(e, null, attempt - 1, epoch); // the scheduler is shut down: the pool is closing
                 return;
             }
+            timer.set(t);
         }
-        var attemptTimer = timer;
         pool.counters.connectAttempts.increment();
         CompletionStage<C> stage = pool.calls.connect(pool.events);
         pending.set(stage);
         if (settled.get() != 0) {
-            abandon(stage); // the timer fired while connect() ran
+            abandon(stage); // the timer fired, or the pool closed, while connect() ran
+        } else if (pool.closed) {
+            endIfClosed.run(); // closed while connect() ran: the close may have swept before the add above
         }
         stage.whenComplete((c, err) -> {
             if (!settled.compareAndSet(0, 1)) {
                 if (c != null) {
-                    pool.calls.close(c); // arrived after the attempt timed out
+                    pool.calls.close(c); // arrived after the attempt timed out or the pool closed
                 }
                 return;
             }
-            if (attemptTimer != null) {
-                attemptTimer.cancel(false);
-            }
+            endAtClose.remove(endIfClosed);
+            cancelTimer(timer.get());
             if (err != null || c == null) {
                 onFailed(e, attempt, onDemand, epoch,
                         err != null ? err : new IllegalStateException("connect() completed with null"));
@@ -220,6 +251,30 @@ final class Connector<C> {
                 onConnected(e, c, onDemand);
             }
         });
+    }
+
+    private static void cancelTimer(Future<?> t) {
+        if (t != null) {
+            t.cancel(false);
+        }
+    }
+
+    /**
+     * The pool closed: ends every connect in flight now, as given up (its entry leaves the pool), and cancels
+     * the manager's stage so that it closes what it was opening; a connection that still arrives is closed
+     * when it does. Connects that start or reach their retry during this call end themselves (each checks
+     * {@code pool.closed} after registering here).
+     */
+    void abandonAll() {
+        for (Runnable r : endAtClose) {
+            if (endAtClose.remove(r)) {
+                try {
+                    r.run();
+                } catch (RuntimeException ex) {
+                    LOG.warn("pool '{}': ending a connect in flight at close failed", pool.name, ex);
+                }
+            }
+        }
     }
 
     /**
@@ -248,9 +303,27 @@ final class Connector<C> {
             long delay = capped / 2 + ThreadLocalRandom.current().nextLong(capped / 2 + 1);
             LOG.debug("pool '{}': connect attempt {} failed ({}); retrying in {} ms", pool.name, attempt, unwrapped,
                     TimeUnit.NANOSECONDS.toMillis(delay));
-            if (pool.schedule(() -> attempt(e, attempt + 1, onDemand, epoch), delay) != null) {
+            // A scheduler shut down during the delay (a client's close) drops the retry: the close ends the
+            // connect instead, so the entry does not stay CONNECTING for ever.
+            AtomicBoolean due = new AtomicBoolean();
+            Runnable endIfClosed = () -> {
+                if (due.compareAndSet(false, true)) {
+                    giveUp(e, null, attempt, epoch);
+                }
+            };
+            endAtClose.add(endIfClosed);
+            if (pool.schedule(() -> {
+                endAtClose.remove(endIfClosed);
+                if (due.compareAndSet(false, true)) {
+                    attempt(e, attempt + 1, onDemand, epoch);
+                }
+            }, delay) != null) {
+                if (pool.closed && endAtClose.remove(endIfClosed)) {
+                    endIfClosed.run(); // the close may have swept before the add above
+                }
                 return;
             }
+            endAtClose.remove(endIfClosed);
         }
         LOG.warn("pool '{}': connect failed after {} attempts: {}", pool.name, attempt, unwrapped.toString());
         giveUp(e, unwrapped, attempt, epoch);

@@ -425,8 +425,9 @@ public final class Pool<C> implements AutoCloseable {
      * callers waiting now; background work stops; idle connections close at once; connections
      * with leases out take no new ones and close when their last lease ends, or when
      * {@link PoolConfig#closeGracePeriod()} (30 s) has passed, whichever comes first (then
-     * requests still running on them fail). Connects in progress are closed when they
-     * complete. Returns at once; idempotent. A pool-owned scheduler stops once the last
+     * requests still running on them fail). Connects in progress are given up at once: the
+     * manager's stage is cancelled, and a connection that still arrives is closed. Returns at
+     * once; idempotent. A pool-owned scheduler stops once the last
      * connection is closed or the grace period ends.
      */
     @Override
@@ -452,8 +453,10 @@ public final class Pool<C> implements AutoCloseable {
         closed = true;
         housekeeper.stop();
         queue.failAll(new PoolClosedException(name));
+        // Connects in flight end now: nobody waits for them, and a manager's stage may never complete once
+        // its transport is shut down (the client closes its event loops and scheduler right after this).
+        connector.abandonAll();
         for (PoolEntry<C> e : table.snapshot()) {
-            // a connect in flight is closed when it completes
             if (e.retire(CloseReason.POOL_CLOSED) && e.leases() == 0 && e.drainedToClosed()) {
                 remove(e, true);
             }

@@ -55,6 +55,9 @@ class FakeConnectionManager implements ConnectionManager<FakeConnectionManager.C
     /** connect() throws this (checked ones too, as Kotlin or Lombok code can) instead of answering a stage. */
     volatile Throwable connectThrows;
 
+    /** Runs inside connect(), before it answers (a test closing the pool while the manager is being asked). */
+    volatile Runnable duringConnect;
+
     /** What {@link #boundsConnect()} answers; read once, when the pool is built. */
     volatile boolean boundsConnect;
 
@@ -75,6 +78,10 @@ class FakeConnectionManager implements ConnectionManager<FakeConnectionManager.C
     public CompletionStage<Conn> connect(ConnectionEvents<Conn> events) {
         this.events = events;
         connectAttempts.incrementAndGet();
+        Runnable during = duringConnect;
+        if (during != null) {
+            during.run();
+        }
         if (connectReturnsNull) {
             return null;
         }

@@ -909,6 +909,89 @@ class PoolTest {
         assertThat(p.stats().open()).isZero();
     }
 
+    /**
+     * A manager that bounds its own connects (the HTTP client's) gets no attempt timer from the pool, and its
+     * connect may never complete once its transport is shut down (a dial registered on an event loop that
+     * terminated next, its deadline timer dropped with the client's scheduler). The close must end that
+     * connect itself: before, the entry stayed CONNECTING and the manager's stage pending for ever.
+     */
+    @Test
+    @Timeout(10)
+    void closeNowEndsAConnectInFlightThatWouldNeverComplete() {
+        manager.holdConnects = true;
+        manager.boundsConnect = true;
+        Pool<Conn> p = pool(cfg(1).maxRetries(0));
+        CompletableFuture<Lease<Conn>> w = p.acquire();
+        assertThat(manager.heldConnects).hasSize(1);
+        CompletableFuture<Conn> connect = manager.heldConnects.peek();
+        p.closeNow();
+        assertThatThrownBy(w::join).cause().isInstanceOf(PoolClosedException.class);
+        assertThat(p.stats().connecting()).as("the connect in flight ended with the close").isZero();
+        assertThat(connect.isCancelled()).as("the manager is told, so it can close what it was opening").isTrue();
+        assertThat(p.stats().failedConnects()).as("given up by the close, not failed").isZero();
+        manager.completeOneConnect(); // a connection that still arrives is closed, not pooled
+        assertThat(manager.opened.get(0).closes.get()).isEqualTo(1);
+        assertThat(p.stats().open()).isZero();
+        assertThat(manager.openNow.get()).isZero();
+    }
+
+    @Test
+    @Timeout(10)
+    void gracefulCloseEndsAConnectInFlightToo() {
+        manager.holdConnects = true;
+        manager.boundsConnect = true;
+        Pool<Conn> p = pool(cfg(2).maxRetries(0));
+        Lease<Conn> held;
+        CompletableFuture<Lease<Conn>> first = p.acquire();
+        manager.completeOneConnect();
+        held = first.join();
+        CompletableFuture<Lease<Conn>> w = p.acquire();
+        assertThat(manager.heldConnects).hasSize(1);
+        p.close();
+        assertThatThrownBy(w::join).cause().isInstanceOf(PoolClosedException.class);
+        assertThat(p.stats().connecting()).isZero();
+        assertThat(manager.heldConnects.peek().isCancelled()).isTrue();
+        assertThat(held.connection().closes.get()).as("a leased connection still finishes its work").isZero();
+        held.close();
+        assertThat(held.connection().closes.get()).isEqualTo(1);
+        assertThat(p.stats().open()).isZero();
+    }
+
+    /** The close sweeps the connects in flight; one whose manager is still being asked ends when connect() returns. */
+    @Test
+    @Timeout(10)
+    void aConnectTheCloseOvertakesInsideTheManagerEndsWhenConnectReturns() {
+        manager.holdConnects = true;
+        manager.boundsConnect = true;
+        Pool<Conn> p = pool(cfg(1).maxRetries(0));
+        manager.duringConnect = p::closeNow;
+        CompletableFuture<Lease<Conn>> w = p.acquire();
+        assertThatThrownBy(w::join).cause().isInstanceOf(PoolClosedException.class);
+        assertThat(manager.connectAttempts.get()).isEqualTo(1);
+        assertThat(p.stats().connecting()).isZero();
+        assertThat(manager.heldConnects.peek().isCancelled()).isTrue();
+    }
+
+    /**
+     * A connect waiting out its retry delay is a connect in flight too: a scheduler shut down by its owner
+     * right after the close (the HTTP client's) drops the retry, and the entry stayed CONNECTING for ever.
+     */
+    @Test
+    @Timeout(10)
+    void closeEndsAConnectWaitingToBeRetried() {
+        manager.failNextConnects = 1;
+        Pool<Conn> p = pool(cfg(1).maxRetries(3).connectBackoff(Duration.ofSeconds(30))
+                .maxConnectBackoff(Duration.ofSeconds(30)));
+        CompletableFuture<Lease<Conn>> w = p.acquire();
+        await().atMost(Duration.ofSeconds(5)).until(() -> p.stats().failedConnects() == 1);
+        assertThat(p.stats().connecting()).as("the retry waits").isEqualTo(1);
+        p.closeNow();
+        scheduler.shutdownNow(); // what the client's close does next: the retry task is dropped
+        assertThatThrownBy(w::join).cause().isInstanceOf(PoolClosedException.class);
+        assertThat(p.stats().connecting()).isZero();
+        assertThat(manager.connectAttempts.get()).as("no retry after the close").isEqualTo(1);
+    }
+
     @Test
     @Timeout(10)
     void anExceptionWhileMatchingWaitersLosesNeitherAFulfilledWaiterNorItsSlot() {

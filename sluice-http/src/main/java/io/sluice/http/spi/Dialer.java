@@ -133,29 +133,48 @@ public final class Dialer {
         dial.channel = ch;
         // A dial that failed, timed out or was cancelled closes its channel; a completed one is the caller's.
         dial.whenComplete((c, e) -> {
-            if (e != null) {
-                ch.close();
+            if (e != null && ch.isOpen()) {
+                ch.close(); // one whose registration was refused is closed already, and has no loop to close on
             }
         });
-        cf.addListener(f -> {
-            if (!f.isSuccess()) {
-                dial.completeExceptionally(f.cause());
-                return;
+        java.util.concurrent.atomic.AtomicBoolean connectEnded = new java.util.concurrent.atomic.AtomicBoolean();
+        io.netty.util.concurrent.GenericFutureListener<ChannelFuture> onConnect = f -> {
+            if (connectEnded.compareAndSet(false, true)) {
+                connectEnded(dial, ch, f, sslContext);
             }
-            if (sslContext == null) {
+        };
+        cf.addListener(onConnect);
+        if (cf.isDone()) {
+            // Netty notifies a listener added to a completed future on the channel's event loop; a loop that is
+            // shut down (the client closing) drops the notification, and the dial would never complete. A
+            // registration that loop refused fails cf before we get here, so end the dial here too (once).
+            try {
+                onConnect.operationComplete(cf);
+            } catch (Exception e) {
+                dial.completeExceptionally(e);
+            }
+        }
+    }
+
+    /** The TCP connect ended: fail the dial, complete it (cleartext), or wait for the TLS handshake. */
+    private static void connectEnded(Dial dial, Channel ch, ChannelFuture f, SslContext sslContext) {
+        if (!f.isSuccess()) {
+            dial.completeExceptionally(f.cause());
+            return;
+        }
+        if (sslContext == null) {
+            dial.stage = Stage.DONE;
+            dial.complete(ch);
+            return;
+        }
+        dial.stage = Stage.TLS;
+        ch.pipeline().get(SslHandler.class).handshakeFuture().addListener(h -> {
+            if (h.isSuccess()) {
                 dial.stage = Stage.DONE;
                 dial.complete(ch);
-                return;
+            } else {
+                dial.completeExceptionally(h.cause());
             }
-            dial.stage = Stage.TLS;
-            ch.pipeline().get(SslHandler.class).handshakeFuture().addListener(h -> {
-                if (h.isSuccess()) {
-                    dial.stage = Stage.DONE;
-                    dial.complete(ch);
-                } else {
-                    dial.completeExceptionally(h.cause());
-                }
-            });
         });
     }
 

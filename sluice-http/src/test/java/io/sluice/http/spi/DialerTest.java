@@ -101,6 +101,25 @@ class DialerTest {
         await().atMost(Duration.ofSeconds(5)).until(() -> !dial.channel().isOpen());
     }
 
+    /**
+     * A dial started as the client closes, on event loops already shut down: the loop refuses the channel's
+     * registration and fails the connect future at once, and Netty then drops the notification of a listener
+     * added to it (it would run on that loop). The dial never completed; its caller's timer, on a scheduler
+     * the close shuts down too, was the only thing left to end it.
+     */
+    @Test
+    void aDialOnAShutDownTransportFailsInsteadOfNeverCompleting() throws Exception {
+        NettyTransport closed = new NettyTransport(1, false, Duration.ofSeconds(30));
+        closed.close();
+        try (SilentPeer peer = SilentPeer.start()) {
+            Dialer.Dial dial = new Dialer(closed, dns).dial("test", "127.0.0.1", peer.port(), null, ch -> { });
+            assertThatThrownBy(() -> dial.get(5, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class);
+            assertThat(dial.stage()).isEqualTo(Dialer.Stage.TCP);
+            assertThat(dial.channel().isOpen()).isFalse();
+            assertThat(peer.connections()).isZero();
+        }
+    }
+
     @Test
     void aShutDownDnsExecutorFailsTheDialInsteadOfThrowing() {
         Dialer.Dial dial = new Dialer(transport, task -> {

@@ -371,7 +371,7 @@ public final class Call {
         guard.responded(response.status(), probe);
         if (whole != null) {
             // On the event loop: the aggregation below is our code; its ResponseBody completes inline.
-            response.aggregate().whenComplete((r, e) -> ctx.callbacks().execute(() -> {
+            response.aggregate().whenComplete((r, e) -> handOver(() -> {
                 if (e != null) {
                     bodyFailed(e);
                     whole.completeExceptionally(e);
@@ -381,7 +381,7 @@ public final class Call {
             }));
             return;
         }
-        ctx.callbacks().execute(() -> {
+        handOver(() -> {
             if (!result.complete(response)) {
                 response.close(); // the caller cancelled meanwhile
             }
@@ -395,7 +395,24 @@ public final class Call {
         guard.failed(e, probe);
         finish();
         CompletableFuture<?> out = whole != null ? whole : result;
-        ctx.callbacks().execute(() -> out.completeExceptionally(e));
+        handOver(() -> out.completeExceptionally(e));
+    }
+
+    /**
+     * Completes the caller's future on the callback executor, or on this thread when the executor refuses
+     * the task (a caller's executor shut down, e.g. with the client, or saturated). The call is settled
+     * before this runs, so nothing else would complete the future: a refused completion left it incomplete
+     * for ever (the close-during-replay hang, with the cached pool that was the default executor, which
+     * refused tasks once the client's close had shut it down).
+     */
+    private void handOver(Runnable completion) {
+        try {
+            ctx.callbacks().execute(completion);
+        } catch (java.util.concurrent.RejectedExecutionException refused) {
+            LOG.warn("{}: the callback executor refused to complete {} {} ({}); completing it on {}", route,
+                    request.method(), safeTarget(), refused.toString(), Thread.currentThread().getName());
+            completion.run();
+        }
     }
 
     /**
