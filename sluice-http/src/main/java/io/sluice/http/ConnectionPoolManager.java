@@ -201,6 +201,9 @@ public final class ConnectionPoolManager implements AutoCloseable {
         RouteConnectionManager manager = new RouteConnectionManager(route, transport,
                 route.secure() ? sslContext : null, transportSettings, scheduler, dns, handshakes);
         managers.put(route, manager);
+        if (closed) {
+            manager.clientClosing(); // created as close() ran: it may not have seen this manager
+        }
         io.sluice.http.internal.client.RouteGuard guard = guard(route);
         manager.onBroken((connection, reason) -> guard.connectionBroken(reason));
         Pool<HttpConnection> pool = Pool.builder(manager).name(route.toString()).config(poolConfig)

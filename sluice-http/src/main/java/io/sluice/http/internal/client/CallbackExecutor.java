@@ -37,7 +37,8 @@ import java.util.concurrent.locks.LockSupport;
  * <em>helper</em> (a pooled daemon thread) that takes queued tasks like a lane and ends when none
  * are left. A helper that blocks in turn is a stalled worker too, so blocked callbacks add one thread
  * per watchdog pass, never one per task, and nothing queued behind a blocked callback waits on it
- * for more than about two passes.
+ * for more than about two passes. Helpers are bounded ({@link #MAX_HELPERS}): callbacks that block
+ * for ever make the executor stop adding threads there, with one warning, rather than exhaust the JVM.
  *
  * <p><b>After {@link #shutdown()}</b> the lanes run what they hold and exit; tasks offered later run
  * on the helper pool, never rejected: a future that completes after the client closed (a late
@@ -50,6 +51,13 @@ import java.util.concurrent.locks.LockSupport;
 public final class CallbackExecutor implements Executor {
     /** How long a task may run before the tasks behind it are taken elsewhere: 10 ms. */
     static final long STALL_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+    /**
+     * At most this many helpers at once: blocked callbacks that never end must not grow threads until
+     * the JVM can make no more. The same bound as a fork-join pool's compensating threads; past it,
+     * queued work waits for a worker to come free (logged once).
+     */
+    static final int MAX_HELPERS = 256;
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(CallbackExecutor.class);
     /** CAS on {@link Lane#sleeping}: exactly one waker pays for the unpark. */
     private static final VarHandle SLEEPING;
 
@@ -62,6 +70,9 @@ public final class CallbackExecutor implements Executor {
     }
 
     private final long stallNanos;
+    private final int maxHelpers;
+    /** Set once, by the watchdog, the first time the helper bound or the JVM refused a helper: logged once. Watchdog-confined. */
+    private boolean helperLimitLogged;
     private final Lane[] lanes;
     /** Runs helpers, and tasks offered after shutdown. */
     private final ThreadPoolExecutor helperPool;
@@ -78,15 +89,21 @@ public final class CallbackExecutor implements Executor {
      * @param namePrefix thread-name prefix ({@code -lane-N}, {@code -helper-N}, {@code -watchdog} appended)
      */
     public CallbackExecutor(int lanes, String namePrefix) {
-        this(lanes, namePrefix, STALL_NANOS);
+        this(lanes, namePrefix, STALL_NANOS, MAX_HELPERS);
     }
 
     /** @param stallNanos how long a task may run before the tasks behind it are taken elsewhere (tests vary it) */
     CallbackExecutor(int lanes, String namePrefix, long stallNanos) {
+        this(lanes, namePrefix, stallNanos, MAX_HELPERS);
+    }
+
+    /** @param maxHelpers at most this many helpers at once (tests lower it) */
+    CallbackExecutor(int lanes, String namePrefix, long stallNanos, int maxHelpers) {
         if (lanes < 1) {
             throw new IllegalArgumentException("lanes must be >= 1, was " + lanes);
         }
         this.stallNanos = stallNanos;
+        this.maxHelpers = maxHelpers;
         AtomicInteger helperThreads = new AtomicInteger();
         this.helperPool = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 1, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
             Thread t = new Thread(r, namePrefix + "-helper-" + helperThreads.incrementAndGet());
@@ -232,11 +249,13 @@ public final class CallbackExecutor implements Executor {
             }
             long now = System.nanoTime();
             boolean allStalled = true;
-            boolean backlogBehindAStalledLane = false;
+            Lane stalledWithBacklog = null;
             for (Lane l : lanes) {
                 boolean stalled = l.stalled(now, stallNanos); // once per worker per pass: it records what it saw
                 allStalled &= stalled;
-                backlogBehindAStalledLane |= stalled && !l.queue.isEmpty();
+                if (stalled && stalledWithBacklog == null && !l.queue.isEmpty()) {
+                    stalledWithBacklog = l;
+                }
             }
             boolean helpersStalled = true;
             for (Worker h : helpers) {
@@ -244,21 +263,48 @@ public final class CallbackExecutor implements Executor {
             }
             // Every worker stuck; or a stuck lane's own backlog that the other lanes, busy with their own
             // queues, never get to (they take their own queue first), and no helper free to take it.
-            if ((allStalled || backlogBehindAStalledLane) && helpersStalled) {
-                Worker helper = new Worker();
-                helpers.add(helper);
-                helpersStarted.incrementAndGet();
-                helperPool.execute(() -> {
-                    try {
-                        for (Runnable r; (r = take(null)) != null; ) {
-                            helper.begin();
-                            helper.run(r, Thread.currentThread());
-                        }
-                    } finally {
-                        helpers.remove(helper);
-                    }
-                });
+            if ((allStalled || stalledWithBacklog != null) && helpersStalled) {
+                startHelper(stalledWithBacklog);
             }
+        }
+    }
+
+    /**
+     * Starts a helper that takes {@code stuck}'s queue first (a helper that took the first queue it found
+     * could spend itself on a busy lane's standing backlog while the stuck lane's waited), then any.
+     * Watchdog thread only.
+     */
+    private void startHelper(Lane stuck) {
+        if (helpers.size() >= maxHelpers) {
+            logHelperLimitOnce("all " + maxHelpers + " callback helper threads are blocked in callbacks; "
+                    + "queued completions wait until one returns (a callback that blocks for ever?)", null);
+            return;
+        }
+        Worker helper = new Worker();
+        helpers.add(helper);
+        try {
+            helperPool.execute(() -> {
+                try {
+                    for (Runnable r; (r = take(stuck)) != null; ) {
+                        helper.begin();
+                        helper.run(r, Thread.currentThread());
+                    }
+                } finally {
+                    helpers.remove(helper);
+                }
+            });
+            helpersStarted.incrementAndGet();
+        } catch (RuntimeException | OutOfMemoryError e) {
+            // The JVM could not make a thread: the watchdog stays alive and tries again next pass.
+            helpers.remove(helper);
+            logHelperLimitOnce("could not start a callback helper thread: " + e, e);
+        }
+    }
+
+    private void logHelperLimitOnce(String message, Throwable cause) {
+        if (!helperLimitLogged) {
+            helperLimitLogged = true;
+            LOG.warn(message, cause);
         }
     }
 

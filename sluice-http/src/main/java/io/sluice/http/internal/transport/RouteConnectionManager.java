@@ -136,7 +136,8 @@ public final class RouteConnectionManager implements ConnectionManager<HttpConne
             }, settings.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
         } catch (java.util.concurrent.RejectedExecutionException closing) {
             // The client is closing (its scheduler is shut down): an attempt without its one deadline must not start.
-            ConnectFailedException e = new ConnectFailedException(route.toString(), "the client is closing", closing);
+            // The client's doing, not the route's: not counted against it.
+            io.sluice.http.ClientClosedException e = closedWhileConnecting("before its connect timer was set", closing);
             dial.completeExceptionally(e);
             result.completeExceptionally(e);
             return result;
@@ -158,8 +159,8 @@ public final class RouteConnectionManager implements ConnectionManager<HttpConne
                 try {
                     ch.eventLoop().execute(() -> dialed(ch, null, dial, result, observer));
                 } catch (java.util.concurrent.RejectedExecutionException rejected) {
-                    result.completeExceptionally(new ConnectFailedException(route.toString(),
-                            "the client is closing", rejected));
+                    result.completeExceptionally(closedWhileConnecting("after the dial (its event loop is shut down)",
+                            rejected));
                 }
                 return;
             }
@@ -175,7 +176,13 @@ public final class RouteConnectionManager implements ConnectionManager<HttpConne
             if (!result.isDone()) {
                 // Not when the attempt already ended (timed out, cancelled by the pool, client closing): the dial
                 // failed because of that, and a TLS failure counted here would be one the server never caused.
-                result.completeExceptionally(mapConnectError(e, dial.stage()));
+                // Counted only when this ends the attempt: the timer may win the race and counts its own.
+                Dialer.Stage stage = dial.stage();
+                SluiceHttpException failure = mapConnectError(e, stage);
+                if (result.completeExceptionally(failure) && stage == Dialer.Stage.TLS
+                        && !(failure instanceof io.sluice.http.ClientClosedException) && !(e instanceof SluiceHttpException)) {
+                    handshakes.recordFailure();
+                }
             }
         } else if (sslContext == null) {
             installProtocol(ch, settings.h2cPriorKnowledge(), result, observer);
@@ -263,7 +270,6 @@ public final class RouteConnectionManager implements ConnectionManager<HttpConne
                     "the client was closed while connecting (" + stage.description() + ")");
         }
         if (stage == Dialer.Stage.TLS) {
-            handshakes.recordFailure();
             return TlsFailures.classify(route.toString(), cause);
         }
         if (cause instanceof ConnectTimeoutException) {
@@ -271,6 +277,12 @@ public final class RouteConnectionManager implements ConnectionManager<HttpConne
                     settings.connectTimeout(), cause);
         }
         return new ConnectFailedException(route.toString(), "connect failed: " + cause.getMessage(), cause);
+    }
+
+    /** An attempt the closing client's own executors refused: the client's doing, never the route's. */
+    private io.sluice.http.ClientClosedException closedWhileConnecting(String when, Throwable cause) {
+        return new io.sluice.http.ClientClosedException(route.toString(),
+                "the client was closed while connecting (" + when + ")", cause);
     }
 
     /**
