@@ -133,6 +133,18 @@ final class Connector<C> {
         return doomed;
     }
 
+    /**
+     * Opens one more connection because every open one holds its target of leases
+     * ({@link PoolConfig#targetStreamsPerConnection()}): one at a time, never while connects fail,
+     * within maxConnections. Nobody waits for it; the leases that went above the target stay where
+     * they are.
+     */
+    void connectForTarget() {
+        if (connecting.get() == 0 && !pool.closed && !backoff.failing() && reserveConnect()) {
+            startConnect(false);
+        }
+    }
+
     /** The error for waiters the backoff outlasts. */
     ConnectFailedException backoffFailure() {
         Throwable cause = backoff.lastFailure();

@@ -47,15 +47,21 @@ final class EntryTable<C> {
     private final long bypassNanos;
     /** SPREAD: try the less loaded of two random multiplexed entries before the scan. */
     private final boolean spread;
+    /**
+     * Leases a multiplexed entry takes before the search prefers another (0: none, an entry takes leases up to
+     * its capacity). A soft limit: when every entry is at it, the search takes slots above it.
+     */
+    private final int target;
     /** Retires an entry the manager reports broken (the pool's retire: it may close and remove the entry). */
     private final Consumer<PoolEntry<C>> retireBroken;
 
     EntryTable(ManagerCalls<C> calls, Ticker ticker, long bypassNanos, StreamPlacement placement,
-               Consumer<PoolEntry<C>> retireBroken) {
+               int targetStreamsPerConnection, Consumer<PoolEntry<C>> retireBroken) {
         this.calls = calls;
         this.ticker = ticker;
         this.bypassNanos = bypassNanos;
         this.spread = placement == StreamPlacement.SPREAD;
+        this.target = targetStreamsPerConnection;
         this.retireBroken = retireBroken;
     }
 
@@ -143,6 +149,30 @@ final class EntryTable<C> {
     }
 
     /**
+     * Free slots on multiplexed connections in use, in whole connections' worth (each counted up to the
+     * target when there is one): spare capacity as good as an idle connection for the minIdle top-up. Without
+     * it, streams spread over every connection leave none idle, and the top-up would open connection after
+     * connection up to maxConnections.
+     */
+    int spareConnections() {
+        long free = 0;
+        int per = 0;
+        for (PoolEntry<C> e : entries) {
+            long w = e.word();
+            int leases = PoolEntry.leases(w);
+            if (PoolEntry.state(w) != PoolEntry.OPEN || leases == 0) {
+                continue;
+            }
+            int limit = limit(e.connection, target > 0);
+            if (limit > 1) {
+                free += Math.max(0, limit - leases);
+                per = Math.max(per, limit);
+            }
+        }
+        return per == 0 ? 0 : (int) (free / per);
+    }
+
+    /**
      * Scans the entries from the hint for a free slot and takes it: answers the entry (a
      * plain slot), a {@link Probe} (the slot must be validated before use), or null. An idle
      * entry past the bypass window is taken together with its VALIDATING mark when
@@ -151,13 +181,35 @@ final class EntryTable<C> {
      * on the way.
      */
     Object findSlot(boolean mayValidate) {
+        if (target == 0) {
+            return findSlot(mayValidate, false);
+        }
+        Object slot = findSlot(mayValidate, true);
+        return slot != null ? slot : findSlot(mayValidate, false); // every entry at the target: above it
+    }
+
+    /**
+     * Whether {@code e} holds more leases than the target: the search had to go above it, so the pool
+     * should open another connection. Always false without a target.
+     */
+    boolean aboveTarget(PoolEntry<C> e) {
+        return target > 0 && PoolEntry.leases(e.word()) > target;
+    }
+
+    /** The slots an entry offers: its capacity, or the target when {@code soft} and the target is lower. */
+    private int limit(C c, boolean soft) {
+        int capacity = calls.capacity(c);
+        return soft && capacity > target ? target : capacity;
+    }
+
+    private Object findSlot(boolean mayValidate, boolean soft) {
         PoolEntry<C>[] es = entries;
         int n = es.length;
         if (n == 0) {
             return null;
         }
         if (spread && n > 1) {
-            PoolEntry<C> e = twoChoices(es, n);
+            PoolEntry<C> e = twoChoices(es, n, soft);
             if (e != null) {
                 return e;
             }
@@ -196,7 +248,7 @@ final class EntryTable<C> {
                     continue;
                 }
             }
-            if (e.tryAcquire(calls.capacity(c))) {
+            if (e.tryAcquire(limit(c, soft))) {
                 updateHint(idx);
                 return e;
             }
@@ -213,7 +265,7 @@ final class EntryTable<C> {
      * random picks cost two reads where a least-loaded scan would read every entry, and avoid
      * the herd that a shared "least loaded" answer would send to one connection.
      */
-    private PoolEntry<C> twoChoices(PoolEntry<C>[] es, int n) {
+    private PoolEntry<C> twoChoices(PoolEntry<C>[] es, int n, boolean soft) {
         ThreadLocalRandom random = ThreadLocalRandom.current();
         int a = random.nextInt(n);
         int b = random.nextInt(n - 1);
@@ -222,21 +274,21 @@ final class EntryTable<C> {
         }
         PoolEntry<C> ea = es[a];
         PoolEntry<C> eb = es[b];
-        int la = spreadLoad(ea);
-        int lb = spreadLoad(eb);
+        int la = spreadLoad(ea, soft);
+        int lb = spreadLoad(eb, soft);
         if (la < 0 && lb < 0) {
             return null;
         }
         PoolEntry<C> first = lb < 0 || (la >= 0 && la <= lb) ? ea : eb;
         PoolEntry<C> second = first == ea ? (lb < 0 ? null : eb) : (la < 0 ? null : ea);
-        if (first.tryAcquire(calls.capacity(first.connection))) {
+        if (first.tryAcquire(limit(first.connection, soft))) {
             return first;
         }
-        return second != null && second.tryAcquire(calls.capacity(second.connection)) ? second : null;
+        return second != null && second.tryAcquire(limit(second.connection, soft)) ? second : null;
     }
 
     /** The entry's leases when {@link #twoChoices} may give it one more without a probe, else -1. */
-    private int spreadLoad(PoolEntry<C> e) {
+    private int spreadLoad(PoolEntry<C> e, boolean soft) {
         long w = e.word();
         if (PoolEntry.state(w) != PoolEntry.OPEN || PoolEntry.validating(w)) {
             return -1;
@@ -244,7 +296,7 @@ final class EntryTable<C> {
         C c = e.connection;
         int capacity = calls.capacity(c);
         int leases = PoolEntry.leases(w);
-        if (capacity <= 1 || leases >= capacity || calls.broken(c)) {
+        if (capacity <= 1 || leases >= limit(c, soft) || calls.broken(c)) {
             return -1;
         }
         // An idle entry past the bypass window needs a probe first; the scan handles that.

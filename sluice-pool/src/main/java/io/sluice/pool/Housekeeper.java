@@ -202,7 +202,9 @@ final class Housekeeper<C> {
         deferred = false; // a connect that completes while this runs must not start a nested top-up
         Connector<C> connector = pool.connector;
         int target = Math.min(minIdle, pool.maxConnections);
-        int idleOrComing = connector.connecting() + pool.table.census().idle();
+        // Free slots on multiplexed connections in use count as idle connections: with streams spread over
+        // every connection none is idle, and counting only idle ones opened connections up to maxConnections.
+        int idleOrComing = connector.connecting() + pool.table.census().idle() + pool.table.spareConnections();
         boolean capped = false;
         while (idleOrComing < target) {
             if (!mayReplenish()) { // a connect of this pass failed at once, or the pool is probing

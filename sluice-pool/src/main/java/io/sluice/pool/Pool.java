@@ -101,7 +101,7 @@ public final class Pool<C> implements AutoCloseable {
         this.maxConnections = config.maxConnections();
         this.calls = new ManagerCalls<>(name, b.manager);
         this.table = new EntryTable<>(calls, ticker, config.validationBypassWindow().toNanos(),
-                config.streamPlacement(), e -> retire(e, CloseReason.BROKEN));
+                config.streamPlacement(), config.targetStreamsPerConnection(), e -> retire(e, CloseReason.BROKEN));
         this.leakTracker = config.leakDetectionThreshold().isZero() ? null
                 : new LeakTracker(name, config.leakDetectionThreshold(), scheduler);
         this.queue = new WaitQueue<>(this, b.completionExecutor);
@@ -194,6 +194,9 @@ public final class Pool<C> implements AutoCloseable {
     }
 
     private Lease<C> newLease(PoolEntry<C> e) {
+        if (table.aboveTarget(e)) {
+            connector.connectForTarget(); // every connection is at the target: open one more for the next leases
+        }
         boolean fresh = e.takeFresh();
         if (fresh) {
             counters.misses.increment();

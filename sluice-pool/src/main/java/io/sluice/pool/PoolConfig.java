@@ -34,6 +34,10 @@ import java.util.Objects;
  * @param closeGracePeriod       how long {@link Pool#close()} lets leases in flight finish before it closes their
  *                               connections anyway; zero closes them at once, as {@link Pool#closeNow()} does
  * @param streamPlacement        which multiplexed connection a new lease goes to when several have room
+ * @param targetStreamsPerConnection leases a multiplexed connection is given before the pool prefers, and opens,
+ *                               another (within maxConnections); past it on every connection leases still go
+ *                               to the free slots up to each connection's own limit while the new one opens.
+ *                               Zero (the default) opens connections only for callers who find no slot at all
  */
 public record PoolConfig(
         int maxConnections,
@@ -54,7 +58,8 @@ public record PoolConfig(
         Duration failureBackoff,
         Duration maxFailureBackoff,
         Duration closeGracePeriod,
-        StreamPlacement streamPlacement) {
+        StreamPlacement streamPlacement,
+        int targetStreamsPerConnection) {
 
     /** 100: at most this many connections per route, well under providers' per-client limits. */
     public static final int DEFAULT_MAX_CONNECTIONS = 100;
@@ -124,6 +129,7 @@ public record PoolConfig(
         }
         requireNonNegative("closeGracePeriod", closeGracePeriod);
         Objects.requireNonNull(streamPlacement, "streamPlacement");
+        requireAtLeast("targetStreamsPerConnection", targetStreamsPerConnection, 0);
     }
 
     /** The defaults described above. */
@@ -158,6 +164,7 @@ public record PoolConfig(
         b.maxFailureBackoff = maxFailureBackoff;
         b.closeGracePeriod = closeGracePeriod;
         b.streamPlacement = streamPlacement;
+        b.targetStreamsPerConnection = targetStreamsPerConnection;
         return b;
     }
 
@@ -206,6 +213,7 @@ public record PoolConfig(
         private Duration maxFailureBackoff = DEFAULT_MAX_FAILURE_BACKOFF;
         private Duration closeGracePeriod = DEFAULT_CLOSE_GRACE_PERIOD;
         private StreamPlacement streamPlacement = StreamPlacement.PACK;
+        private int targetStreamsPerConnection;
 
         private Builder() {
         }
@@ -230,13 +238,18 @@ public record PoolConfig(
         public Builder closeGracePeriod(Duration v) { this.closeGracePeriod = v; return this; }
         /** Where new leases go among multiplexed connections with room; {@link StreamPlacement#PACK} by default. */
         public Builder streamPlacement(StreamPlacement v) { this.streamPlacement = v; return this; }
+        /**
+         * Leases per multiplexed connection before the pool opens another and prefers it; 0 (the default)
+         * opens one only when no connection has a free slot.
+         */
+        public Builder targetStreamsPerConnection(int v) { this.targetStreamsPerConnection = v; return this; }
 
         /** Validates and builds; throws {@link IllegalArgumentException} naming the bad field and value. */
         public PoolConfig build() {
             return new PoolConfig(maxConnections, minIdle, maxLifetime, idleTimeout, connectionTimeout,
                     maxRetries, maxPending, validationBypassWindow, validationTimeout, lifetimeJitter,
                     connectBackoff, maxConnectBackoff, housekeepingInterval, leakDetectionThreshold, maxConnecting,
-                    failureBackoff, maxFailureBackoff, closeGracePeriod, streamPlacement);
+                    failureBackoff, maxFailureBackoff, closeGracePeriod, streamPlacement, targetStreamsPerConnection);
         }
     }
 }

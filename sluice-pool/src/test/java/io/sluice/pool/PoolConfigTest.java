@@ -80,4 +80,11 @@ class PoolConfigTest {
                 .maxFailureBackoff(Duration.ofSeconds(5)).build();
         assertThat(c.toBuilder().build()).isEqualTo(c);
     }
+
+    @Test
+    void aNegativeTargetOfStreamsPerConnectionIsRefused() {
+        assertThatThrownBy(() -> PoolConfig.builder().targetStreamsPerConnection(-1).build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("targetStreamsPerConnection");
+        assertThat(PoolConfig.defaults().targetStreamsPerConnection()).isZero();
+    }
 }

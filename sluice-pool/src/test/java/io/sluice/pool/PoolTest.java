@@ -490,6 +490,84 @@ class PoolTest {
     }
 
     @Test
+    void spreadStreamsOnEveryConnectionDoNotMakeTheTopUpOpenMore() {
+        // minIdle keeps spare capacity warm. Streams spread over every connection leave none without a
+        // lease; counted as "not idle", the top-up opened minIdle more each housekeeping pass, up to the
+        // maximum (68 to 101 connections against nginx at 256 streams).
+        manager.capacity = 100;
+        Pool<Conn> p = pool(cfg(50).minIdle(4).streamPlacement(StreamPlacement.SPREAD));
+        p.warmUp().join();
+        List<Lease<Conn>> leases = new ArrayList<>();
+        for (int round = 0; round < 5; round++) {
+            for (int i = 0; i < 40; i++) {
+                leases.add(p.acquire().join()); // spread: the connections the last top-up opened get streams too
+            }
+            p.runHousekeeping();
+        }
+        // 200 streams of 100 per connection: 2 connections' worth in use, and 4 connections' worth kept spare.
+        assertThat(p.stats().created()).as("connections opened for 200 spread streams, minIdle 4").isBetween(6L, 7L);
+        leases.forEach(Lease::close);
+        assertExact(p);
+    }
+
+    @Test
+    void aTargetOfStreamsPerConnectionOpensTheNextConnectionBeforeTheFirstIsFull() {
+        // Envoy-style: a connection carries up to a target, then the pool opens another and fills that,
+        // instead of putting 100 streams on one connection of a multi-worker server while nothing waits.
+        manager.capacity = 100;
+        Pool<Conn> p = pool(cfg(10).targetStreamsPerConnection(10));
+        List<Lease<Conn>> leases = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            leases.add(p.acquire().join());
+        }
+        Conn first = leases.get(0).connection();
+        assertThat(leases).extracting(Lease::connection).containsOnly(first);
+        assertThat(p.stats().created()).isEqualTo(1);
+        Lease<Conn> eleventh = p.acquire().getNow(null);
+        assertThat(eleventh).as("above the target: served at once, not made to wait for a connect").isNotNull();
+        assertThat(eleventh.connection()).isSameAs(first);
+        assertThat(p.stats().created()).as("and a second connection opened for the next ones").isEqualTo(2);
+        List<Lease<Conn>> next = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            next.add(p.acquire().join());
+        }
+        assertThat(next).extracting(Lease::connection).doesNotContain(first).containsOnly(next.get(0).connection());
+        assertThat(p.stats().created()).isEqualTo(2);
+        leases.forEach(Lease::close);
+        eleventh.close();
+        next.forEach(Lease::close);
+        assertThat(p.stats().leasesOut()).isZero();
+        assertExact(p);
+    }
+
+    @Test
+    void aTargetNeverOpensMoreThanMaxConnectionsNorWhileConnectsFail() {
+        manager.capacity = 100;
+        Pool<Conn> p = pool(cfg(2).targetStreamsPerConnection(5));
+        List<Lease<Conn>> leases = new ArrayList<>();
+        for (int i = 0; i < 60; i++) {
+            leases.add(p.acquire().join()); // 2 connections, then above the target on both, up to 100 each
+        }
+        assertThat(p.stats().created()).isEqualTo(2);
+        assertThat(leases.stream().map(Lease::connection).distinct()).hasSize(2);
+        leases.forEach(Lease::close);
+        assertExact(p);
+        Pool<Conn> q = pool(cfg(5).targetStreamsPerConnection(1));
+        Lease<Conn> one = q.acquire().join();
+        manager.failAllConnects.set(true);
+        List<Lease<Conn>> more = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            more.add(q.acquire().join()); // above the target: the connects for more fail, the leases stand
+        }
+        assertThat(more).extracting(Lease::connection).containsOnly(one.connection());
+        assertThat(q.stats().connecting()).as("one connect for the target at a time").isLessThanOrEqualTo(1);
+        assertThat(q.stats().created()).isEqualTo(1);
+        one.close();
+        more.forEach(Lease::close);
+        assertExact(q);
+    }
+
+    @Test
     void packPutsNewStreamsOnAsFewConnectionsAsPossible() {
         manager.capacity = 100;
         assertThat(PoolConfig.defaults().streamPlacement()).isEqualTo(StreamPlacement.PACK);

@@ -39,9 +39,12 @@ final class SluicePeer implements Peer {
         this(cfg, preloadTcnative, null, null);
     }
 
-    /** "sluice-spread": the defaults but for where new streams go ({@link PoolConfig#streamPlacement()}). */
-    SluicePeer(PeerConfig cfg, io.sluice.pool.StreamPlacement placement) {
-        this(cfg, false, null, placement);
+    /**
+     * "sluice-spread", "sluice-target", "sluice-spread-target": the defaults but for where new streams go
+     * ({@link PoolConfig#streamPlacement()}, {@link PoolConfig#targetStreamsPerConnection()}).
+     */
+    SluicePeer(PeerConfig cfg, java.util.function.UnaryOperator<PoolConfig.Builder> poolTuning) {
+        this(cfg, false, null, poolTuning);
     }
 
     SluicePeer(PeerConfig cfg, boolean preloadTcnative, java.util.concurrent.Executor callbacks) {
@@ -55,7 +58,7 @@ final class SluicePeer implements Peer {
      *                  threads is the difference to the default.
      */
     private SluicePeer(PeerConfig cfg, boolean preloadTcnative, java.util.concurrent.Executor callbacks,
-                       io.sluice.pool.StreamPlacement placement) {
+                       java.util.function.UnaryOperator<PoolConfig.Builder> poolTuning) {
         this.cfg = cfg;
         if (preloadTcnative) {
             io.netty.handler.ssl.OpenSsl.isAvailable();
@@ -64,8 +67,8 @@ final class SluicePeer implements Peer {
         if (callbacks != null) {
             b.callbackExecutor(callbacks);
         }
-        if (placement != null) {
-            b.poolConfig(PoolConfig.defaults().toBuilder().streamPlacement(placement).build());
+        if (poolTuning != null) {
+            b.poolConfig(poolTuning.apply(PoolConfig.defaults().toBuilder()).build());
         }
         if (cfg.certPem() != null) {
             b.tls(TlsOptions.builder().trustCertificatePem(cfg.certPem()).build());
