@@ -121,7 +121,7 @@ final class ProbeCommand implements Callable<Integer> {
      * and the second connection's timing (null when that request failed).
      */
     record Result(String protocol, int status, String tlsVersion, String cipher, int peerMaxStreams, int capacity,
-            String tlsProvider, Timing cold, Timing warm) {
+            String tlsProvider, String transport, Timing cold, Timing warm) {
     }
 
     /** A request that failed, and in which phase. */
@@ -257,7 +257,7 @@ final class ProbeCommand implements Callable<Integer> {
             Result partial = new Result(first.response().protocol().alpnId(), first.response().status(),
                     c == null ? null : c.tlsVersion(), c == null ? null : c.cipherSuite(),
                     c == null ? -1 : c.peerMaxConcurrentStreams(), c == null ? 1 : c.capacity(),
-                    route.secure() ? client.tlsProvider() : null, cold, null);
+                    route.secure() ? client.tlsProvider() : null, client.transportName(), cold, null);
             Timing warm;
             try {
                 retireTheConnection(client, route);
@@ -271,7 +271,7 @@ final class ProbeCommand implements Callable<Integer> {
                 throw new ProbeFailed(f.failure, partial);
             }
             return new Result(partial.protocol(), partial.status(), partial.tlsVersion(), partial.cipher(),
-                    partial.peerMaxStreams(), partial.capacity(), partial.tlsProvider(), cold, warm);
+                    partial.peerMaxStreams(), partial.capacity(), partial.tlsProvider(), partial.transport(), cold, warm);
         }
     }
 
@@ -414,6 +414,7 @@ final class ProbeCommand implements Callable<Integer> {
             o.put("tls_version", r.tlsVersion());
             o.put("cipher", r.cipher());
             o.put("tls_provider", r.tlsProvider());
+            o.put("transport", r.transport());
             if (r.peerMaxStreams() >= 0) {
                 o.put("peer_max_streams", r.peerMaxStreams());
             } else {
@@ -468,6 +469,7 @@ final class ProbeCommand implements Callable<Integer> {
         } else {
             out.printf(Locale.ROOT, f, "tls", "none (cleartext" + (h2c ? ", h2c prior knowledge" : "") + ")");
         }
+        out.printf(Locale.ROOT, f, "transport", r.transport());
         if (r.peerMaxStreams() >= 0) {
             out.printf(Locale.ROOT, "%-17s %d (streams per connection used: %d)%n", "peer max streams",
                     r.peerMaxStreams(), r.capacity());

@@ -66,6 +66,10 @@ class ProbeCommandTest {
         assertThat(j.get("tls_version").asText()).isIn("TLSv1.3", "TLSv1.2");
         assertThat(j.get("cipher").asText()).isNotBlank();
         assertThat(j.get("peer_max_streams").asInt()).isEqualTo(mock.maxConcurrentStreams());
+        // What a user on an unsupported platform needs to see: which transport and TLS engine actually loaded.
+        String expectedTransport = io.netty.channel.epoll.Epoll.isAvailable() ? "epoll" : "nio";
+        assertThat(j.get("transport").asText()).isEqualTo(expectedTransport);
+        assertThat(j.get("tls_provider").asText()).isEqualTo(io.netty.handler.ssl.OpenSsl.isAvailable() ? "OPENSSL" : "JDK");
     }
 
     @Test
@@ -82,7 +86,8 @@ class ProbeCommandTest {
         CliRun r = CliRun.of("probe", mock.httpsUri() + "/ping", "--cacert", cert.toString());
         assertThat(r.exitCode()).as(r.err()).isZero();
         assertThat(r.out()).containsPattern("(?m)^protocol +h2$").containsPattern("(?m)^status +200$")
-                .contains("handshake").containsPattern("(?m)^peer max streams +\\d+");
+                .contains("handshake").containsPattern("(?m)^peer max streams +\\d+")
+                .containsPattern("(?m)^transport +(epoll|io_uring|nio)$");
     }
 
     // ------------------------------------------------------------------ 1: --timeout DURATION

@@ -58,6 +58,7 @@ public final class ConnectionPoolManager implements AutoCloseable {
     private final PoolConfig poolConfig;
     private final TransportSettings transportSettings;
     private final ClientContext context;
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ConnectionPoolManager.class);
     private final NettyTransport transport;
     private final SslContext sslContext;
     private final ScheduledThreadPoolExecutor scheduler;
@@ -97,6 +98,16 @@ public final class ConnectionPoolManager implements AutoCloseable {
         this.context = new ClientContext(t, b.limits, b.statusRetryPolicy, scheduler,
                 b.callbackExecutor != null ? b.callbackExecutor : ownedCallbacks, poolConfig.connectionTimeout(),
                 new io.sluice.http.internal.client.DelayedAttempts());
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("sluice client {}: transport {}, TLS engine {}, {} I/O threads", implementationVersion(),
+                    transportName(), tlsProvider(), b.ioThreads);
+        }
+    }
+
+    /** This build's version from the jar's manifest, or "(development build)" when run from classes. */
+    static String implementationVersion() {
+        String v = ConnectionPoolManager.class.getPackage().getImplementationVersion();
+        return v != null ? v : "(development build)";
     }
 
     /** A builder holding the defaults (see {@link Builder}). */
@@ -257,9 +268,18 @@ public final class ConnectionPoolManager implements AutoCloseable {
         return context.statusRetries();
     }
 
-    /** Whether the native epoll transport is in use. */
+    /** Whether a native transport (epoll or io_uring) is in use. */
     public boolean nativeTransport() {
         return transport.isNative();
+    }
+
+    /**
+     * The socket transport in use: {@code epoll} (Linux, the default there), {@code io_uring} (Linux,
+     * when asked for with {@code -Dsluice.transport=io_uring}) or {@code nio} (elsewhere, or when the
+     * native library could not load).
+     */
+    public String transportName() {
+        return transport.kind().name().toLowerCase(java.util.Locale.ROOT);
     }
 
     /** The TLS engine in use: {@code OPENSSL} or {@code JDK}. */
