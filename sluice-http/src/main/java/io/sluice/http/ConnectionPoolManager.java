@@ -236,6 +236,14 @@ public final class ConnectionPoolManager implements AutoCloseable {
         return java.util.Collections.unmodifiableSet(pools.keySet());
     }
 
+    /**
+     * The route's pool statistics, event counters and open connections from one call; its
+     * {@code toString()} is one line for a log.
+     */
+    public RouteSnapshot snapshot(Route route) {
+        return new RouteSnapshot(route, stats(route), counters(route), connections(route));
+    }
+
     /** The route's pool statistics, or null when the route has no pool yet. */
     public PoolStats stats(Route route) {
         Pool<HttpConnection> p = pools.get(route);

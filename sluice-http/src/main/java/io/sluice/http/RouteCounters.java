@@ -21,4 +21,27 @@ import java.util.Map;
  */
 public record RouteCounters(Map<String, Long> connectionsBroken, Map<String, Long> replays,
         Map<String, Long> failures, int ejections, boolean ejected) {
+
+    /** One line for a log: only what happened (empty counts are left out), "no events" when nothing did. */
+    @Override
+    public String toString() {
+        StringBuilder b = new StringBuilder();
+        append(b, "broken", connectionsBroken);
+        append(b, "replays", replays);
+        append(b, "failures", failures);
+        if (ejections > 0) {
+            b.append(b.length() == 0 ? "" : ", ").append("ejections ").append(ejections);
+        }
+        if (ejected) {
+            b.append(b.length() == 0 ? "" : ", ").append("ejected now");
+        }
+        return b.length() == 0 ? "no events" : b.toString();
+    }
+
+    private static void append(StringBuilder b, String label, Map<String, Long> counts) {
+        if (counts == null || counts.isEmpty()) {
+            return;
+        }
+        b.append(b.length() == 0 ? "" : ", ").append(label).append(' ').append(new java.util.TreeMap<>(counts));
+    }
 }

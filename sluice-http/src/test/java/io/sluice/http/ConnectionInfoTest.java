@@ -66,4 +66,25 @@ class ConnectionInfoTest {
         client.close();
         assertThat(client.connections(ping.route())).isEmpty();
     }
+
+    @Test
+    void aRouteSnapshotFromOneCallReadsAsOneLogLine() {
+        try (ConnectionPoolManager client = clientFor(mock).build()) {
+            HttpRequest ping = HttpRequest.newBuilder(https(mock, "/ping")).build();
+            assertThat(client.snapshot(ping.route()).toString()).contains("no pool yet").contains("no events");
+            client.sendBlocking(ping);
+            client.sendBlocking(ping);
+            RouteSnapshot s = client.snapshot(ping.route());
+            assertThat(s.route()).isEqualTo(ping.route());
+            assertThat(s.pool().acquisitions()).isEqualTo(2);
+            assertThat(s.connections()).hasSize(s.pool().open());
+            assertThat(s.counters().failures()).isEmpty();
+            String line = s.toString();
+            assertThat(line).doesNotContain("\n").hasSizeLessThan(300)
+                    .contains(ping.route().toString()).contains(s.pool().open() + "/" + s.pool().maxConnections() + " open")
+                    .contains("0 waiting").contains("h2").endsWith("no events");
+            String pool = s.pool().toString();
+            assertThat(pool).doesNotContain("\n").startsWith("pool '").contains("acquires 2").contains("wait p50");
+        }
+    }
 }

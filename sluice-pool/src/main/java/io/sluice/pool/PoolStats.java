@@ -74,4 +74,38 @@ public record PoolStats(
         long total = hits + misses;
         return total == 0 ? 1.0 : (double) hits / total;
     }
+
+    /**
+     * One line a person can read in a log: what is open and in use now, what waits, what the pool
+     * has done and how long acquires waited. Every field stays available through the accessors.
+     */
+    @Override
+    public String toString() {
+        StringBuilder b = new StringBuilder(200).append("pool '").append(name).append("': ")
+                .append(open).append('/').append(maxConnections).append(" open (")
+                .append(idle).append(" idle, ").append(inUse).append(" in use");
+        if (draining > 0) {
+            b.append(", ").append(draining).append(" draining");
+        }
+        if (connecting > 0) {
+            b.append(", ").append(connecting).append(" connecting");
+        }
+        b.append("), ").append(leasesOut).append(" leases of ").append(capacity).append(" slots, ")
+                .append(pending).append(" waiting; created ").append(created).append(", closed ").append(closed);
+        if (failedConnects > 0) {
+            b.append(", failed connects ").append(failedConnects);
+        }
+        b.append("; acquires ").append(acquisitions).append(" (hit rate ")
+                .append(String.format(java.util.Locale.ROOT, "%.1f", hitRate() * 100)).append(" %");
+        if (timeouts + exhausted + cancelled > 0) {
+            b.append(", ").append(timeouts).append(" timed out, ").append(exhausted).append(" refused, ")
+                    .append(cancelled).append(" cancelled");
+        }
+        return b.append("), wait p50 ").append(millis(waitP50Nanos)).append(" ms, p99 ").append(millis(waitP99Nanos))
+                .append(" ms, max ").append(millis(waitMaxNanos)).append(" ms").toString();
+    }
+
+    private static String millis(long nanos) {
+        return String.format(java.util.Locale.ROOT, "%.3f", nanos / 1e6);
+    }
 }

@@ -82,6 +82,22 @@ public final class WebSocketLease implements AutoCloseable {
         return connection.receive();
     }
 
+    /**
+     * Sends a Ping and completes with the round trip when its Pong arrives (RFC 6455 §5.5.2: the
+     * peer must answer). A Pong that does not come within the pool's ping timeout fails the
+     * future with {@link io.sluice.http.ConnectionLostException} and breaks the connection, which
+     * the pool then drops. Pings on one connection run one at a time: a second call while one is
+     * outstanding shares its Pong and reports the time from its own call. Completes on the
+     * pool's callback executor.
+     */
+    public CompletableFuture<java.time.Duration> ping() {
+        if (ended.get()) {
+            return endedFailure();
+        }
+        long start = System.nanoTime();
+        return connection.ping().thenApply(v -> java.time.Duration.ofNanos(System.nanoTime() - start));
+    }
+
     /** Received messages not yet taken by {@link #receive()}. */
     public int bufferedMessages() {
         return connection.bufferedMessages();

@@ -67,15 +67,40 @@ public final class WebSocketMessage {
         return ByteBuffer.wrap(b).asReadOnlyBuffer();
     }
 
-    /** The length of a binary message in bytes, or of a text message in chars. */
+    /**
+     * The payload's length in bytes as it travelled: a binary message's bytes, a text message's
+     * UTF-8 bytes (not its {@code char}s: "héllo" is 6 bytes, an emoji 4). What limits, metrics and
+     * a provider's message-size rules count.
+     */
     public int size() {
-        return kind == Kind.BINARY ? bytes.length : text.length();
+        return kind == Kind.BINARY ? bytes.length : utf8Length(text);
+    }
+
+    /** UTF-8 encoded length without encoding; a lone surrogate counts as the one '?' byte the encoders write for it. */
+    static int utf8Length(String s) {
+        int n = 0;
+        for (int i = 0, len = s.length(); i < len; i++) {
+            char c = s.charAt(i);
+            if (c < 0x80) {
+                n += 1;
+            } else if (c < 0x800) {
+                n += 2;
+            } else if (Character.isHighSurrogate(c) && i + 1 < len && Character.isLowSurrogate(s.charAt(i + 1))) {
+                n += 4;
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                n += 1; // unpaired: the JDK's and Netty's UTF-8 encoders both write '?'
+            } else {
+                n += 3;
+            }
+        }
+        return n;
     }
 
     /** Kind and size only: the content may be a conversation or carry secrets. */
     @Override
     public String toString() {
-        return "WebSocketMessage[" + kind + ", " + (kind == Kind.BINARY ? bytes.length + " bytes" : text.length() + " chars")
+        return "WebSocketMessage[" + kind + ", " + size() + " bytes"
                 + "]";
     }
 }

@@ -208,4 +208,56 @@ class WebSocketProtocolTest {
         pool.close();
         assertThat(server.closeCodesReceived).containsExactly(1000);
     }
+
+    @Test
+    void pingReturnsTheRoundTripOfThePeersPong() throws Exception {
+        try (WebSocketPool pool = pool().build(); WebSocketLease ws = await5(pool.acquire())) {
+            Duration rtt = await5(ws.ping());
+            assertThat(server.pingsSeen.get()).as("a Ping frame reached the peer").isEqualTo(1);
+            assertThat(rtt).isPositive().isLessThan(Duration.ofSeconds(5));
+            await5(ws.sendText("still open"));
+            assertThat(next(ws).text()).isEqualTo("still open");
+        }
+    }
+
+    @Test
+    void aPingThePeerNeverAnswersFailsAndTheConnectionIsDropped() throws Exception {
+        try (WebSocketPool pool = pool().pingTimeout(Duration.ofMillis(200)).build()) {
+            WebSocketLease ws = await5(pool.acquire());
+            server.answerPings = false; // RFC 6455 requires a Pong; this peer is broken or gone
+            assertThatThrownBy(() -> await5(ws.ping())).cause().isInstanceOf(ConnectionLostException.class)
+                    .hasMessageContaining("no pong");
+            ws.close();
+            server.answerPings = true;
+            try (WebSocketLease next = await5(pool.acquire())) {
+                assertThat(next.connection()).as("the connection that missed its Pong was not reused")
+                        .isNotSameAs(ws.connection());
+            }
+            assertAccountingSettled(pool);
+        }
+    }
+
+    @Test
+    void aPingOnAnEndedLeaseFailsAtOnce() throws Exception {
+        try (WebSocketPool pool = pool().build()) {
+            WebSocketLease ws = await5(pool.acquire());
+            ws.close();
+            assertThatThrownBy(() -> await5(ws.ping())).cause().isInstanceOf(io.sluice.http.ClientClosedException.class);
+        }
+    }
+
+    @Test
+    void aTextMessagesSizeIsItsUtf8BytesNotItsChars() throws Exception {
+        String text = "h\u00e9llo \ud83d\ude42"; // "héllo " and an emoji: 8 chars, 11 bytes in UTF-8
+        try (WebSocketPool pool = pool().build(); WebSocketLease ws = await5(pool.acquire())) {
+            await5(ws.sendText(text));
+            WebSocketMessage m = next(ws);
+            assertThat(m.text()).isEqualTo(text);
+            assertThat(m.size()).isEqualTo(text.getBytes(java.nio.charset.StandardCharsets.UTF_8).length).isEqualTo(11);
+            assertThat(m.size()).isEqualTo(m.binary().remaining());
+            assertThat(m).hasToString("WebSocketMessage[TEXT, 11 bytes]");
+        }
+        assertThat(WebSocketMessage.text("\ud83d").size()).as("a lone surrogate is written as '?', as the encoders do")
+                .isEqualTo("\ud83d".getBytes(java.nio.charset.StandardCharsets.UTF_8).length);
+    }
 }
