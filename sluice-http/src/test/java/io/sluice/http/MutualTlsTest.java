@@ -235,7 +235,8 @@ class MutualTlsTest {
         // before the server checks the (empty) certificate, and the alert ends the connection while the client
         // waits for SETTINGS (h2) or for its response (HTTP/1.1). Either way the caller learns why.
         assertThat(e).isInstanceOfSatisfying(TlsFailedException.class, tlsFailure -> {
-            assertThat(tlsFailure.reason()).isEqualTo(TlsFailedException.Reason.CERTIFICATE_REFUSED);
+            assertThat(tlsFailure.reason()).as("%s, caused by %s", tlsFailure, tlsFailure.getCause())
+                    .isEqualTo(TlsFailedException.Reason.CERTIFICATE_REFUSED);
             assertThat(tlsFailure.retryable()).as("another handshake would be refused too").isFalse();
         });
         assertThat(e.route()).isEqualTo("https://127.0.0.1:" + server.port());
