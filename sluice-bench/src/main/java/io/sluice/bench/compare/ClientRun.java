@@ -253,9 +253,36 @@ public final class ClientRun {
     static long allocatedBytes() {
         if (ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean t
                 && t.isThreadAllocatedMemorySupported() && t.isThreadAllocatedMemoryEnabled()) {
-            return t.getTotalThreadAllocatedBytes();
+            if (TOTAL_ALLOCATED != null) {
+                try {
+                    return (long) TOTAL_ALLOCATED.invoke(t);
+                } catch (Throwable e) {
+                    // fall through to the live threads' sum
+                }
+            }
+            long sum = 0;
+            for (long a : t.getThreadAllocatedBytes(t.getAllThreadIds())) {
+                sum += Math.max(0, a);
+            }
+            return sum;
         }
         return -1;
+    }
+
+    /**
+     * {@code getTotalThreadAllocatedBytes()} (dead threads included) is in the JDK 17 updates and in 21+, but not
+     * in Java 17's published API, which {@code --release 17} compiles against on a newer JDK: looked up, not linked.
+     * Without it, the live threads' sum.
+     */
+    private static final java.lang.invoke.MethodHandle TOTAL_ALLOCATED = totalAllocatedHandle();
+
+    private static java.lang.invoke.MethodHandle totalAllocatedHandle() {
+        try {
+            return java.lang.invoke.MethodHandles.publicLookup().findVirtual(com.sun.management.ThreadMXBean.class,
+                    "getTotalThreadAllocatedBytes", java.lang.invoke.MethodType.methodType(long.class));
+        } catch (ReflectiveOperationException e) {
+            return null;
+        }
     }
 
     /**
