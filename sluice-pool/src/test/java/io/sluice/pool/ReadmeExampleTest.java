@@ -64,7 +64,7 @@ class ReadmeExampleTest {
                 System.setOut(original);
             }
             assertThat(out.toString(StandardCharsets.UTF_8)).contains("leased /127.0.0.1:" + server.getLocalPort())
-                    .contains("PoolStats[name=example");
+                    .contains("pool 'example': ").contains(" open (").contains("acquires 1");
         }
     }
 }
