@@ -60,6 +60,7 @@ public final class SluiceAnthropic {
      */
     public static final class Builder {
         private ConnectionPoolManager pools;
+        private io.sluice.http.TlsOptions tls;
         private AnthropicBackend backend;
         private final AnthropicBackend.Builder backendBuilder = AnthropicBackend.builder();
         private boolean backendFieldsSet;
@@ -68,6 +69,16 @@ public final class SluiceAnthropic {
         private Consumer<ClientOptions.Builder> options = o -> { };
 
         private Builder() {
+        }
+
+        /**
+         * TLS for the manager this client builds and owns (a private CA, a client certificate, key
+         * stores; see {@link io.sluice.http.TlsOptions}). Not with {@link #poolManager}: a shared
+         * manager has its own TLS settings.
+         */
+        public Builder tls(io.sluice.http.TlsOptions tls) {
+            this.tls = Objects.requireNonNull(tls, "tls");
+            return this;
         }
 
         /** A shared manager (build it with {@link #poolManagerBuilder()}); it stays open when the client closes. */
@@ -132,13 +143,17 @@ public final class SluiceAnthropic {
         }
 
         public AnthropicClient build() {
+            if (pools != null && tls != null) {
+                throw new IllegalStateException("tls(..) configures the manager this client owns; a shared poolManager(..) "
+                        + "has its own TLS settings: set them on its builder");
+            }
             if (backend != null && backendFieldsSet) {
                 throw new IllegalStateException("set either backend(..) or apiKey/authToken/baseUrl/fromEnv, not both");
             }
             AnthropicBackend b = backend != null ? backend : backendBuilder.build();
             SluiceAnthropicHttpClient transport = pools != null
                     ? SluiceAnthropicHttpClient.create(pools, b)
-                    : SluiceAnthropicHttpClient.owning(poolManagerBuilder().build(), b);
+                    : SluiceAnthropicHttpClient.owning(ownedManager(), b);
             try {
                 ClientOptions.Builder o = ClientOptions.builder().httpClient(transport).baseUrl(b.baseUrl());
                 if (maxRetries != null) {
@@ -154,6 +169,14 @@ public final class SluiceAnthropic {
                 transport.close();
                 throw e;
             }
+        }
+
+        private ConnectionPoolManager ownedManager() {
+            ConnectionPoolManager.Builder b = poolManagerBuilder();
+            if (tls != null) {
+                b.tls(tls);
+            }
+            return b.build();
         }
     }
 }

@@ -60,7 +60,8 @@ public final class ConnectionPoolManager implements AutoCloseable {
     private final ClientContext context;
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ConnectionPoolManager.class);
     private final NettyTransport transport;
-    private final SslContext sslContext;
+    /** The TLS context new connections use; replaced by {@link #reloadTls()}. Owned: closed with the client. */
+    private final io.sluice.http.internal.transport.TlsContexts tls;
     private final ScheduledThreadPoolExecutor scheduler;
     private final ExecutorService dns;
     /** The default callback executor, owned (null when the caller supplied one). */
@@ -80,11 +81,18 @@ public final class ConnectionPoolManager implements AutoCloseable {
                 : new Timeouts(poolConfig.connectionTimeout(), Timeouts.defaults().headers(),
                 Timeouts.defaults().bodyIdle(), null);
         this.transportSettings = new TransportSettings(b.limits, b.http2, b.h2cPriorKnowledge, t.connect());
-        this.sslContext = b.http1Only
-                ? SslContextFactory.build(b.tls, io.netty.handler.ssl.ApplicationProtocolNames.HTTP_1_1)
-                : SslContextFactory.build(b.tls);
         this.scheduler = new ScheduledThreadPoolExecutor(2, new DefaultThreadFactory("sluice-http-timer", true));
         scheduler.setRemoveOnCancelPolicy(true); // timeouts are mostly cancelled; don't let them pile up
+        TlsOptions tlsOptions = b.tls;
+        boolean http1Only = b.http1Only;
+        // A replaced context stays until no connect can still be making its engine from it: twice the connect timeout.
+        this.tls = new io.sluice.http.internal.transport.TlsContexts(() -> http1Only
+                ? SslContextFactory.build(tlsOptions, io.netty.handler.ssl.ApplicationProtocolNames.HTTP_1_1)
+                : SslContextFactory.build(tlsOptions), scheduler, 2 * t.connect().toMillis() + 1_000);
+        if (b.tlsReloadInterval != null) {
+            long every = b.tlsReloadInterval.toMillis();
+            scheduler.scheduleWithFixedDelay(this::reloadTlsOnSchedule, every, every, TimeUnit.MILLISECONDS);
+        }
         this.dns = Executors.newCachedThreadPool(new DefaultThreadFactory("sluice-dns", true));
         this.transport = new NettyTransport(b.ioThreads, b.preferNativeTransport, t.connect());
         // Own threads by default, not the common pool: on a 2-core machine its parallelism is 1, and one
@@ -210,7 +218,7 @@ public final class ConnectionPoolManager implements AutoCloseable {
 
     private Pool<HttpConnection> newPool(Route route) {
         RouteConnectionManager manager = new RouteConnectionManager(route, transport,
-                route.secure() ? sslContext : null, transportSettings, scheduler, dns, handshakes);
+                route.secure() ? tls : null, transportSettings, scheduler, dns, handshakes);
         managers.put(route, manager);
         if (closed) {
             manager.clientClosing(); // created as close() ran: it may not have seen this manager
@@ -268,7 +276,34 @@ public final class ConnectionPoolManager implements AutoCloseable {
      * full handshakes on a warm client.
      */
     public void clearTlsSessions() {
-        SslContextFactory.clearSessions(sslContext);
+        SslContextFactory.clearSessions(tls.current());
+    }
+
+    /**
+     * Reads the TLS material again (key stores, trust stores, PEM files; factories are asked again)
+     * and builds a new TLS context: connections opened from now on present and trust what the files
+     * hold now; open connections keep what they were made with and finish undisturbed. TLS sessions
+     * are not resumed across a reload. When the material cannot be read (a file half-written, a wrong
+     * password), the client keeps the context it had and this throws {@link IllegalArgumentException}.
+     */
+    public void reloadTls() {
+        if (closed) {
+            throw new ClientClosedException("(client)", "the client is closed");
+        }
+        tls.reload();
+        LOG.debug("TLS material reloaded; new connections use it");
+    }
+
+    /** The scheduled reload: a failure keeps the old material and is logged, never thrown into the timer. */
+    private void reloadTlsOnSchedule() {
+        if (closed) {
+            return;
+        }
+        try {
+            tls.reload();
+        } catch (RuntimeException e) {
+            LOG.warn("TLS material could not be reloaded, keeping the current one: {}", e.getMessage());
+        }
     }
 
     /** The status retry policy in force (SDK transports check that it is off). */
@@ -292,7 +327,7 @@ public final class ConnectionPoolManager implements AutoCloseable {
 
     /** The TLS engine in use: {@code OPENSSL} or {@code JDK}. */
     public String tlsProvider() {
-        return sslContext.getClass().getSimpleName().contains("OpenSsl") ? "OPENSSL" : "JDK";
+        return tls.current().getClass().getSimpleName().contains("OpenSsl") ? "OPENSSL" : "JDK";
     }
 
     /** Closes every pool and connection, then the event loops and the scheduler. Idempotent. */
@@ -318,7 +353,7 @@ public final class ConnectionPoolManager implements AutoCloseable {
                 ownedCallbacks.shutdown(); // queued completions (failures of calls cut by the close) still run, later ones too
             }
         }
-        ReferenceCountUtil.release(sslContext);
+        tls.close();
     }
 
     /**
@@ -334,6 +369,7 @@ public final class ConnectionPoolManager implements AutoCloseable {
         private io.sluice.pool.health.OutlierDetector.Settings outlierDetection = io.sluice.pool.health.OutlierDetector.Settings.defaults();
         private PoolConfig poolConfig = PoolConfig.defaults();
         private TlsOptions tls = TlsOptions.defaults();
+        private Duration tlsReloadInterval;
         private Timeouts timeouts;
         private Http2Settings http2 = Http2Settings.defaults();
         private boolean h2cPriorKnowledge;
@@ -353,6 +389,19 @@ public final class ConnectionPoolManager implements AutoCloseable {
 
         public Builder tls(TlsOptions t) {
             this.tls = Objects.requireNonNull(t);
+            return this;
+        }
+
+        /**
+         * Reloads the TLS material this often ({@link ConnectionPoolManager#reloadTls()}), for
+         * certificates that rotate on disk (cert-manager, Vault agent); off by default. A reload that
+         * fails keeps the current material and logs a warning.
+         */
+        public Builder tlsReloadInterval(Duration every) {
+            if (every != null && (every.isNegative() || every.isZero())) {
+                throw new IllegalArgumentException("tlsReloadInterval must be positive, was " + every);
+            }
+            this.tlsReloadInterval = every;
             return this;
         }
 

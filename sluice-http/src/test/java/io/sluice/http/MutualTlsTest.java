@@ -305,6 +305,143 @@ class MutualTlsTest {
         }
     }
 
+    // ---------------------------------------------------------------- key material from files, and rotation
+
+    static Stream<Arguments> providers() {
+        return Stream.of(Arguments.of(TlsOptions.Provider.OPENSSL), Arguments.of(TlsOptions.Provider.JDK));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("providers")
+    void aPkcs12KeyStoreAndAJksTrustStoreAuthenticateBothSides(TlsOptions.Provider provider,
+                                                              @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        assumeEngine(provider);
+        char[] password = "changeit-p12".toCharArray();
+        java.nio.file.Path keyStore = dir.resolve("client.p12");
+        writeKeyStore(keyStore, "PKCS12", password, clientLeaf);
+        java.nio.file.Path trustStore = dir.resolve("trust.jks");
+        java.security.KeyStore ts = java.security.KeyStore.getInstance("JKS");
+        ts.load(null, null);
+        ts.setCertificateEntry("server", serverCert.cert);
+        try (var out = java.nio.file.Files.newOutputStream(trustStore)) {
+            ts.store(out, "changeit-jks".toCharArray());
+        }
+        TlsOptions tls = TlsOptions.builder().provider(provider)
+                .trustStore(trustStore, "JKS", "changeit-jks".toCharArray())
+                .keyStore(keyStore, "PKCS12", password)
+                .build();
+        assertThat(tls.toString()).doesNotContain("changeit");
+        MtlsServer server = startServer(Proto.H2, "TLSv1.3");
+        ConnectionPoolManager client = client(tls);
+
+        HttpResponse response = answer(client.send(HttpRequest.newBuilder(server.uri("/whoami")).build()));
+
+        assertThat(response.bodyAsString()).contains("subject=" + clientLeaf.cert.getSubjectX500Principal().getName())
+                .contains("chain=2");
+    }
+
+    @org.junit.jupiter.api.Test
+    void aTrustStoreReplacesTheSystemRootsAndAWrongPasswordIsAClearError(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Path keyStore = dir.resolve("client.p12");
+        writeKeyStore(keyStore, "PKCS12", "right".toCharArray(), clientLeaf);
+        TlsOptions wrong = TlsOptions.builder().keyStore(keyStore, "PKCS12", "wrong".toCharArray()).build();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> ConnectionPoolManager.builder().tls(wrong).build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("key store")
+                .hasMessageContaining(keyStore.toString()).hasMessageNotContaining("wrong");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> TlsOptions.builder()
+                        .clientCertificate(clientChainPem, clientKeyPem).keyStore(keyStore, "PKCS12", "right".toCharArray())
+                        .build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("one source");
+        // a trust store without the server's certificate: the system roots are not consulted either
+        java.nio.file.Path emptyTrust = dir.resolve("other.p12");
+        java.security.KeyStore ts = java.security.KeyStore.getInstance("PKCS12");
+        ts.load(null, null);
+        ts.setCertificateEntry("someone-else", root.cert);
+        try (var out = java.nio.file.Files.newOutputStream(emptyTrust)) {
+            ts.store(out, "pw".toCharArray());
+        }
+        MtlsServer server = startServer(Proto.H2, "TLSv1.3");
+        ConnectionPoolManager client = client(TlsOptions.builder().trustStore(emptyTrust, "PKCS12", "pw".toCharArray())
+                .keyStore(keyStore, "PKCS12", "right".toCharArray()).build());
+        SluiceHttpException e = failure(client.send(HttpRequest.newBuilder(server.uri("/whoami")).build()));
+        assertThat(e).isInstanceOfSatisfying(TlsFailedException.class, t ->
+                assertThat(t.reason()).isEqualTo(TlsFailedException.Reason.UNTRUSTED));
+    }
+
+    /**
+     * Certificates rotate on disk (cert-manager, a Vault agent) while the service runs: after a
+     * reload, new connections present the new certificate; the connection made before it keeps
+     * serving; no request fails. HTTP/1.1, so that concurrent requests need connections of their own.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("providers")
+    void aRotatedKeyStoreReachesNewConnectionsWithoutARestartAndNoRequestFails(TlsOptions.Provider provider,
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        assumeEngine(provider);
+        KeyPairGenerator rsa = KeyPairGenerator.getInstance("RSA");
+        rsa.initialize(2048, new SecureRandom());
+        Issued rotated = Issued.leaf("CN=sluice-mtls-client-rotated,O=Sluice tests", rsa.generateKeyPair(), intermediate,
+                KeyPurposeId.id_kp_clientAuth, false);
+        char[] password = "pw".toCharArray();
+        java.nio.file.Path keyStore = dir.resolve("client.p12");
+        writeKeyStore(keyStore, "PKCS12", password, clientLeaf);
+        java.nio.file.Path serverPem = dir.resolve("server.pem");
+        java.nio.file.Files.writeString(serverPem, pem("CERTIFICATE", serverCert.cert.getEncoded()));
+        TlsOptions tls = TlsOptions.builder().provider(provider).trustCertificatePemFile(serverPem)
+                .keyStore(keyStore, "PKCS12", password).build();
+        MtlsServer server = startServer(Proto.H1, "TLSv1.3");
+        ConnectionPoolManager client = client(tls);
+        String oldSubject = "subject=" + clientLeaf.cert.getSubjectX500Principal().getName();
+        String newSubject = "subject=" + rotated.cert.getSubjectX500Principal().getName();
+        HttpRequest whoami = HttpRequest.newBuilder(server.uri("/whoami")).build();
+
+        assertThat(answer(client.send(whoami)).bodyAsString()).contains(oldSubject);
+        assertThat(server.handshakesOk.get()).isEqualTo(1);
+
+        java.nio.file.Path next = dir.resolve("client.p12.new");
+        writeKeyStore(next, "PKCS12", password, rotated);
+        java.nio.file.Files.move(next, keyStore, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        List<java.util.concurrent.CompletableFuture<HttpResponse>> during = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            during.add(client.send(whoami)); // in flight while the material changes
+        }
+        client.reloadTls();
+        List<String> bodies = new ArrayList<>();
+        for (var f : during) {
+            bodies.add(answer(f).bodyAsString());
+        }
+        // More slow requests at once than connections are open: at least one runs on a connection made after the reload.
+        int open = client.connections(whoami.route()).size();
+        List<java.util.concurrent.CompletableFuture<HttpResponse>> after = new ArrayList<>();
+        for (int i = 0; i <= open; i++) {
+            after.add(client.send(HttpRequest.newBuilder(server.uri("/whoami/slow")).build()));
+        }
+        List<String> afterBodies = new ArrayList<>();
+        for (var f : after) {
+            afterBodies.add(answer(f).bodyAsString());
+        }
+        assertThat(bodies).allSatisfy(b -> assertThat(b).containsAnyOf(oldSubject, newSubject));
+        assertThat(afterBodies).as("requests after the reload").allSatisfy(b ->
+                assertThat(b).containsAnyOf(oldSubject, newSubject));
+        assertThat(afterBodies).as("a connection made after the reload presents the new certificate; %s; handshakes %d",
+                        client.snapshot(whoami.route()), server.handshakesOk.get())
+                .anySatisfy(b -> assertThat(b).contains(newSubject));
+        assertThat(server.handshakesFailed.get()).isZero();
+        FaultSupport.assertAccountingExact(client);
+    }
+
+    private static void writeKeyStore(java.nio.file.Path file, String type, char[] password, Issued leaf) throws Exception {
+        java.security.KeyStore ks = java.security.KeyStore.getInstance(type);
+        ks.load(null, null);
+        ks.setKeyEntry("client", leaf.key, password, new Certificate[]{leaf.cert, intermediate.cert});
+        try (var out = java.nio.file.Files.newOutputStream(file)) {
+            ks.store(out, password);
+        }
+    }
+
     // ---------------------------------------------------------------- the server
 
     private MtlsServer startServer(Proto proto, String tlsVersion) throws Exception {
@@ -435,9 +572,16 @@ class MutualTlsTest {
                 response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.length)
                         .set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
                 boolean keepAlive = HttpUtil.isKeepAlive(request);
-                var written = c.writeAndFlush(response);
-                if (!keepAlive) {
-                    written.addListener(ChannelFutureListener.CLOSE);
+                Runnable write = () -> {
+                    var written = c.writeAndFlush(response);
+                    if (!keepAlive) {
+                        written.addListener(ChannelFutureListener.CLOSE);
+                    }
+                };
+                if (request.uri().contains("slow")) {
+                    c.executor().schedule(write, 300, TimeUnit.MILLISECONDS); // holds the connection: concurrent requests need others
+                } else {
+                    write.run();
                 }
             }
         }

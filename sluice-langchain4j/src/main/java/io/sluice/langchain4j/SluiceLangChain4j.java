@@ -24,7 +24,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class SluiceLangChain4j {
 
     private static final Duration DEFAULT_KEY = Duration.ZERO;
-    private static final ConcurrentHashMap<Duration, ConnectionPoolManager> SHARED = new ConcurrentHashMap<>();
+    /** Shared managers by connect timeout and TLS options (null: the defaults). */
+    private static final ConcurrentHashMap<java.util.List<Object>, ConnectionPoolManager> SHARED = new ConcurrentHashMap<>();
     private static final ExecutorService SSE_READERS = Executors.newCachedThreadPool(daemons());
 
     private SluiceLangChain4j() {
@@ -40,8 +41,18 @@ public final class SluiceLangChain4j {
 
     /** The shared manager for clients given no manager: one per connect timeout, null for the default (10 s). */
     static ConnectionPoolManager sharedPoolManager(Duration connectTimeout) {
-        return SHARED.computeIfAbsent(connectTimeout == null ? DEFAULT_KEY : connectTimeout, c -> {
+        return sharedPoolManager(connectTimeout, null);
+    }
+
+    /** The shared manager for these settings; {@code tls} null means the default TLS settings. */
+    static ConnectionPoolManager sharedPoolManager(Duration connectTimeout, io.sluice.http.TlsOptions tls) {
+        Duration timeout = connectTimeout == null ? DEFAULT_KEY : connectTimeout;
+        return SHARED.computeIfAbsent(java.util.Arrays.asList(timeout, tls), k -> {
+            Duration c = timeout;
             ConnectionPoolManager.Builder b = poolManagerBuilder();
+            if (tls != null) {
+                b.tls(tls);
+            }
             if (!c.isZero()) {
                 Timeouts d = Timeouts.defaults();
                 b.timeouts(new Timeouts(c, d.headers(), d.bodyIdle(), d.total()));

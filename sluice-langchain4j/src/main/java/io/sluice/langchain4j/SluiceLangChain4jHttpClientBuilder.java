@@ -23,6 +23,7 @@ public final class SluiceLangChain4jHttpClientBuilder implements HttpClientBuild
     private Duration connectTimeout;
     private Duration readTimeout;
     private ConnectionPoolManager pools;
+    private io.sluice.http.TlsOptions tls;
 
     @Override
     public Duration connectTimeout() {
@@ -56,9 +57,23 @@ public final class SluiceLangChain4jHttpClientBuilder implements HttpClientBuild
         return pools;
     }
 
+    /**
+     * TLS for the shared manager clients without {@link #poolManager} use (a private CA, a client
+     * certificate, key stores): one shared manager per distinct TLS options and connect timeout.
+     * Not with {@link #poolManager}: that manager has its own TLS settings.
+     */
+    public SluiceLangChain4jHttpClientBuilder tls(io.sluice.http.TlsOptions tls) {
+        this.tls = tls;
+        return this;
+    }
+
     @Override
     public SluiceLangChain4jHttpClient build() {
-        ConnectionPoolManager p = pools != null ? pools : SluiceLangChain4j.sharedPoolManager(connectTimeout);
+        if (pools != null && tls != null) {
+            throw new IllegalStateException("tls(..) configures the shared manager; a poolManager(..) of your own has "
+                    + "its own TLS settings: set them on its builder");
+        }
+        ConnectionPoolManager p = pools != null ? pools : SluiceLangChain4j.sharedPoolManager(connectTimeout, tls);
         return new SluiceLangChain4jHttpClient(p, readTimeout);
     }
 }

@@ -57,6 +57,7 @@ public final class SluiceOpenAI {
      */
     public static final class Builder {
         private ConnectionPoolManager pools;
+        private io.sluice.http.TlsOptions tls;
         private String apiKey;
         private String baseUrl;
         private boolean fromEnv;
@@ -65,6 +66,16 @@ public final class SluiceOpenAI {
         private Consumer<ClientOptions.Builder> options = o -> { };
 
         private Builder() {
+        }
+
+        /**
+         * TLS for the manager this client builds and owns (a private CA, a client certificate, key
+         * stores; see {@link io.sluice.http.TlsOptions}). Not with {@link #poolManager}: a shared
+         * manager has its own TLS settings.
+         */
+        public Builder tls(io.sluice.http.TlsOptions tls) {
+            this.tls = Objects.requireNonNull(tls, "tls");
+            return this;
         }
 
         /** A shared manager (build it with {@link #poolManagerBuilder()}); it stays open when the client closes. */
@@ -114,9 +125,13 @@ public final class SluiceOpenAI {
         }
 
         public OpenAIClient build() {
+            if (pools != null && tls != null) {
+                throw new IllegalStateException("tls(..) configures the manager this client owns; a shared poolManager(..) "
+                        + "has its own TLS settings: set them on its builder");
+            }
             SluiceOpenAIHttpClient transport = pools != null
                     ? SluiceOpenAIHttpClient.create(pools)
-                    : SluiceOpenAIHttpClient.owning(poolManagerBuilder().build());
+                    : SluiceOpenAIHttpClient.owning(ownedManager());
             try {
                 ClientOptions.Builder o = ClientOptions.builder().httpClient(transport);
                 if (fromEnv) {
@@ -140,6 +155,14 @@ public final class SluiceOpenAI {
                 transport.close();
                 throw e;
             }
+        }
+
+        private ConnectionPoolManager ownedManager() {
+            ConnectionPoolManager.Builder b = poolManagerBuilder();
+            if (tls != null) {
+                b.tls(tls);
+            }
+            return b.build();
         }
     }
 }

@@ -128,4 +128,30 @@ class OpenAITransportTest extends SdkClientContract {
             sdk.close();
         }
     }
+
+    /** A private CA without building a manager by hand: the TLS options go to the manager the client owns. */
+    @Test
+    void tlsOptionsGoStraightToTheClientsOwnManager() throws Exception {
+        try (MockProvider own = MockProvider.start(MockOptions.builder().requiredApiKey(KEY).build())) {
+            java.nio.file.Path ca = java.nio.file.Files.createTempFile("mock-ca", ".pem");
+            try {
+                java.nio.file.Files.writeString(ca, own.certificatePem());
+                OpenAIClient sdk = SluiceOpenAI.builder().tls(TlsOptions.builder().trustCertificatePemFile(ca).build())
+                        .apiKey(KEY).baseUrl(own.httpsUri() + "/v1").build();
+                assertThat(text(sdk.chat().completions().create(params(Map.of())))).isNotBlank();
+                sdk.close();
+                OpenAIClient untrusting = SluiceOpenAI.builder().apiKey(KEY).baseUrl(own.httpsUri() + "/v1").maxRetries(0)
+                        .build();
+                assertThatThrownBy(() -> untrusting.chat().completions().create(params(Map.of())))
+                        .as("the mock's certificate is not trusted without the option").isInstanceOf(OpenAIIoException.class);
+                untrusting.close();
+            } finally {
+                java.nio.file.Files.deleteIfExists(ca);
+            }
+            try (ConnectionPoolManager shared = SluiceOpenAI.poolManagerBuilder().build()) {
+                assertThatThrownBy(() -> SluiceOpenAI.builder().poolManager(shared).tls(TlsOptions.defaults()).apiKey(KEY).build())
+                        .isInstanceOf(IllegalStateException.class).hasMessageContaining("shared");
+            }
+        }
+    }
 }

@@ -23,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
+import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLSession;
 import javax.net.ssl.SSLSessionContext;
@@ -119,12 +120,30 @@ public final class SslContextFactory {
                             + "impersonate the providers; never use this outside tests");
                 }
                 b.trustManager(InsecureTrustManagerFactory.INSTANCE).endpointIdentificationAlgorithm(null);
+            } else if (options.trustManagerFactory() != null) {
+                b.endpointIdentificationAlgorithm("HTTPS").trustManager(options.trustManagerFactory());
+            } else if (options.trustStore() != null) {
+                b.endpointIdentificationAlgorithm("HTTPS").trustManager(storeTrustManager(options));
             } else {
-                b.endpointIdentificationAlgorithm("HTTPS").trustManager(trustManager(options.trustedCertificatesPem()));
+                b.endpointIdentificationAlgorithm("HTTPS").trustManager(trustManager(extraTrustedPem(options)));
             }
             if (options.clientCertificatePem() != null) {
                 b.keyManager(new ByteArrayInputStream(options.clientCertificatePem().getBytes(StandardCharsets.US_ASCII)),
                         new ByteArrayInputStream(options.clientKeyPem().getBytes(StandardCharsets.US_ASCII)));
+            } else if (options.clientCertificateFile() != null) {
+                b.keyManager(new ByteArrayInputStream(read(options.clientCertificateFile(), "client certificate")),
+                        new ByteArrayInputStream(read(options.clientKeyFile(), "client key")));
+            } else if (options.keyStore() != null) {
+                TlsOptions.StoreFile ks = options.keyStore();
+                try {
+                    KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+                    kmf.init(load(ks, "key store"), ks.password());
+                    b.keyManager(kmf);
+                } catch (java.security.GeneralSecurityException e) {
+                    throw new IllegalArgumentException("cannot use the key store " + ks + ": " + e.getMessage(), e);
+                }
+            } else if (options.keyManagerFactory() != null) {
+                b.keyManager(options.keyManagerFactory());
             }
             SslContext context = b.build();
             if (context instanceof ReferenceCountedOpenSslContext openSsl) {
@@ -133,6 +152,65 @@ public final class SslContextFactory {
             return context;
         } catch (SSLException e) {
             throw new IllegalArgumentException("cannot build the TLS context: " + e.getMessage(), e);
+        }
+    }
+
+    /** The extra trusted PEM certificates: the texts given, then each file's text as it reads now. */
+    private static List<String> extraTrustedPem(TlsOptions options) {
+        if (options.trustedCertificateFiles().isEmpty()) {
+            return options.trustedCertificatesPem();
+        }
+        List<String> all = new java.util.ArrayList<>(options.trustedCertificatesPem());
+        for (java.nio.file.Path f : options.trustedCertificateFiles()) {
+            all.add(new String(read(f, "trusted certificate"), StandardCharsets.US_ASCII));
+        }
+        return all;
+    }
+
+    /** The trust store's certificates plus the extra PEM certificates; not cached: the file may change. */
+    private static X509TrustManager storeTrustManager(TlsOptions options) {
+        TlsOptions.StoreFile ts = options.trustStore();
+        KeyStore store = load(ts, "trust store");
+        try {
+            List<String> extra = extraTrustedPem(options);
+            if (!extra.isEmpty()) {
+                CertificateFactory cf = CertificateFactory.getInstance("X.509");
+                int n = 0;
+                for (String pem : extra) {
+                    for (Certificate c : cf.generateCertificates(new ByteArrayInputStream(pem.getBytes(StandardCharsets.US_ASCII)))) {
+                        store.setCertificateEntry("sluice-extra-" + n++, c);
+                    }
+                }
+            }
+            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(store);
+            return x509(tmf);
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalArgumentException("cannot use the trust store " + ts + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static KeyStore load(TlsOptions.StoreFile file, String what) {
+        char[] password = file.password();
+        try (java.io.InputStream in = java.nio.file.Files.newInputStream(file.path())) {
+            KeyStore ks = KeyStore.getInstance(file.type());
+            ks.load(in, password);
+            return ks;
+        } catch (java.io.IOException | java.security.GeneralSecurityException e) {
+            // A wrong password surfaces as an IOException whose cause is an UnrecoverableKeyException.
+            throw new IllegalArgumentException("cannot read the " + what + " " + file + ": " + e.getMessage(), e);
+        } finally {
+            if (password != null) {
+                java.util.Arrays.fill(password, '\0');
+            }
+        }
+    }
+
+    private static byte[] read(java.nio.file.Path file, String what) {
+        try {
+            return java.nio.file.Files.readAllBytes(file);
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("cannot read the " + what + " file " + file + ": " + e, e);
         }
     }
 

@@ -49,7 +49,8 @@ public final class RouteConnectionManager implements ConnectionManager<HttpConne
 
     private final Route route;
     private final Dialer dialer;
-    private final SslContext sslContext;
+    /** The client's TLS contexts (the current one changes on reload); null for a cleartext route. */
+    private final TlsContexts tls;
     private final TransportSettings settings;
     private final ScheduledExecutorService scheduler;
     /** Set once by {@link #clientClosing()}; read by whichever thread ends an attempt. */
@@ -58,15 +59,24 @@ public final class RouteConnectionManager implements ConnectionManager<HttpConne
     /** Connections handed to the pool and not yet closed by it, for {@link #connections()}. */
     private final java.util.Set<HttpConnection> live = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
+    /** With one fixed TLS context (owned by the caller), or null for a cleartext route. */
     public RouteConnectionManager(Route route, NettyTransport transport, SslContext sslContext,
                                   TransportSettings settings, ScheduledExecutorService scheduler, Executor dnsExecutor,
                                   HandshakeRecorder handshakes) {
-        if (route.secure() && sslContext == null) {
+        this(route, transport, sslContext == null ? null : TlsContexts.fixed(sslContext), settings, scheduler,
+                dnsExecutor, handshakes);
+    }
+
+    /** With the client's TLS contexts (owned by the client; each connect uses the one current then), or null. */
+    public RouteConnectionManager(Route route, NettyTransport transport, TlsContexts tls,
+                                  TransportSettings settings, ScheduledExecutorService scheduler, Executor dnsExecutor,
+                                  HandshakeRecorder handshakes) {
+        if (route.secure() && tls == null) {
             throw new IllegalArgumentException("an https route needs a TLS context");
         }
         this.route = route;
         this.dialer = new Dialer(transport, dnsExecutor);
-        this.sslContext = sslContext;
+        this.tls = route.secure() ? tls : null;
         this.settings = settings;
         this.scheduler = scheduler;
         this.handshakes = handshakes;
@@ -107,6 +117,7 @@ public final class RouteConnectionManager implements ConnectionManager<HttpConne
     public CompletionStage<HttpConnection> connect(ConnectionEvents<HttpConnection> events) {
         ConnectionObserver observer = c -> connectionChanged(c, events);
         CompletableFuture<HttpConnection> result = new CompletableFuture<>();
+        SslContext sslContext = tls == null ? null : tls.current(); // a reload from now on reaches the next connect
         Dialer.Dial dial = dialer.dial(route.toString(), route.host(), route.port(), sslContext, ch -> {
             // The server may speak first (h2c's or h2's SETTINGS), and the protocol's handlers are added
             // only when the dial's completion has been handled, possibly a task later: read nothing past
@@ -184,7 +195,7 @@ public final class RouteConnectionManager implements ConnectionManager<HttpConne
                     handshakes.recordFailure();
                 }
             }
-        } else if (sslContext == null) {
+        } else if (tls == null) {
             installProtocol(ch, settings.h2cPriorKnowledge(), result, observer);
         } else {
             SslHandler ssl = ch.pipeline().get(SslHandler.class);
@@ -319,7 +330,7 @@ public final class RouteConnectionManager implements ConnectionManager<HttpConne
     @SuppressWarnings("deprecation") // applicationProtocolNegotiator() is the only way to read the offered ALPN ids
     public int expectedCapacity() {
         boolean h2 = route.secure()
-                ? sslContext.applicationProtocolNegotiator().protocols().contains(ApplicationProtocolNames.HTTP_2)
+                ? tls.current().applicationProtocolNegotiator().protocols().contains(ApplicationProtocolNames.HTTP_2)
                 : settings.h2cPriorKnowledge();
         return h2 ? settings.http2().maxConcurrentStreams() : 1;
     }

@@ -31,7 +31,7 @@ class RouteConnectionManagerCloseTest {
         ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
         try {
             RouteConnectionManager m = new RouteConnectionManager(Route.of(URI.create("http://127.0.0.1:9/")), transport,
-                    null, new TransportSettings(Limits.defaults(), Http2Settings.defaults(), false, Duration.ofSeconds(5)),
+                    (TlsContexts) null, new TransportSettings(Limits.defaults(), Http2Settings.defaults(), false, Duration.ofSeconds(5)),
                     scheduler, Runnable::run, new HandshakeRecorder());
             m.clientClosing();            // ConnectionPoolManager.close() does this first...
             scheduler.shutdownNow();      // ...and shuts the scheduler down while pools may still connect
