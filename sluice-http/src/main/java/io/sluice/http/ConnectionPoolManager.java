@@ -64,8 +64,12 @@ public final class ConnectionPoolManager implements AutoCloseable {
     private final io.sluice.http.internal.transport.TlsContexts tls;
     private final ScheduledThreadPoolExecutor scheduler;
     private final ExecutorService dns;
-    /** The default callback executor, owned (null when the caller supplied one). */
-    private final io.sluice.http.internal.client.CallbackExecutor ownedCallbacks;
+    /** The threads this client runs on (event loops, timer, DNS, callbacks). */
+    private final SluiceResources resources;
+    /** True when this client made {@link #resources} itself and closes them with itself; false when shared. */
+    private final boolean ownsResources;
+    /** The scheduled TLS reload, cancelled at close (on shared resources the timer outlives this client). */
+    private final java.util.concurrent.ScheduledFuture<?> tlsReloadTask;
     private final HandshakeRecorder handshakes = new HandshakeRecorder();
     private final ConcurrentHashMap<Route, Pool<HttpConnection>> pools = new ConcurrentHashMap<>();
     /** Each route's connection manager (created with its pool), for {@link #connections(Route)}. */
@@ -81,34 +85,52 @@ public final class ConnectionPoolManager implements AutoCloseable {
                 : new Timeouts(poolConfig.connectionTimeout(), Timeouts.defaults().headers(),
                 Timeouts.defaults().bodyIdle(), null);
         this.transportSettings = new TransportSettings(b.limits, b.http2, b.h2cPriorKnowledge, t.connect());
-        this.scheduler = new ScheduledThreadPoolExecutor(2, new DefaultThreadFactory("sluice-http-timer", true));
-        scheduler.setRemoveOnCancelPolicy(true); // timeouts are mostly cancelled; don't let them pile up
+        if (b.resources != null) {
+            if (b.resources.isClosed()) {
+                throw new IllegalStateException("the shared SluiceResources are closed");
+            }
+            this.resources = b.resources;
+            this.ownsResources = false;
+        } else {
+            SluiceResources.Builder r = SluiceResources.builder().ioThreads(b.ioThreads)
+                    .preferNativeTransport(b.preferNativeTransport);
+            if (b.callbackExecutor != null) {
+                r.callbackExecutor(b.callbackExecutor);
+            }
+            this.resources = r.build();
+            this.ownsResources = true;
+        }
+        this.scheduler = resources.scheduler;
+        this.dns = resources.dns;
+        this.transport = resources.transport;
         TlsOptions tlsOptions = b.tls;
         boolean http1Only = b.http1Only;
         // A replaced context stays until no connect can still be making its engine from it: twice the connect timeout.
-        this.tls = new io.sluice.http.internal.transport.TlsContexts(() -> http1Only
-                ? SslContextFactory.build(tlsOptions, io.netty.handler.ssl.ApplicationProtocolNames.HTTP_1_1)
-                : SslContextFactory.build(tlsOptions), scheduler, 2 * t.connect().toMillis() + 1_000);
+        try {
+            this.tls = new io.sluice.http.internal.transport.TlsContexts(() -> http1Only
+                    ? SslContextFactory.build(tlsOptions, io.netty.handler.ssl.ApplicationProtocolNames.HTTP_1_1)
+                    : SslContextFactory.build(tlsOptions), scheduler, 2 * t.connect().toMillis() + 1_000);
+        } catch (RuntimeException e) {
+            if (ownsResources) {
+                resources.close(); // unreadable TLS material: no threads left behind by a client never built
+            }
+            throw e;
+        }
         if (b.tlsReloadInterval != null) {
             long every = b.tlsReloadInterval.toMillis();
-            scheduler.scheduleWithFixedDelay(this::reloadTlsOnSchedule, every, every, TimeUnit.MILLISECONDS);
+            this.tlsReloadTask = scheduler.scheduleWithFixedDelay(this::reloadTlsOnSchedule, every, every,
+                    TimeUnit.MILLISECONDS);
+        } else {
+            this.tlsReloadTask = null;
         }
-        this.dns = Executors.newCachedThreadPool(new DefaultThreadFactory("sluice-dns", true));
-        this.transport = new NettyTransport(b.ioThreads, b.preferNativeTransport, t.connect());
-        // Own threads by default, not the common pool: on a 2-core machine its parallelism is 1, and one
-        // caller blocking in a continuation elsewhere in the JVM would stall every response of this client.
-        // Lanes rather than a cached pool: a cached pool pays a thread wake-up per response (see CallbackExecutor).
-        this.ownedCallbacks = b.callbackExecutor == null
-                ? new io.sluice.http.internal.client.CallbackExecutor(
-                        Math.max(2, Runtime.getRuntime().availableProcessors()), "sluice-http-callback") : null;
         this.outliers = b.outlierDetection == null ? null
                 : new io.sluice.pool.health.OutlierDetector(b.outlierDetection, System::nanoTime);
         this.context = new ClientContext(t, b.limits, b.statusRetryPolicy, scheduler,
-                b.callbackExecutor != null ? b.callbackExecutor : ownedCallbacks, poolConfig.connectionTimeout(),
+                resources.callbacks, poolConfig.connectionTimeout(),
                 new io.sluice.http.internal.client.DelayedAttempts());
         if (LOG.isDebugEnabled()) {
-            LOG.debug("sluice client {}: transport {}, TLS engine {}, {} I/O threads", implementationVersion(),
-                    transportName(), tlsProvider(), b.ioThreads);
+            LOG.debug("sluice client {}: transport {}, TLS engine {}, {} threads", implementationVersion(),
+                    transportName(), tlsProvider(), ownsResources ? "own" : "shared");
         }
     }
 
@@ -340,17 +362,22 @@ public final class ConnectionPoolManager implements AutoCloseable {
         for (RouteConnectionManager m : managers.values()) {
             m.clientClosing(); // attempts cut by this close are the client's doing, not failed handshakes
         }
+        if (tlsReloadTask != null) {
+            tlsReloadTask.cancel(false);
+        }
         try {
             for (Pool<HttpConnection> p : pools.values()) {
                 p.closeNow(); // the client's close ends requests in flight (documented above); no grace period
             }
-            transport.close();
-            scheduler.shutdownNow();
         } finally {
-            context.delayed().closeAll(); // calls waiting out a retry delay: their scheduled attempt was just dropped
-            dns.shutdownNow();
-            if (ownedCallbacks != null) {
-                ownedCallbacks.shutdown(); // queued completions (failures of calls cut by the close) still run, later ones too
+            try {
+                context.delayed().closeAll(); // calls waiting out a retry delay: their attempt will not run
+            } finally {
+                if (ownsResources) {
+                    // Event loops, timer, DNS; the callback lanes still run queued completions (failures of calls
+                    // cut by the close) and later ones too. Shared resources stay up for the other clients.
+                    resources.close();
+                }
             }
         }
         tls.close();
@@ -378,8 +405,20 @@ public final class ConnectionPoolManager implements AutoCloseable {
         private int ioThreads;
         private boolean preferNativeTransport = true;
         private Executor callbackExecutor;
+        private SluiceResources resources;
 
         private Builder() {
+        }
+
+        /**
+         * Runs this client on shared threads (event loops, timer, DNS, callbacks) instead of a set of
+         * its own; the caller keeps owning them and closes them after every client using them
+         * ({@link SluiceResources}). Not with {@link #ioThreads}, {@link #preferNativeTransport(boolean)}
+         * or {@link #callbackExecutor}: those are the resources' settings.
+         */
+        public Builder resources(SluiceResources shared) {
+            this.resources = Objects.requireNonNull(shared, "shared");
+            return this;
         }
 
         public Builder poolConfig(PoolConfig c) {
@@ -492,6 +531,10 @@ public final class ConnectionPoolManager implements AutoCloseable {
         }
 
         public ConnectionPoolManager build() {
+            if (resources != null && (ioThreads != 0 || !preferNativeTransport || callbackExecutor != null)) {
+                throw new IllegalStateException("ioThreads, preferNativeTransport and callbackExecutor belong to the "
+                        + "shared SluiceResources: set them on its builder");
+            }
             return new ConnectionPoolManager(this);
         }
     }
