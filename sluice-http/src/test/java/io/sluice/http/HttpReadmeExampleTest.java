@@ -54,4 +54,36 @@ class HttpReadmeExampleTest {
                     .doesNotContain("[DONE]");
         }
     }
+
+    private static final Pattern SHARED = Pattern.compile("```java\\n// README example: shared resources\\n(.*?)```",
+            Pattern.DOTALL);
+
+    @Test
+    void readmeSharedResourcesExampleCompilesAndRuns(@TempDir Path dir) throws Exception {
+        Matcher m = SHARED.matcher(Files.readString(Path.of("..", "README.md")));
+        assertThat(m.find()).as("README has the shared resources example").isTrue();
+        Path src = dir.resolve("SharedExample.java");
+        Files.writeString(src, m.group(1));
+        JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
+        ByteArrayOutputStream diagnostics = new ByteArrayOutputStream();
+        int rc = javac.run(null, diagnostics, diagnostics, List.of("--release", "17", "-Xlint:all", "-Werror", "-cp",
+                System.getProperty("java.class.path"), "-d", dir.toString(), src.toString()).toArray(new String[0]));
+        assertThat(rc).as(diagnostics.toString(StandardCharsets.UTF_8)).isZero();
+        try (MockProvider mock = MockProvider.start();
+             URLClassLoader loader = new URLClassLoader(new URL[] {dir.toUri().toURL()}, getClass().getClassLoader())) {
+            Path pem = dir.resolve("ca.pem");
+            Files.writeString(pem, mock.certificatePem());
+            Method main = loader.loadClass("SharedExample").getMethod("main", String[].class);
+            PrintStream original = System.out;
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            try {
+                main.invoke(null, (Object) new String[] {mock.httpsUri().toString(), pem.toString()});
+            } finally {
+                System.setOut(original);
+            }
+            assertThat(out.toString(StandardCharsets.UTF_8)).contains("first: 200").contains("second: 200")
+                    .contains("open");
+        }
+    }
 }
