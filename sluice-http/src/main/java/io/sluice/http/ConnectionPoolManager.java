@@ -84,7 +84,8 @@ public final class ConnectionPoolManager implements AutoCloseable {
         Timeouts t = b.timeouts != null ? b.timeouts
                 : new Timeouts(poolConfig.connectionTimeout(), Timeouts.defaults().headers(),
                 Timeouts.defaults().bodyIdle(), null);
-        this.transportSettings = new TransportSettings(b.limits, b.http2, b.h2cPriorKnowledge, t.connect());
+        this.transportSettings = new TransportSettings(b.limits, b.http2, b.h2cPriorKnowledge, t.connect(),
+                b.decompress);
         if (b.resources != null) {
             if (b.resources.isClosed()) {
                 throw new IllegalStateException("the shared SluiceResources are closed");
@@ -127,7 +128,7 @@ public final class ConnectionPoolManager implements AutoCloseable {
                 : new io.sluice.pool.health.OutlierDetector(b.outlierDetection, System::nanoTime);
         this.context = new ClientContext(t, b.limits, b.statusRetryPolicy, scheduler,
                 resources.callbacks, poolConfig.connectionTimeout(),
-                new io.sluice.http.internal.client.DelayedAttempts());
+                new io.sluice.http.internal.client.DelayedAttempts(), b.decompress);
         if (LOG.isDebugEnabled()) {
             LOG.debug("sluice client {}: transport {}, TLS engine {}, {} threads", implementationVersion(),
                     transportName(), tlsProvider(), ownsResources ? "own" : "shared");
@@ -406,8 +407,21 @@ public final class ConnectionPoolManager implements AutoCloseable {
         private boolean preferNativeTransport = true;
         private Executor callbackExecutor;
         private SluiceResources resources;
+        private boolean decompress = true;
 
         private Builder() {
+        }
+
+        /**
+         * Transparent response decompression (on by default): a request without an
+         * {@code accept-encoding} of its own is sent with {@code accept-encoding: gzip, deflate}, and
+         * a gzip or deflate answer is inflated before the caller reads it ({@code content-encoding}
+         * and {@code content-length} removed from its head). The body limit counts inflated bytes.
+         * A request that sets {@code accept-encoding} itself gets the body as it came.
+         */
+        public Builder decompressResponses(boolean on) {
+            this.decompress = on;
+            return this;
         }
 
         /**

@@ -492,6 +492,10 @@ public final class Call {
         private long lastDrainNanos;
         private io.netty.util.concurrent.ScheduledFuture<?> drainTimer;
         private ResponseBody body;
+        /** Inflates the body when the transport offered gzip/deflate and the server used one; else null. Loop-confined. */
+        private BodyDecoder decoder;
+        /** Why decoding failed, once it did: the rest of the body is dropped and the caller gets this. Loop-confined. */
+        private SluiceHttpException decodeFailure;
         private io.netty.util.concurrent.ScheduledFuture<?> headersTimer;
         /** The headers timer was kept at the head as the body's first idle check (see {@link #onHeaders}). */
         private boolean timerWatchesBody;
@@ -588,9 +592,15 @@ public final class Call {
                 return;
             }
             Protocol protocol = lease.connection().protocol();
+            // The transport offered gzip and deflate when the caller set no accept-encoding: inflate what came.
+            decoder = ctx.decompress() && !request.headers().contains("accept-encoding")
+                    ? BodyDecoder.forResponse(route, h, exchange, ctx.limits().maxBodyBytes()) : null;
+            if (decoder != null) {
+                h = BodyDecoder.decodedHeaders(h);
+            }
             // send(): the body's only reader is the aggregator, which runs inline on this loop.
-            body = new ResponseBody(exchange, whole != null ? Runnable::run : ctx.callbacks(), () -> { },
-                    Call.this::bodyFailed);
+            body = new ResponseBody(decoder != null ? decoder.exchange() : exchange,
+                    whole != null ? Runnable::run : ctx.callbacks(), () -> { }, Call.this::bodyFailed);
             if (keep) {
                 timerWatchesBody = true;
             } else {
@@ -602,7 +612,21 @@ public final class Call {
         @Override
         public void onData(ByteBuf data) {
             if (body != null) {
-                body.onData(data);
+                if (decoder == null) {
+                    body.onData(data);
+                } else if (decodeFailure == null) {
+                    try {
+                        decoder.decode(data, body::onData);
+                    } catch (SluiceHttpException e) {
+                        // A corrupt stream or a bomb: the exchange ends with it (HTTP/2 resets the stream,
+                        // HTTP/1.1 closes the connection) and the caller gets it after what was inflated.
+                        decodeFailure = e;
+                        decoder.release();
+                        exchange.cancel(e);
+                    }
+                } else {
+                    data.release();
+                }
                 return;
             }
             int n = data.readableBytes();
@@ -650,6 +674,21 @@ public final class Call {
             if (retryAfterBody != null) {
                 retryLater(retryAfterBody);
             } else if (body != null) {
+                if (decoder != null) {
+                    SluiceHttpException failed = decodeFailure;
+                    if (failed == null) {
+                        try {
+                            decoder.finish(body::onData);
+                        } catch (SluiceHttpException e) {
+                            failed = e; // truncated: the body ended before the compressed stream's end
+                        }
+                    }
+                    if (failed != null) {
+                        body.fail(failed); // the frame that failed decoding also ended the stream
+                        finish();
+                        return;
+                    }
+                }
                 body.onEnd();
                 guard.completed(deliveredStatus, probe);
                 finish();
@@ -664,7 +703,10 @@ public final class Call {
             if (retryAfterBody != null) {
                 retryLater(retryAfterBody); // the error body broke off; the retry does not depend on it
             } else if (body != null) {
-                body.fail(Errors.map(route, cause, null));
+                if (decoder != null) {
+                    decoder.release();
+                }
+                body.fail(decodeFailure != null ? decodeFailure : Errors.map(route, cause, null));
                 finish();
             } else {
                 attemptFailed(this, cause);

@@ -16,8 +16,10 @@ import java.util.concurrent.ScheduledExecutorService;
  *
  * @param acquireTimeout the pool's connectionTimeout, for ACQUIRE errors
  * @param delayed        the calls waiting out a status retry's delay, failed when the client closes
+ * @param decompress     inflate gzip/deflate bodies of requests that carried no accept-encoding of their own
+ *                       (the transport offered them)
  */
 public record ClientContext(Timeouts timeouts, Limits limits, StatusRetryPolicy statusRetries,
                             ScheduledExecutorService scheduler, Executor callbacks, Duration acquireTimeout,
-                            DelayedAttempts delayed) {
+                            DelayedAttempts delayed, boolean decompress) {
 }

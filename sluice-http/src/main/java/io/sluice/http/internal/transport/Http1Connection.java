@@ -73,15 +73,20 @@ public final class Http1Connection extends HttpConnection {
     private Throwable lastError;
     private ScheduledFuture<?> keepAliveTimer;
 
-    private Http1Connection(Route route, Channel channel, ConnectionObserver observer, Limits limits) {
+    /** Whether requests without their own accept-encoding offer gzip and deflate (the client inflates). */
+    private final boolean acceptCompressed;
+
+    private Http1Connection(Route route, Channel channel, ConnectionObserver observer, Limits limits,
+                            boolean acceptCompressed) {
         super(route, channel, observer);
         this.loop = channel.eventLoop();
         this.limits = limits;
+        this.acceptCompressed = acceptCompressed;
     }
 
     /** Adds the HTTP/1.1 handlers to a connected (and, for https, handshaken) channel. Call on the event loop. */
     static Http1Connection install(Channel ch, Route route, TransportSettings settings, ConnectionObserver observer) {
-        Http1Connection c = new Http1Connection(route, ch, observer, settings.limits());
+        Http1Connection c = new Http1Connection(route, ch, observer, settings.limits(), settings.acceptCompressed());
         HttpDecoderConfig cfg = new HttpDecoderConfig()
                 .setMaxInitialLineLength(8192)
                 .setMaxHeaderSize(settings.limits().maxHeaderBlockBytes())
@@ -165,6 +170,9 @@ public final class Http1Connection extends HttpConnection {
                 head.headers().add(n, v);
             }
         });
+        if (acceptCompressed && !r.headers().contains("accept-encoding")) {
+            head.headers().set(HttpHeaderNames.ACCEPT_ENCODING, TransportSettings.ACCEPT_ENCODING); // the client inflates
+        }
         byte[] bytes = r.bodyBytes();
         if (bytes != null) {
             head.headers().set(HttpHeaderNames.CONTENT_LENGTH, bytes.length);

@@ -103,11 +103,18 @@ public final class Http2Connection extends HttpConnection {
     /** The inbound protocol violation that ended the connection (a connection error our decoder raised), or null. */
     private Http2Exception peerProtocolError;
 
+    /** Whether requests without their own accept-encoding offer gzip and deflate (the client inflates). */
+    private final boolean acceptCompressed;
+    private static final io.netty.util.AsciiString ACCEPT_ENCODING = io.netty.util.AsciiString.cached("accept-encoding");
+    private static final io.netty.util.AsciiString GZIP_DEFLATE =
+            io.netty.util.AsciiString.cached(TransportSettings.ACCEPT_ENCODING);
+
     private Http2Connection(Route route, Channel channel, ConnectionObserver observer, TransportSettings s,
                             ScheduledExecutorService scheduler) {
         super(route, channel, observer);
         this.loop = channel.eventLoop();
         this.cfg = s.http2();
+        this.acceptCompressed = s.acceptCompressed();
         this.limits = s.limits();
         this.scheduler = scheduler;
         this.bdp = cfg.adaptiveWindow() ? new BdpEstimator(cfg.initialStreamWindow(), cfg.connectionWindow(), cfg.maxWindow()) : null;
@@ -214,6 +221,9 @@ public final class Http2Connection extends HttpConnection {
                 h.add(n, v);
             }
         });
+        if (acceptCompressed && !r.headers().contains("accept-encoding")) {
+            h.add(ACCEPT_ENCODING, GZIP_DEFLATE); // the client inflates the answer
+        }
         byte[] bytes = r.bodyBytes();
         if (bytes != null && !r.headers().contains("content-length")) {
             h.setInt("content-length", bytes.length);
