@@ -37,6 +37,7 @@ public final class HttpRequest {
     private final Duration headersTimeout;
     private final Duration bodyIdleTimeout;
     private final Duration totalTimeout;
+    private final Duration acquireTimeout;
     /** The caller declared the request idempotent (it carries an idempotency key, or repeating it is harmless). */
     private final boolean markedIdempotent;
     /** Status retries for this request: null means "as the client is configured", FALSE turns them off. */
@@ -53,6 +54,7 @@ public final class HttpRequest {
         this.headersTimeout = positiveOrNull("headersTimeout", b.headersTimeout);
         this.bodyIdleTimeout = positiveOrNull("bodyIdleTimeout", b.bodyIdleTimeout);
         this.totalTimeout = positiveOrNull("totalTimeout", b.totalTimeout);
+        this.acquireTimeout = positiveOrNull("acquireTimeout", b.acquireTimeout);
         this.markedIdempotent = b.markedIdempotent;
         this.statusRetries = b.statusRetries;
     }
@@ -79,6 +81,7 @@ public final class HttpRequest {
         b.headersTimeout = headersTimeout;
         b.bodyIdleTimeout = bodyIdleTimeout;
         b.totalTimeout = totalTimeout;
+        b.acquireTimeout = acquireTimeout;
         b.markedIdempotent = markedIdempotent;
         b.statusRetries = statusRetries;
         return b;
@@ -167,6 +170,15 @@ public final class HttpRequest {
         return totalTimeout;
     }
 
+    /**
+     * Bound on each wait for a connection slot of this request (a connect included), or null for the
+     * pool's {@code connectionTimeout}; only a shorter bound has an effect. What an SDK's per-call
+     * connect timeout means for a pooled client: how long until the request can be sent.
+     */
+    public Duration acquireTimeout() {
+        return acquireTimeout;
+    }
+
     @Override
     public String toString() {
         return method + " " + Redaction.redactUri(uri) + " " + headers;
@@ -230,6 +242,7 @@ public final class HttpRequest {
         private Duration headersTimeout;
         private Duration bodyIdleTimeout;
         private Duration totalTimeout;
+        private Duration acquireTimeout;
         private boolean markedIdempotent;
         private Boolean statusRetries;
 
@@ -313,6 +326,12 @@ public final class HttpRequest {
 
         public Builder totalTimeout(Duration d) {
             this.totalTimeout = d;
+            return this;
+        }
+
+        /** See {@link HttpRequest#acquireTimeout()}; null for the pool's connectionTimeout. */
+        public Builder acquireTimeout(Duration d) {
+            this.acquireTimeout = d;
             return this;
         }
 

@@ -51,7 +51,7 @@ final class OpenAIRequests {
         Timeout t = options.getTimeout() != null ? options.getTimeout() : Timeout.builder().build();
         addTimeoutHint(b, request, "X-Stainless-Read-Timeout", t.read());
         addTimeoutHint(b, request, "X-Stainless-Timeout", t.request());
-        return CallTimeouts.apply(b, t.read(), t.request()).build();
+        return CallTimeouts.apply(b, t.connect(), t.read(), t.request()).build();
     }
 
     /** The SDK's bodies are JSON or multipart held in memory; bytes make the request replayable. */

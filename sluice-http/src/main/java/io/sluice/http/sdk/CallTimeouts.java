@@ -10,9 +10,10 @@ import java.time.Duration;
  * including a streamed body, so it becomes the total timeout (and caps the headers wait).
  * A zero or negative value means "no limit", as in OkHttp.
  *
- * <p>Connect timeouts are per client in Sluice (the pool opens connections ahead of requests and
- * shares them), so an SDK's per-call connect timeout is not applied; the manager's
- * {@code Timeouts.connect} is.
+ * <p>"connect" bounds how long the call may wait until it can be sent: the request's acquire timeout
+ * (the wait for a pooled slot, a new connection included). Each connect attempt itself stays
+ * bounded by the manager's {@code Timeouts.connect}, because connections are opened ahead of
+ * requests and shared by them.
  *
  * <p><b>Thread-safety:</b> stateless.
  */
@@ -24,7 +25,17 @@ public final class CallTimeouts {
     private CallTimeouts() {
     }
 
+    /** {@link #apply(HttpRequest.Builder, Duration, Duration, Duration)} without a connect bound. */
     public static HttpRequest.Builder apply(HttpRequest.Builder b, Duration read, Duration request) {
+        return apply(b, null, read, request);
+    }
+
+    /** The call's connect, read and request timeouts onto {@code b} (null or non-positive: no limit). */
+    public static HttpRequest.Builder apply(HttpRequest.Builder b, Duration connect, Duration read, Duration request) {
+        Duration bound = positive(connect);
+        if (bound != null) {
+            b.acquireTimeout(bound);
+        }
         Duration total = positive(request);
         Duration idle = positive(read) != null ? read : UNLIMITED;
         Duration headers = total != null && total.compareTo(idle) < 0 ? total : idle;

@@ -171,9 +171,30 @@ public final class Call {
         acquiring = f;
         if (f.isDone()) {
             onAcquired(f);
-        } else {
-            f.whenComplete((l, e) -> onAcquired(f));
+            return;
         }
+        Duration bound = request.acquireTimeout();
+        java.util.concurrent.ScheduledFuture<?> timer = bound == null ? null
+                : ctx.scheduler().schedule(() -> acquireTimedOut(f, bound), bound.toNanos(), TimeUnit.NANOSECONDS);
+        f.whenComplete((l, e) -> {
+            if (timer != null) {
+                timer.cancel(false);
+            }
+            onAcquired(f);
+        });
+    }
+
+    /**
+     * The request's own acquire bound passed before a slot came: the call fails with ACQUIRE and gives up
+     * its place in the queue (the pool hands a slot delivered at the same moment back: no leak).
+     */
+    private void acquireTimedOut(CompletableFuture<Lease<HttpConnection>> f, Duration bound) {
+        if (f.isDone() || settled.get()) {
+            return;
+        }
+        fail(new RequestTimeoutException(route, RequestTimeoutException.Phase.ACQUIRE, bound,
+                "no connection within this request's acquire timeout", null));
+        f.cancel(false);
     }
 
     private void onAcquired(CompletableFuture<Lease<HttpConnection>> f) {
