@@ -64,6 +64,8 @@ public final class ConnectionPoolManager implements AutoCloseable {
     private final io.sluice.http.internal.transport.TlsContexts tls;
     private final ScheduledThreadPoolExecutor scheduler;
     private final ExecutorService dns;
+    /** Host names to addresses, for every new connection. */
+    private final AddressResolver resolver;
     /** The threads this client runs on (event loops, timer, DNS, callbacks). */
     private final SluiceResources resources;
     /** True when this client made {@link #resources} itself and closes them with itself; false when shared. */
@@ -86,6 +88,7 @@ public final class ConnectionPoolManager implements AutoCloseable {
                 Timeouts.defaults().bodyIdle(), null);
         this.transportSettings = new TransportSettings(b.limits, b.http2, b.h2cPriorKnowledge, t.connect(),
                 b.decompress);
+        this.resolver = b.resolver;
         if (b.resources != null) {
             if (b.resources.isClosed()) {
                 throw new IllegalStateException("the shared SluiceResources are closed");
@@ -241,7 +244,7 @@ public final class ConnectionPoolManager implements AutoCloseable {
 
     private Pool<HttpConnection> newPool(Route route) {
         RouteConnectionManager manager = new RouteConnectionManager(route, transport,
-                route.secure() ? tls : null, transportSettings, scheduler, dns, handshakes);
+                route.secure() ? tls : null, transportSettings, scheduler, dns, handshakes, resolver);
         managers.put(route, manager);
         if (closed) {
             manager.clientClosing(); // created as close() ran: it may not have seen this manager
@@ -408,8 +411,18 @@ public final class ConnectionPoolManager implements AutoCloseable {
         private Executor callbackExecutor;
         private SluiceResources resources;
         private boolean decompress = true;
+        private AddressResolver resolver = AddressResolver.system();
 
         private Builder() {
+        }
+
+        /**
+         * How host names become addresses ({@link AddressResolver#system()} by default): a custom DNS,
+         * or static overrides. Every address is tried with Happy Eyeballs (see {@link AddressResolver}).
+         */
+        public Builder resolver(AddressResolver r) {
+            this.resolver = Objects.requireNonNull(r, "resolver");
+            return this;
         }
 
         /**

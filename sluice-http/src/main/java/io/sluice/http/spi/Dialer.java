@@ -56,25 +56,38 @@ public final class Dialer {
         }
     }
 
+    /** How long an address gets before the next one is tried alongside it (RFC 8305 §5: 250 ms recommended). */
+    public static final long ATTEMPT_DELAY_MILLIS = 250;
+
     private final NettyTransport transport;
     private final Executor dnsExecutor;
+    private final io.sluice.http.AddressResolver resolver;
 
     public Dialer(NettyTransport transport, Executor dnsExecutor) {
+        this(transport, dnsExecutor, io.sluice.http.AddressResolver.system());
+    }
+
+    /** @param resolver turns host names into the addresses to try (IP literals are used as they are) */
+    public Dialer(NettyTransport transport, Executor dnsExecutor, io.sluice.http.AddressResolver resolver) {
         this.transport = transport;
         this.dnsExecutor = dnsExecutor;
+        this.resolver = java.util.Objects.requireNonNull(resolver, "resolver");
     }
 
     /**
      * Dials {@code host:port}. {@code sslContext} null means cleartext; otherwise the channel gets an
      * {@link SslHandler} named {@code "tls"} (SNI {@code host}; host and port key the TLS session
      * cache, so later connections resume). {@code initializer} adds the caller's handlers behind it
-     * when the channel registers, before any byte is read. The dial completes with the channel once
-     * TCP is connected and, with TLS, the handshake succeeded; it fails with the connect's or the
-     * handshake's own exception (the caller types it), or a {@link ConnectFailedException} for DNS.
+     * when the channel registers, before any byte is read. Every address of the host is tried with
+     * Happy Eyeballs (RFC 8305: families interleaved, the next address {@link #ATTEMPT_DELAY_MILLIS}
+     * after the previous one unless that failed first, the first TCP connection wins and the others
+     * are closed). The dial completes with the channel once TCP is connected and, with TLS, the
+     * handshake succeeded; it fails with the last connect's or the handshake's own exception (the
+     * caller types it), or a {@link ConnectFailedException} for DNS.
      */
     public Dial dial(String route, String host, int port, SslContext sslContext, Consumer<Channel> initializer) {
         Dial dial = new Dial();
-        resolve(host, port).whenComplete((address, dnsError) -> {
+        resolve(host, port).whenComplete((addresses, dnsError) -> {
             if (dnsError != null) {
                 Throwable cause = dnsError instanceof CompletionException && dnsError.getCause() != null
                         ? dnsError.getCause() : dnsError;
@@ -82,7 +95,7 @@ public final class Dialer {
                         + cause.getMessage(), cause));
             } else if (!dial.isDone()) {
                 try {
-                    open(dial, address, host, port, sslContext, initializer);
+                    new Race(dial, interleaveFamilies(addresses), host, port, sslContext, initializer).startNext();
                 } catch (RuntimeException e) {
                     // e.g. a transport being shut down: fail now rather than leave it to the caller's timer
                     dial.completeExceptionally(e);
@@ -92,16 +105,24 @@ public final class Dialer {
         return dial;
     }
 
-    private CompletableFuture<InetSocketAddress> resolve(String host, int port) {
+    private CompletableFuture<java.util.List<InetSocketAddress>> resolve(String host, int port) {
         if (NetUtil.isValidIpV4Address(host) || NetUtil.isValidIpV6Address(host)) {
-            return CompletableFuture.completedFuture(
-                    new InetSocketAddress(NetUtil.createInetAddressFromIpAddressString(host), port));
+            return CompletableFuture.completedFuture(java.util.List.of(
+                    new InetSocketAddress(NetUtil.createInetAddressFromIpAddressString(host), port)));
         }
-        // InetAddress blocks: never on an event loop
+        // Resolvers may block: never on an event loop
         try {
             return CompletableFuture.supplyAsync(() -> {
                 try {
-                    return new InetSocketAddress(InetAddress.getByName(host), port);
+                    java.util.List<InetAddress> found = resolver.resolve(host);
+                    if (found == null || found.isEmpty()) {
+                        throw new UnknownHostException(host + ": no addresses");
+                    }
+                    java.util.List<InetSocketAddress> out = new java.util.ArrayList<>(found.size());
+                    for (InetAddress a : found) {
+                        out.add(new InetSocketAddress(a, port));
+                    }
+                    return out;
                 } catch (UnknownHostException e) {
                     throw new CompletionException(e);
                 }
@@ -111,47 +132,191 @@ public final class Dialer {
         }
     }
 
-    private void open(Dial dial, InetSocketAddress address, String host, int port, SslContext sslContext,
-                      Consumer<Channel> initializer) {
-        dial.stage = Stage.TCP;
-        dial.connectStartNanos = System.nanoTime();
-        dial.connectStartMillis = System.currentTimeMillis();
-        ChannelFuture cf = transport.bootstrap()
-                .option(io.netty.channel.ChannelOption.CONNECT_TIMEOUT_MILLIS, 0) // the caller's one timer bounds it
-                .handler(new ChannelInitializer<Channel>() {
-            @Override
-            protected void initChannel(Channel ch) {
-                if (sslContext != null) {
-                    SslHandler ssl = sslContext.newHandler(ch.alloc(), host, port);
-                    ssl.setHandshakeTimeoutMillis(0); // bounded by the caller's one timer (class comment)
-                    ch.pipeline().addLast("tls", ssl);
+    /**
+     * RFC 8305 §4: alternate the address families, starting with the family of the resolver's first
+     * answer (the JVM's preference, {@code java.net.preferIPv6Addresses}), so that one family being
+     * broken costs one attempt delay, not one per address.
+     */
+    static java.util.List<InetSocketAddress> interleaveFamilies(java.util.List<InetSocketAddress> in) {
+        if (in.size() < 2) {
+            return in;
+        }
+        boolean firstIsV6 = in.get(0).getAddress() instanceof java.net.Inet6Address;
+        java.util.ArrayDeque<InetSocketAddress> same = new java.util.ArrayDeque<>();
+        java.util.ArrayDeque<InetSocketAddress> other = new java.util.ArrayDeque<>();
+        for (InetSocketAddress a : in) {
+            ((a.getAddress() instanceof java.net.Inet6Address) == firstIsV6 ? same : other).add(a);
+        }
+        java.util.List<InetSocketAddress> out = new java.util.ArrayList<>(in.size());
+        while (!same.isEmpty() || !other.isEmpty()) {
+            if (!same.isEmpty()) {
+                out.add(same.poll());
+            }
+            if (!other.isEmpty()) {
+                out.add(other.poll());
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The connection attempts of one dial, one address each: started one by one, the next when the
+     * previous failed or has not connected within the attempt delay; the first to connect wins.
+     * Guarded by its own monitor; channel callbacks and timers run on the attempts' event loops, and
+     * no lock is held while a channel is opened, closed or the dial completed.
+     */
+    private final class Race {
+        private final Dial dial;
+        private final java.util.List<InetSocketAddress> order;
+        private final String host;
+        private final int port;
+        private final SslContext sslContext;
+        private final Consumer<Channel> initializer;
+        /** Every attempt's channel, to close the losers and, when the dial is abandoned, all. Guarded by this. */
+        private final java.util.List<Channel> channels = new java.util.ArrayList<>();
+        private int next;
+        private int inFlight;
+        private boolean won;
+        private Throwable lastError;
+
+        Race(Dial dial, java.util.List<InetSocketAddress> order, String host, int port, SslContext sslContext,
+             Consumer<Channel> initializer) {
+            this.dial = dial;
+            this.order = order;
+            this.host = host;
+            this.port = port;
+            this.sslContext = sslContext;
+            this.initializer = initializer;
+            // A dial that failed, timed out or was cancelled closes every attempt's channel; a completed
+            // one's channel is the caller's (the losers were closed when it won).
+            dial.whenComplete((c, e) -> {
+                if (e != null) {
+                    for (Channel ch : snapshot()) {
+                        if (ch.isOpen()) {
+                            ch.close(); // one whose registration was refused is closed already
+                        }
+                    }
                 }
-                initializer.accept(ch);
+            });
+        }
+
+        private synchronized java.util.List<Channel> snapshot() {
+            return new java.util.ArrayList<>(channels);
+        }
+
+        /** Starts the next address's attempt, unless one has won, the dial ended, or none is left. */
+        void startNext() {
+            InetSocketAddress address;
+            synchronized (this) {
+                if (won || dial.isDone() || next >= order.size()) {
+                    return;
+                }
+                address = order.get(next++);
+                inFlight++;
             }
-        }).connect(address);
-        Channel ch = cf.channel();
-        dial.channel = ch;
-        // A dial that failed, timed out or was cancelled closes its channel; a completed one is the caller's.
-        dial.whenComplete((c, e) -> {
-            if (e != null && ch.isOpen()) {
-                ch.close(); // one whose registration was refused is closed already, and has no loop to close on
+            if (dial.connectStartNanos == 0) {
+                dial.stage = Stage.TCP;
+                dial.connectStartNanos = System.nanoTime();
+                dial.connectStartMillis = System.currentTimeMillis();
             }
-        });
-        java.util.concurrent.atomic.AtomicBoolean connectEnded = new java.util.concurrent.atomic.AtomicBoolean();
-        io.netty.util.concurrent.GenericFutureListener<ChannelFuture> onConnect = f -> {
-            if (connectEnded.compareAndSet(false, true)) {
-                connectEnded(dial, ch, f, sslContext);
-            }
-        };
-        cf.addListener(onConnect);
-        if (cf.isDone()) {
-            // Netty notifies a listener added to a completed future on the channel's event loop; a loop that is
-            // shut down (the client closing) drops the notification, and the dial would never complete. A
-            // registration that loop refused fails cf before we get here, so end the dial here too (once).
+            ChannelFuture cf;
             try {
-                onConnect.operationComplete(cf);
-            } catch (Exception e) {
-                dial.completeExceptionally(e);
+                cf = transport.bootstrap()
+                        .option(io.netty.channel.ChannelOption.CONNECT_TIMEOUT_MILLIS, 0) // the caller's one timer bounds it
+                        .handler(new ChannelInitializer<Channel>() {
+                            @Override
+                            protected void initChannel(Channel ch) {
+                                if (sslContext != null) {
+                                    SslHandler ssl = sslContext.newHandler(ch.alloc(), host, port);
+                                    ssl.setHandshakeTimeoutMillis(0); // bounded by the caller's one timer (class comment)
+                                    ch.pipeline().addLast("tls", ssl);
+                                }
+                                initializer.accept(ch);
+                            }
+                        }).connect(address);
+            } catch (RuntimeException e) {
+                attemptFailed(e);
+                return;
+            }
+            Channel ch = cf.channel();
+            synchronized (this) {
+                channels.add(ch);
+            }
+            if (dial.channel == null) {
+                dial.channel = ch;
+            }
+            if (dial.isDone() && dial.isCompletedExceptionally() && ch.isOpen()) {
+                ch.close(); // abandoned while this attempt was being opened
+            }
+            java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
+            io.netty.util.concurrent.GenericFutureListener<ChannelFuture> onConnect = f -> {
+                if (ended.compareAndSet(false, true)) {
+                    attemptEnded(ch, f);
+                }
+            };
+            cf.addListener(onConnect);
+            if (cf.isDone()) {
+                // Netty notifies a listener added to a completed future on the channel's event loop; a loop that is
+                // shut down (the client closing) drops the notification, and the dial would never complete. A
+                // registration that loop refused fails cf before we get here, so end the attempt here too (once).
+                try {
+                    onConnect.operationComplete(cf);
+                } catch (Exception e) {
+                    dial.completeExceptionally(e);
+                }
+            } else if (hasMore()) {
+                try {
+                    ch.eventLoop().schedule(() -> {
+                        if (!ended.get()) {
+                            startNext(); // this address is slow: try the next alongside it
+                        }
+                    }, ATTEMPT_DELAY_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
+                } catch (java.util.concurrent.RejectedExecutionException closing) {
+                    // the loop is shutting down: this attempt ends with it
+                }
+            }
+        }
+
+        private synchronized boolean hasMore() {
+            return next < order.size();
+        }
+
+        private void attemptEnded(Channel ch, ChannelFuture f) {
+            if (!f.isSuccess()) {
+                attemptFailed(f.cause());
+                return;
+            }
+            java.util.List<Channel> losers;
+            synchronized (this) {
+                if (won || dial.isDone()) {
+                    losers = java.util.List.of(ch); // another address won, or the dial was abandoned
+                } else {
+                    won = true;
+                    losers = new java.util.ArrayList<>(channels);
+                    losers.remove(ch);
+                }
+            }
+            for (Channel loser : losers) {
+                loser.close();
+            }
+            if (losers.contains(ch)) {
+                return;
+            }
+            dial.channel = ch;
+            connectEnded(dial, ch, f, sslContext);
+        }
+
+        private void attemptFailed(Throwable cause) {
+            boolean last;
+            synchronized (this) {
+                inFlight--;
+                lastError = cause;
+                last = !won && inFlight == 0 && next >= order.size();
+            }
+            if (last) {
+                dial.completeExceptionally(cause);
+            } else {
+                startNext(); // a failed address hands over at once (RFC 8305 §5)
             }
         }
     }

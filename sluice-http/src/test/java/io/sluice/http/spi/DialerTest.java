@@ -129,4 +129,16 @@ class DialerTest {
                 .cause().isInstanceOf(ConnectFailedException.class);
         assertThat(dial.channel()).isNull();
     }
+
+    @org.junit.jupiter.api.Test
+    void theFamiliesAreInterleavedStartingWithTheResolversFirst() throws Exception {
+        java.net.InetSocketAddress a4 = new java.net.InetSocketAddress(java.net.InetAddress.getByName("192.0.2.1"), 443);
+        java.net.InetSocketAddress b4 = new java.net.InetSocketAddress(java.net.InetAddress.getByName("192.0.2.2"), 443);
+        java.net.InetSocketAddress a6 = new java.net.InetSocketAddress(java.net.InetAddress.getByName("2001:db8::1"), 443);
+        java.net.InetSocketAddress b6 = new java.net.InetSocketAddress(java.net.InetAddress.getByName("2001:db8::2"), 443);
+        org.assertj.core.api.Assertions.assertThat(Dialer.interleaveFamilies(java.util.List.of(a6, b6, a4, b4)))
+                .containsExactly(a6, a4, b6, b4);
+        org.assertj.core.api.Assertions.assertThat(Dialer.interleaveFamilies(java.util.List.of(a4, b4, a6)))
+                .containsExactly(a4, a6, b4);
+    }
 }

@@ -64,18 +64,18 @@ public final class RouteConnectionManager implements ConnectionManager<HttpConne
                                   TransportSettings settings, ScheduledExecutorService scheduler, Executor dnsExecutor,
                                   HandshakeRecorder handshakes) {
         this(route, transport, sslContext == null ? null : TlsContexts.fixed(sslContext), settings, scheduler,
-                dnsExecutor, handshakes);
+                dnsExecutor, handshakes, io.sluice.http.AddressResolver.system());
     }
 
     /** With the client's TLS contexts (owned by the client; each connect uses the one current then), or null. */
     public RouteConnectionManager(Route route, NettyTransport transport, TlsContexts tls,
                                   TransportSettings settings, ScheduledExecutorService scheduler, Executor dnsExecutor,
-                                  HandshakeRecorder handshakes) {
+                                  HandshakeRecorder handshakes, io.sluice.http.AddressResolver resolver) {
         if (route.secure() && tls == null) {
             throw new IllegalArgumentException("an https route needs a TLS context");
         }
         this.route = route;
-        this.dialer = new Dialer(transport, dnsExecutor);
+        this.dialer = new Dialer(transport, dnsExecutor, resolver);
         this.tls = route.secure() ? tls : null;
         this.settings = settings;
         this.scheduler = scheduler;
