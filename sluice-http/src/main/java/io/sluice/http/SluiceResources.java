@@ -64,6 +64,28 @@ public final class SluiceResources implements AutoCloseable {
         return new Builder();
     }
 
+    /** Where response futures complete: the lanes, or the executor given to the builder. */
+    public Executor callbackExecutor() {
+        return callbacks;
+    }
+
+    /** The bounded executor blocking DNS look-ups run on. */
+    public Executor dnsExecutor() {
+        return dns;
+    }
+
+    /**
+     * The underlying object of {@code type}, for Sluice's own modules that dial through the shared
+     * event loops (the WebSocket pool): {@code io.sluice.http.spi.NettyTransport}. Throws
+     * {@link IllegalArgumentException} for any other type.
+     */
+    public <T> T unwrap(Class<T> type) {
+        if (type.isInstance(transport)) {
+            return type.cast(transport);
+        }
+        throw new IllegalArgumentException("SluiceResources holds no " + type.getName());
+    }
+
     /** The socket transport in use: {@code epoll}, {@code io_uring} or {@code nio}. */
     public String transportName() {
         return transport.kind().name().toLowerCase(java.util.Locale.ROOT);

@@ -89,22 +89,39 @@ public final class WebSocketPool implements AutoCloseable {
     private final NettyTransport transport;
     private final boolean ownsTransport;
     private final SslContext sslContext;
-    private final ExecutorService dns;
+    /** The DNS executor this pool made and shuts down at close; null when it uses shared resources'. */
+    private final ExecutorService ownedDns;
     private final Executor completer;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private WebSocketPool(Builder b, WebSocketSettings settings) {
         this.settings = settings;
         this.name = b.name != null ? b.name : "ws " + Redaction.redactUri(settings.uri());
-        this.completer = b.callbackExecutor;
-        this.ownsTransport = b.transport == null;
-        this.transport = ownsTransport ? new NettyTransport(0, true, settings.handshakeTimeout()) : b.transport;
+        if (b.resources != null && b.resources.isClosed()) {
+            throw new IllegalStateException("the shared SluiceResources are closed");
+        }
+        this.completer = b.callbackExecutor != null ? b.callbackExecutor
+                : b.resources != null ? b.resources.callbackExecutor() : ForkJoinPool.commonPool();
+        NettyTransport shared = b.resources != null ? b.resources.unwrap(NettyTransport.class) : b.transport;
+        this.ownsTransport = shared == null;
+        this.transport = ownsTransport ? new NettyTransport(0, true, settings.handshakeTimeout()) : shared;
         SslContext ssl = null;
         ExecutorService dnsPool = null;
         try {
             ssl = settings.secure() ? WebSocketTls.build(b.tls) : null;
-            dnsPool = Executors.newCachedThreadPool(new DefaultThreadFactory("sluice-ws-dns", true));
-            this.manager = new WebSocketConnectionManager(new WebSocketConnector(settings, transport, ssl, dnsPool, completer));
+            Executor dns;
+            if (b.resources != null) {
+                dns = b.resources.dnsExecutor();
+            } else {
+                // Bounded: look-ups beyond four at once wait their turn rather than each taking a thread.
+                java.util.concurrent.ThreadPoolExecutor lookups = new java.util.concurrent.ThreadPoolExecutor(4, 4, 30,
+                        TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(),
+                        new DefaultThreadFactory("sluice-ws-dns", true));
+                lookups.allowCoreThreadTimeOut(true);
+                dnsPool = lookups;
+                dns = lookups;
+            }
+            this.manager = new WebSocketConnectionManager(new WebSocketConnector(settings, transport, ssl, dns, completer));
             this.pool = Pool.builder(manager).name(name).config(poolConfig(b)).build();
         } catch (RuntimeException e) {
             ReferenceCountUtil.release(ssl);
@@ -117,7 +134,7 @@ public final class WebSocketPool implements AutoCloseable {
             throw e;
         }
         this.sslContext = ssl;
-        this.dns = dnsPool;
+        this.ownedDns = dnsPool;
     }
 
     private static PoolConfig poolConfig(Builder b) {
@@ -210,7 +227,9 @@ public final class WebSocketPool implements AutoCloseable {
             }
         }
         ReferenceCountUtil.release(sslContext);
-        dns.shutdown();
+        if (ownedDns != null) {
+            ownedDns.shutdown();
+        }
         if (ownsTransport) {
             transport.close();
         }
@@ -249,7 +268,8 @@ public final class WebSocketPool implements AutoCloseable {
         private Duration closeTimeout = DEFAULT_CLOSE_TIMEOUT;
         private int maxBufferedMessages = DEFAULT_MAX_BUFFERED_MESSAGES;
         private NettyTransport transport;
-        private Executor callbackExecutor = ForkJoinPool.commonPool();
+        private Executor callbackExecutor;
+        private io.sluice.http.SluiceResources resources;
 
         private Builder(URI uri) {
             this.uri = RequestValidator.validateWebSocketUri(uri);
@@ -338,6 +358,16 @@ public final class WebSocketPool implements AutoCloseable {
          * the transport is not a public type; sharing event loops between clients through a public
          * resources object is a later feature.
          */
+        /**
+         * Runs this pool on shared threads (event loops, DNS, and, unless {@link #callbackExecutor}
+         * is set, callbacks), as HTTP clients on the same {@link io.sluice.http.SluiceResources} do;
+         * the caller keeps owning them and closes them after this pool.
+         */
+        public Builder resources(io.sluice.http.SluiceResources shared) {
+            this.resources = Objects.requireNonNull(shared, "shared");
+            return this;
+        }
+
         Builder transport(NettyTransport t) {
             this.transport = Objects.requireNonNull(t, "transport");
             return this;
