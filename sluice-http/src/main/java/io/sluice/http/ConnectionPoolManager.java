@@ -66,6 +66,8 @@ public final class ConnectionPoolManager implements AutoCloseable {
     private final ExecutorService dns;
     /** Host names to addresses, for every new connection. */
     private final AddressResolver resolver;
+    /** The forward proxy, or null. */
+    private final ProxyOptions proxy;
     /** The threads this client runs on (event loops, timer, DNS, callbacks). */
     private final SluiceResources resources;
     /** True when this client made {@link #resources} itself and closes them with itself; false when shared. */
@@ -89,6 +91,7 @@ public final class ConnectionPoolManager implements AutoCloseable {
         this.transportSettings = new TransportSettings(b.limits, b.http2, b.h2cPriorKnowledge, t.connect(),
                 b.decompress);
         this.resolver = b.resolver;
+        this.proxy = b.proxy;
         if (b.resources != null) {
             if (b.resources.isClosed()) {
                 throw new IllegalStateException("the shared SluiceResources are closed");
@@ -244,7 +247,7 @@ public final class ConnectionPoolManager implements AutoCloseable {
 
     private Pool<HttpConnection> newPool(Route route) {
         RouteConnectionManager manager = new RouteConnectionManager(route, transport,
-                route.secure() ? tls : null, transportSettings, scheduler, dns, handshakes, resolver);
+                route.secure() ? tls : null, transportSettings, scheduler, dns, handshakes, resolver, proxy);
         managers.put(route, manager);
         if (closed) {
             manager.clientClosing(); // created as close() ran: it may not have seen this manager
@@ -412,6 +415,17 @@ public final class ConnectionPoolManager implements AutoCloseable {
         private SluiceResources resources;
         private boolean decompress = true;
         private AddressResolver resolver = AddressResolver.system();
+        private ProxyOptions proxy;
+
+        /**
+         * Reaches routes through this forward proxy (HTTP CONNECT or SOCKS5), except the hosts on its
+         * no-proxy list; null (the default) connects directly. {@link ProxyOptions#fromEnvironment()}
+         * and {@link ProxyOptions#fromSystemProperties()} read the usual settings, opt-in.
+         */
+        public Builder proxy(ProxyOptions p) {
+            this.proxy = p;
+            return this;
+        }
 
         private Builder() {
         }

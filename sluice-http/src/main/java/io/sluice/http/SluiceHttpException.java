@@ -10,7 +10,7 @@ package io.sluice.http;
 public abstract sealed class SluiceHttpException extends RuntimeException implements io.sluice.pool.RetryClassified
         permits ConnectFailedException, TlsFailedException, RequestTimeoutException, ProtocolException,
         LimitExceededException, TooManyStreamsException, PoolExhaustedException, ClientClosedException,
-        ConnectionLostException, InvalidRequestException, RouteUnavailableException {
+        ConnectionLostException, InvalidRequestException, RouteUnavailableException, ProxyFailedException {
 
     private final String route;
 

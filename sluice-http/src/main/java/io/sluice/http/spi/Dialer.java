@@ -62,16 +62,23 @@ public final class Dialer {
     private final NettyTransport transport;
     private final Executor dnsExecutor;
     private final io.sluice.http.AddressResolver resolver;
+    /** The forward proxy, or null for direct connections. */
+    private final io.sluice.http.ProxyOptions proxy;
 
     public Dialer(NettyTransport transport, Executor dnsExecutor) {
-        this(transport, dnsExecutor, io.sluice.http.AddressResolver.system());
+        this(transport, dnsExecutor, io.sluice.http.AddressResolver.system(), null);
     }
 
-    /** @param resolver turns host names into the addresses to try (IP literals are used as they are) */
-    public Dialer(NettyTransport transport, Executor dnsExecutor, io.sluice.http.AddressResolver resolver) {
+    /**
+     * @param resolver turns host names into the addresses to try (IP literals are used as they are)
+     * @param proxy    the forward proxy hosts not on its no-proxy list are reached through, or null
+     */
+    public Dialer(NettyTransport transport, Executor dnsExecutor, io.sluice.http.AddressResolver resolver,
+                  io.sluice.http.ProxyOptions proxy) {
         this.transport = transport;
         this.dnsExecutor = dnsExecutor;
         this.resolver = java.util.Objects.requireNonNull(resolver, "resolver");
+        this.proxy = proxy;
     }
 
     /**
@@ -87,7 +94,9 @@ public final class Dialer {
      */
     public Dial dial(String route, String host, int port, SslContext sslContext, Consumer<Channel> initializer) {
         Dial dial = new Dial();
-        resolve(host, port).whenComplete((addresses, dnsError) -> {
+        // Through a proxy, the addresses tried are the proxy's, and the proxy resolves the route's host.
+        io.sluice.http.ProxyOptions via = proxy != null && !proxy.bypasses(host) ? proxy : null;
+        resolve(via != null ? via.host() : host, via != null ? via.port() : port).whenComplete((addresses, dnsError) -> {
             if (dnsError != null) {
                 Throwable cause = dnsError instanceof CompletionException && dnsError.getCause() != null
                         ? dnsError.getCause() : dnsError;
@@ -95,7 +104,7 @@ public final class Dialer {
                         + cause.getMessage(), cause));
             } else if (!dial.isDone()) {
                 try {
-                    new Race(dial, interleaveFamilies(addresses), host, port, sslContext, initializer).startNext();
+                    new Race(dial, interleaveFamilies(addresses), host, port, sslContext, initializer, via).startNext();
                 } catch (RuntimeException e) {
                     // e.g. a transport being shut down: fail now rather than leave it to the caller's timer
                     dial.completeExceptionally(e);
@@ -172,6 +181,8 @@ public final class Dialer {
         private final int port;
         private final SslContext sslContext;
         private final Consumer<Channel> initializer;
+        /** The proxy each attempt's address belongs to, or null when the addresses are the route's own. */
+        private final io.sluice.http.ProxyOptions via;
         /** Every attempt's channel, to close the losers and, when the dial is abandoned, all. Guarded by this. */
         private final java.util.List<Channel> channels = new java.util.ArrayList<>();
         private int next;
@@ -180,7 +191,8 @@ public final class Dialer {
         private Throwable lastError;
 
         Race(Dial dial, java.util.List<InetSocketAddress> order, String host, int port, SslContext sslContext,
-             Consumer<Channel> initializer) {
+             Consumer<Channel> initializer, io.sluice.http.ProxyOptions via) {
+            this.via = via;
             this.dial = dial;
             this.order = order;
             this.host = host;
@@ -221,11 +233,18 @@ public final class Dialer {
             }
             ChannelFuture cf;
             try {
-                cf = transport.bootstrap()
-                        .option(io.netty.channel.ChannelOption.CONNECT_TIMEOUT_MILLIS, 0) // the caller's one timer bounds it
-                        .handler(new ChannelInitializer<Channel>() {
+                io.netty.bootstrap.Bootstrap b = transport.bootstrap()
+                        .option(io.netty.channel.ChannelOption.CONNECT_TIMEOUT_MILLIS, 0); // the caller's one timer bounds it
+                if (via != null) {
+                    b.resolver(io.netty.resolver.NoopAddressResolverGroup.INSTANCE); // the proxy resolves the route
+                }
+                cf = b.handler(new ChannelInitializer<Channel>() {
                             @Override
                             protected void initChannel(Channel ch) {
+                                if (via != null) {
+                                    // First in the pipeline: the TLS handshake and the request wait for the tunnel.
+                                    ch.pipeline().addLast("proxy", proxyHandler(via, address));
+                                }
                                 if (sslContext != null) {
                                     SslHandler ssl = sslContext.newHandler(ch.alloc(), host, port);
                                     ssl.setHandshakeTimeoutMillis(0); // bounded by the caller's one timer (class comment)
@@ -233,7 +252,7 @@ public final class Dialer {
                                 }
                                 initializer.accept(ch);
                             }
-                        }).connect(address);
+                        }).connect(via != null ? InetSocketAddress.createUnresolved(host, port) : address);
             } catch (RuntimeException e) {
                 attemptFailed(e);
                 return;
@@ -321,12 +340,42 @@ public final class Dialer {
         }
     }
 
-    /** The TCP connect ended: fail the dial, complete it (cleartext), or wait for the TLS handshake. */
+    /** Netty's handler for the proxy's protocol, with the credentials; its own timeout off (the caller's timer bounds it). */
+    private static io.netty.handler.proxy.ProxyHandler proxyHandler(io.sluice.http.ProxyOptions p, InetSocketAddress at) {
+        io.netty.handler.proxy.ProxyHandler h;
+        if (p.type() == io.sluice.http.ProxyOptions.Type.HTTP) {
+            h = p.username() != null ? new io.netty.handler.proxy.HttpProxyHandler(at, p.username(), p.password())
+                    : new io.netty.handler.proxy.HttpProxyHandler(at);
+        } else {
+            h = p.username() != null ? new io.netty.handler.proxy.Socks5ProxyHandler(at, p.username(), p.password())
+                    : new io.netty.handler.proxy.Socks5ProxyHandler(at);
+        }
+        h.setConnectTimeoutMillis(0);
+        return h;
+    }
+
+    /** The TCP connect ended: fail the dial, wait for the proxy's tunnel, complete it (cleartext), or wait for TLS. */
     private static void connectEnded(Dial dial, Channel ch, ChannelFuture f, SslContext sslContext) {
         if (!f.isSuccess()) {
             dial.completeExceptionally(f.cause());
             return;
         }
+        io.netty.handler.proxy.ProxyHandler proxy = ch.pipeline().get(io.netty.handler.proxy.ProxyHandler.class);
+        if (proxy != null && !proxy.isConnected()) {
+            proxy.connectFuture().addListener(p -> {
+                if (p.isSuccess()) {
+                    tunnelReady(dial, ch, sslContext);
+                } else {
+                    dial.completeExceptionally(p.cause()); // the proxy's refusal, typed by the caller
+                }
+            });
+            return;
+        }
+        tunnelReady(dial, ch, sslContext);
+    }
+
+    /** Connected to the route (directly or through the proxy's tunnel): complete, or wait for the TLS handshake. */
+    private static void tunnelReady(Dial dial, Channel ch, SslContext sslContext) {
         if (sslContext == null) {
             dial.stage = Stage.DONE;
             dial.complete(ch);

@@ -64,18 +64,19 @@ public final class RouteConnectionManager implements ConnectionManager<HttpConne
                                   TransportSettings settings, ScheduledExecutorService scheduler, Executor dnsExecutor,
                                   HandshakeRecorder handshakes) {
         this(route, transport, sslContext == null ? null : TlsContexts.fixed(sslContext), settings, scheduler,
-                dnsExecutor, handshakes, io.sluice.http.AddressResolver.system());
+                dnsExecutor, handshakes, io.sluice.http.AddressResolver.system(), null);
     }
 
     /** With the client's TLS contexts (owned by the client; each connect uses the one current then), or null. */
     public RouteConnectionManager(Route route, NettyTransport transport, TlsContexts tls,
                                   TransportSettings settings, ScheduledExecutorService scheduler, Executor dnsExecutor,
-                                  HandshakeRecorder handshakes, io.sluice.http.AddressResolver resolver) {
+                                  HandshakeRecorder handshakes, io.sluice.http.AddressResolver resolver,
+                                  io.sluice.http.ProxyOptions proxy) {
         if (route.secure() && tls == null) {
             throw new IllegalArgumentException("an https route needs a TLS context");
         }
         this.route = route;
-        this.dialer = new Dialer(transport, dnsExecutor, resolver);
+        this.dialer = new Dialer(transport, dnsExecutor, resolver, proxy);
         this.tls = route.secure() ? tls : null;
         this.settings = settings;
         this.scheduler = scheduler;
@@ -275,6 +276,15 @@ public final class RouteConnectionManager implements ConnectionManager<HttpConne
     private SluiceHttpException mapConnectError(Throwable cause, Dialer.Stage stage) {
         if (cause instanceof SluiceHttpException s) {
             return s; // DNS failures and our own timeout are typed already
+        }
+        for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof io.netty.handler.proxy.ProxyConnectException p) {
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("status: (\\d{3})").matcher(
+                        String.valueOf(p.getMessage()));
+                int status = m.find() ? Integer.parseInt(m.group(1)) : -1;
+                return new io.sluice.http.ProxyFailedException(route.toString(), "the proxy did not open a tunnel: "
+                        + p.getMessage(), status, p);
+            }
         }
         if (clientClosing) {
             return new io.sluice.http.ClientClosedException(route.toString(),

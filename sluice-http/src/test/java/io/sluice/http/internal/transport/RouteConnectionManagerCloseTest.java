@@ -32,7 +32,7 @@ class RouteConnectionManagerCloseTest {
         try {
             RouteConnectionManager m = new RouteConnectionManager(Route.of(URI.create("http://127.0.0.1:9/")), transport,
                     (TlsContexts) null, new TransportSettings(Limits.defaults(), Http2Settings.defaults(), false, Duration.ofSeconds(5)),
-                    scheduler, Runnable::run, new HandshakeRecorder(), io.sluice.http.AddressResolver.system());
+                    scheduler, Runnable::run, new HandshakeRecorder(), io.sluice.http.AddressResolver.system(), null);
             m.clientClosing();            // ConnectionPoolManager.close() does this first...
             scheduler.shutdownNow();      // ...and shuts the scheduler down while pools may still connect
             CompletableFuture<HttpConnection> f = m.connect(c -> { }).toCompletableFuture();
