@@ -18,6 +18,7 @@ import io.sluice.pool.PoolConfig;
 import io.sluice.pool.PoolStats;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -68,6 +69,8 @@ public final class ConnectionPoolManager implements AutoCloseable {
     private final AddressResolver resolver;
     /** The forward proxy, or null. */
     private final ProxyOptions proxy;
+    /** Run once per call on the caller's thread, in order. */
+    private final List<RequestInterceptor> callInterceptors;
     /** The threads this client runs on (event loops, timer, DNS, callbacks). */
     private final SluiceResources resources;
     /** True when this client made {@link #resources} itself and closes them with itself; false when shared. */
@@ -134,7 +137,8 @@ public final class ConnectionPoolManager implements AutoCloseable {
                 : new io.sluice.pool.health.OutlierDetector(b.outlierDetection, System::nanoTime);
         this.context = new ClientContext(t, b.limits, b.statusRetryPolicy, scheduler,
                 resources.callbacks, poolConfig.connectionTimeout(),
-                new io.sluice.http.internal.client.DelayedAttempts(), b.decompress);
+                new io.sluice.http.internal.client.DelayedAttempts(), b.decompress, List.copyOf(b.attemptInterceptors));
+        this.callInterceptors = List.copyOf(b.callInterceptors);
         if (LOG.isDebugEnabled()) {
             LOG.debug("sluice client {}: transport {}, TLS engine {}, {} threads", implementationVersion(),
                     transportName(), tlsProvider(), ownsResources ? "own" : "shared");
@@ -170,8 +174,14 @@ public final class ConnectionPoolManager implements AutoCloseable {
         } catch (ClientClosedException e) {
             return CompletableFuture.failedFuture(e);
         }
+        HttpRequest sent;
+        try {
+            sent = callInterceptors.isEmpty() ? request : RequestInterceptor.applyAll(callInterceptors, request);
+        } catch (InvalidRequestException e) {
+            return CompletableFuture.failedFuture(e);
+        }
         // Aggregated on the event loop, completed once on the callback executor (docs/http.md "Layers").
-        return Call.startAggregated(pool, request.route().toString(), request, context, guard(request.route()));
+        return Call.startAggregated(pool, request.route().toString(), sent, context, guard(request.route()));
     }
 
     /**
@@ -190,7 +200,13 @@ public final class ConnectionPoolManager implements AutoCloseable {
         } catch (ClientClosedException e) {
             return CompletableFuture.failedFuture(e);
         }
-        return Call.start(pool, request.route().toString(), request, context, guard(request.route()));
+        HttpRequest sent;
+        try {
+            sent = callInterceptors.isEmpty() ? request : RequestInterceptor.applyAll(callInterceptors, request);
+        } catch (InvalidRequestException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return Call.start(pool, request.route().toString(), sent, context, guard(request.route()));
     }
 
     /** {@link #send}, waiting; failures are thrown as {@link SluiceHttpException}. */
@@ -416,6 +432,23 @@ public final class ConnectionPoolManager implements AutoCloseable {
         private boolean decompress = true;
         private AddressResolver resolver = AddressResolver.system();
         private ProxyOptions proxy;
+        private final List<RequestInterceptor> callInterceptors = new java.util.ArrayList<>();
+        private final List<RequestInterceptor> attemptInterceptors = new java.util.ArrayList<>();
+
+        /** Rewrites every request once, on the caller's thread, before its first attempt (see {@link RequestInterceptor}). */
+        public Builder interceptor(RequestInterceptor i) {
+            callInterceptors.add(Objects.requireNonNull(i, "interceptor"));
+            return this;
+        }
+
+        /**
+         * Rewrites every attempt of every request, replays and status retries included, on the thread that
+         * hands the attempt its connection (quick and non-blocking; see {@link RequestInterceptor}).
+         */
+        public Builder attemptInterceptor(RequestInterceptor i) {
+            attemptInterceptors.add(Objects.requireNonNull(i, "interceptor"));
+            return this;
+        }
 
         /**
          * Reaches routes through this forward proxy (HTTP CONNECT or SOCKS5), except the hosts on its

@@ -16,4 +16,9 @@ public final class InvalidRequestException extends SluiceHttpException {
     public InvalidRequestException(String route, String message) {
         super(route, message, null);
     }
+
+    /** @param cause what made the request invalid (e.g. what a request interceptor threw) */
+    public InvalidRequestException(String route, String message, Throwable cause) {
+        super(route, message, cause);
+    }
 }

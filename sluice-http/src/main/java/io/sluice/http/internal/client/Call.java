@@ -209,7 +209,17 @@ public final class Call {
             lease.close(); // timed out or cancelled while acquiring
             return;
         }
-        Attempt a = new Attempt(lease);
+        HttpRequest sent = request;
+        if (!ctx.attemptInterceptors().isEmpty()) {
+            try {
+                sent = io.sluice.http.RequestInterceptor.applyAll(ctx.attemptInterceptors(), request);
+            } catch (io.sluice.http.InvalidRequestException e) {
+                lease.close(); // nothing was sent on it
+                fail(e);
+                return;
+            }
+        }
+        Attempt a = new Attempt(lease, sent);
         current = a;
         a.begin();
     }
@@ -513,6 +523,8 @@ public final class Call {
         private long lastDrainNanos;
         private io.netty.util.concurrent.ScheduledFuture<?> drainTimer;
         private ResponseBody body;
+        /** What this attempt sends: the call's request after the attempt interceptors. */
+        private final HttpRequest sent;
         /** Inflates the body when the transport offered gzip/deflate and the server used one; else null. Loop-confined. */
         private BodyDecoder decoder;
         /** Why decoding failed, once it did: the rest of the body is dropped and the caller gets this. Loop-confined. */
@@ -522,8 +534,9 @@ public final class Call {
         private boolean timerWatchesBody;
         private final AtomicBoolean leaseEnded = new AtomicBoolean();
 
-        Attempt(Lease<HttpConnection> lease) {
+        Attempt(Lease<HttpConnection> lease, HttpRequest sent) {
             this.lease = lease;
+            this.sent = sent;
             this.loop = lease.connection().channel().eventLoop();
         }
 
@@ -540,7 +553,7 @@ public final class Call {
                 // failure reported while sending finds it; the timer before the send, so that such a
                 // failure cancels it (onFailure is terminal).
                 HttpConnection connection = lease.connection();
-                exchange = connection.exchange(request, this);
+                exchange = connection.exchange(sent, this);
                 headersTimer = loop.schedule(this::headersTimedOut, headersTimeout.toNanos(), TimeUnit.NANOSECONDS);
                 connection.send(exchange);
             };
@@ -614,7 +627,7 @@ public final class Call {
             }
             Protocol protocol = lease.connection().protocol();
             // The transport offered gzip and deflate when the caller set no accept-encoding: inflate what came.
-            decoder = ctx.decompress() && !request.headers().contains("accept-encoding")
+            decoder = ctx.decompress() && !sent.headers().contains("accept-encoding")
                     ? BodyDecoder.forResponse(route, h, exchange, ctx.limits().maxBodyBytes()) : null;
             if (decoder != null) {
                 h = BodyDecoder.decodedHeaders(h);

@@ -18,8 +18,10 @@ import java.util.concurrent.ScheduledExecutorService;
  * @param delayed        the calls waiting out a status retry's delay, failed when the client closes
  * @param decompress     inflate gzip/deflate bodies of requests that carried no accept-encoding of their own
  *                       (the transport offered them)
+ * @param attemptInterceptors run before every attempt, in order (empty: none)
  */
 public record ClientContext(Timeouts timeouts, Limits limits, StatusRetryPolicy statusRetries,
                             ScheduledExecutorService scheduler, Executor callbacks, Duration acquireTimeout,
-                            DelayedAttempts delayed, boolean decompress) {
+                            DelayedAttempts delayed, boolean decompress,
+                            java.util.List<io.sluice.http.RequestInterceptor> attemptInterceptors) {
 }
