@@ -60,6 +60,11 @@ import org.slf4j.LoggerFactory;
 public final class Call {
 
     private static final Logger LOG = LoggerFactory.getLogger(Call.class);
+    /**
+     * Requests and response heads at DEBUG, one line each, secrets redacted (header values by name,
+     * URI user-info and secret query parameters): turn on {@code io.sluice.http.wire} to see them.
+     */
+    private static final Logger WIRE = LoggerFactory.getLogger("io.sluice.http.wire");
     /** An error body larger than this is not worth reading to keep the connection; the attempt is cancelled instead. */
     private static final int MAX_DISCARD = 64 * 1024;
     /**
@@ -553,6 +558,10 @@ public final class Call {
                 // failure reported while sending finds it; the timer before the send, so that such a
                 // failure cancels it (onFailure is terminal).
                 HttpConnection connection = lease.connection();
+                if (WIRE.isDebugEnabled()) {
+                    WIRE.debug("{} --> {} {} {}{}", route, sent.method(), safeTarget(), sent.headers(),
+                            sent.bodyBytes() != null ? " (" + sent.bodyBytes().length + "-byte body)" : "");
+                }
                 exchange = connection.exchange(sent, this);
                 headersTimer = loop.schedule(this::headersTimedOut, headersTimeout.toNanos(), TimeUnit.NANOSECONDS);
                 connection.send(exchange);
@@ -607,6 +616,10 @@ public final class Call {
         @Override
         public void onHeaders(int status, Headers h) {
             headers = true;
+            if (WIRE.isDebugEnabled()) {
+                WIRE.debug("{} <-- {} {} {} {} ({} ms)", route, status, sent.method(), safeTarget(), h,
+                        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos));
+            }
             io.netty.util.concurrent.ScheduledFuture<?> timer = headersTimer;
             // Keep the pending headers timer as the body's first idle check when it is due no later than the
             // idle bound would be (an early check re-arms for the rest): one schedule and one cancel per
