@@ -204,13 +204,25 @@ public final class WebSocketConnection {
 
     // ------------------------------------------------------------------ pool side
 
-    /** A ping that completes when its pong arrives, or fails (and breaks the connection) after pingTimeout. */
+    /**
+     * A ping that completes when its pong arrives, or fails (and breaks the connection) after pingTimeout.
+     * Completes on the callback executor, never on the event loop, and only after the connection is
+     * marked broken: a caller that sees the failure and asks the pool again must not get this connection.
+     */
     CompletableFuture<Void> ping() {
         CompletableFuture<Void> result = new CompletableFuture<>();
         if (!onLoop(() -> startPing(result))) {
             result.completeExceptionally(new ConnectionLostException(settings.route(), "event loop shut down", null));
         }
-        return result;
+        CompletableFuture<Void> out = new CompletableFuture<>();
+        result.whenComplete((v, e) -> complete(() -> {
+            if (e != null) {
+                out.completeExceptionally(e);
+            } else {
+                out.complete(null);
+            }
+        }));
+        return out;
     }
 
     private void startPing(CompletableFuture<Void> result) {
@@ -234,23 +246,27 @@ public final class WebSocketConnection {
         long timeoutMs = settings.pingTimeout().toMillis();
         pingTimer = channel.eventLoop().schedule(() -> {
             if (ping == result) {
-                ping = null;
                 SluiceHttpException err = new ConnectionLostException(settings.route(),
                         "no pong within " + timeoutMs + " ms of a validation ping", null);
-                result.completeExceptionally(err);
-                fail(err);
+                fail(err); // broken first (failPing then fails this ping): nobody may be handed it after seeing the failure
+                if (ping == result) {
+                    ping = null;
+                    result.completeExceptionally(err); // failed before: fail() found the failure already set
+                }
                 close();
             }
         }, timeoutMs, TimeUnit.MILLISECONDS);
         ByteBuf payload = channel.alloc().buffer(8).writeLong(nonce);
         channel.writeAndFlush(new PingWebSocketFrame(payload)).addListener((ChannelFuture w) -> {
             if (!w.isSuccess() && ping == result) {
-                ping = null;
-                pingTimer.cancel(false);
                 SluiceHttpException err = failure.get() != null ? failure.get()
                         : new ConnectionLostException(settings.route(), "ping could not be sent: " + w.cause(), w.cause());
-                result.completeExceptionally(err);
-                fail(err);
+                fail(err); // broken first, as above
+                if (ping == result) {
+                    ping = null;
+                    pingTimer.cancel(false);
+                    result.completeExceptionally(err);
+                }
             }
         });
     }
