@@ -511,8 +511,8 @@ public final class ConnectionPoolManager implements AutoCloseable {
          * fails keeps the current material and logs a warning.
          */
         public Builder tlsReloadInterval(Duration every) {
-            if (every != null && (every.isNegative() || every.isZero())) {
-                throw new IllegalArgumentException("tlsReloadInterval must be positive, was " + every);
+            if (every != null && every.toMillis() < 1) {
+                throw new IllegalArgumentException("tlsReloadInterval must be at least 1 ms, was " + every);
             }
             this.tlsReloadInterval = every;
             return this;

@@ -135,12 +135,14 @@ final class Connector<C> {
 
     /**
      * Opens one more connection because every open one holds its target of leases
-     * ({@link PoolConfig#targetStreamsPerConnection()}): one at a time, never while connects fail,
-     * within maxConnections. Nobody waits for it; the leases that went above the target stay where
+     * ({@link PoolConfig#targetStreamsPerConnection()}): one at a time, one probe per backoff pause
+     * while connects fail, within maxConnections. Nobody waits for it; the leases that went above the target stay where
      * they are.
      */
     void connectForTarget() {
-        if (connecting.get() == 0 && !pool.closed && !backoff.failing() && reserveConnect()) {
+        // While connects fail, one probe per backoff pause (as for waiters and the top-up): nobody waits with a
+        // target set, so refusing outright would leave the target off until the pool filled up.
+        if (connecting.get() == 0 && !pool.closed && backoff.mayConnect(pool.ticker.nanoTime()) && reserveConnect()) {
             startConnect(false);
         }
     }

@@ -96,7 +96,7 @@ public final class Dialer {
         Dial dial = new Dial();
         // Through a proxy, the addresses tried are the proxy's, and the proxy resolves the route's host.
         io.sluice.http.ProxyOptions via = proxy != null && !proxy.bypasses(host) ? proxy : null;
-        resolve(via != null ? via.host() : host, via != null ? via.port() : port).whenComplete((addresses, dnsError) -> {
+        resolve(via != null ? via.host() : host, via != null ? via.port() : port, dial).whenComplete((addresses, dnsError) -> {
             if (dnsError != null) {
                 Throwable cause = dnsError instanceof CompletionException && dnsError.getCause() != null
                         ? dnsError.getCause() : dnsError;
@@ -114,7 +114,7 @@ public final class Dialer {
         return dial;
     }
 
-    private CompletableFuture<java.util.List<InetSocketAddress>> resolve(String host, int port) {
+    private CompletableFuture<java.util.List<InetSocketAddress>> resolve(String host, int port, Dial dial) {
         if (NetUtil.isValidIpV4Address(host) || NetUtil.isValidIpV6Address(host)) {
             return CompletableFuture.completedFuture(java.util.List.of(
                     new InetSocketAddress(NetUtil.createInetAddressFromIpAddressString(host), port)));
@@ -122,6 +122,11 @@ public final class Dialer {
         // Resolvers may block: never on an event loop
         try {
             return CompletableFuture.supplyAsync(() -> {
+                if (dial.isDone()) {
+                    // Abandoned while queued (timed out, the client closed): a look-up now would only hold a
+                    // DNS thread that live connects, maybe another client's on shared resources, are waiting for.
+                    throw new CompletionException(new UnknownHostException(host + ": dial abandoned before the look-up"));
+                }
                 try {
                     java.util.List<InetAddress> found = resolver.resolve(host);
                     if (found == null || found.isEmpty()) {
@@ -241,6 +246,12 @@ public final class Dialer {
                 cf = b.handler(new ChannelInitializer<Channel>() {
                             @Override
                             protected void initChannel(Channel ch) {
+                                if (dial.isDone() && dial.isCompletedExceptionally()) {
+                                    // Abandoned before the registration ran: the client may have released its TLS
+                                    // context since (a client on shared event loops closes before they do).
+                                    ch.close();
+                                    return;
+                                }
                                 if (via != null) {
                                     // First in the pipeline: the TLS handshake and the request wait for the tunnel.
                                     ch.pipeline().addLast("proxy", proxyHandler(via, address));
@@ -258,8 +269,13 @@ public final class Dialer {
                 return;
             }
             Channel ch = cf.channel();
+            boolean late;
             synchronized (this) {
                 channels.add(ch);
+                late = won; // another attempt won while this one was being opened: it is a loser too
+            }
+            if (late && ch.isOpen()) {
+                ch.close();
             }
             if (dial.channel == null) {
                 dial.channel = ch;

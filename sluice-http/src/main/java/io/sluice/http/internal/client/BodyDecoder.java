@@ -96,13 +96,17 @@ final class BodyDecoder {
             throw new ProtocolException(route, "the compressed response body is corrupt: " + e.getMessage(), e);
         }
         long before = inflated;
-        drain(sink);
+        java.util.List<ByteBuf> out = new java.util.ArrayList<>();
+        drain(out::add); // count (and limit-check) this frame's output before the sink can consume any of it
         if (inflated == before) {
             network.bytesConsumed(compressed); // nothing for the caller to consume: the window moves on now
         } else {
             synchronized (frames) {
                 frames.add(new long[] {inflated, compressed});
             }
+        }
+        for (ByteBuf b : out) {
+            sink.accept(b);
         }
     }
 
@@ -118,7 +122,11 @@ final class BodyDecoder {
 
     /** Frees the inflater (the body failed or was cancelled). Idempotent. */
     void release() {
-        inflater.finishAndReleaseAll();
+        try {
+            inflater.finishAndReleaseAll();
+        } catch (RuntimeException alreadyReported) {
+            // a decode failure recorded by the embedded channel is rethrown on close: already reported
+        }
     }
 
     private void drain(Consumer<ByteBuf> sink) throws SluiceHttpException {

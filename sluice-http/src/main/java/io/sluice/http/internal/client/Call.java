@@ -371,7 +371,12 @@ public final class Call {
      */
     private void later(long delayNanos, Runnable then, String waitedFor) {
         AtomicBoolean due = new AtomicBoolean();
+        java.util.concurrent.atomic.AtomicReference<ScheduledFuture<?>> task = new java.util.concurrent.atomic.AtomicReference<>();
         Runnable closed = () -> {
+            ScheduledFuture<?> t = task.get();
+            if (t != null) {
+                t.cancel(false); // on shared resources the timer outlives this client: leave nothing in it
+            }
             if (due.compareAndSet(false, true)) {
                 fail(new io.sluice.http.ClientClosedException(route, "the client was closed while the request "
                         + waitedFor));
@@ -383,13 +388,16 @@ public final class Call {
         }
         delayedClose = closed;
         try {
-            ctx.scheduler().schedule(() -> {
+            task.set(ctx.scheduler().schedule(() -> {
                 ctx.delayed().remove(closed);
                 delayedClose = null;
                 if (due.compareAndSet(false, true)) {
                     then.run();
                 }
-            }, delayNanos, TimeUnit.NANOSECONDS);
+            }, delayNanos, TimeUnit.NANOSECONDS));
+            if (due.get()) {
+                task.get().cancel(false); // closed while it was being scheduled
+            }
         } catch (java.util.concurrent.RejectedExecutionException e) {
             ctx.delayed().remove(closed);
             closed.run();
@@ -641,6 +649,7 @@ public final class Call {
             Protocol protocol = lease.connection().protocol();
             // The transport offered gzip and deflate when the caller set no accept-encoding: inflate what came.
             decoder = ctx.decompress() && !sent.headers().contains("accept-encoding")
+                    && !"HEAD".equalsIgnoreCase(sent.method()) && status != 204 && status != 304
                     ? BodyDecoder.forResponse(route, h, exchange, ctx.limits().maxBodyBytes()) : null;
             if (decoder != null) {
                 h = BodyDecoder.decodedHeaders(h);
@@ -668,8 +677,8 @@ public final class Call {
                         // A corrupt stream or a bomb: the exchange ends with it (HTTP/2 resets the stream,
                         // HTTP/1.1 closes the connection) and the caller gets it after what was inflated.
                         decodeFailure = e;
+                        exchange.cancel(e); // first: nothing thrown while cleaning up may skip the stream's reset
                         decoder.release();
-                        exchange.cancel(e);
                     }
                 } else {
                     data.release();

@@ -32,6 +32,8 @@ public final class TlsContexts implements AutoCloseable {
     private volatile SslContext current;
     /** Replaced contexts whose delayed release has not run yet; guarded by this object's monitor. */
     private final List<SslContext> retired = new ArrayList<>();
+    /** The delayed releases of {@link #retired}, cancelled by {@link #close()}; guarded by this object's monitor. */
+    private final List<java.util.concurrent.ScheduledFuture<?>> releases = new ArrayList<>();
     private boolean closed;
 
     /** One fixed context that is never replaced (a reload fails). */
@@ -73,7 +75,7 @@ public final class TlsContexts implements AutoCloseable {
         current = fresh;
         retired.add(old);
         try {
-            scheduler.schedule(() -> releaseRetired(old), retireAfterMillis, TimeUnit.MILLISECONDS);
+            releases.add(scheduler.schedule(() -> releaseRetired(old), retireAfterMillis, TimeUnit.MILLISECONDS));
         } catch (RejectedExecutionException closing) {
             // the client is closing: close() releases it
         }
@@ -92,6 +94,10 @@ public final class TlsContexts implements AutoCloseable {
             return;
         }
         closed = true;
+        for (java.util.concurrent.ScheduledFuture<?> f : releases) {
+            f.cancel(false); // a shared timer outlives this client
+        }
+        releases.clear();
         for (SslContext old : retired) {
             ReferenceCountUtil.release(old);
         }
