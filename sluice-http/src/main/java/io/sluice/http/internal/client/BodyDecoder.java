@@ -97,7 +97,14 @@ final class BodyDecoder {
         }
         long before = inflated;
         java.util.List<ByteBuf> out = new java.util.ArrayList<>();
-        drain(out::add); // count (and limit-check) this frame's output before the sink can consume any of it
+        try {
+            drain(out::add); // count (and limit-check) this frame's output before the sink can consume any of it
+        } catch (SluiceHttpException e) {
+            for (ByteBuf b : out) {
+                b.release(); // inflated before the limit was crossed: nobody will read them now
+            }
+            throw e;
+        }
         if (inflated == before) {
             network.bytesConsumed(compressed); // nothing for the caller to consume: the window moves on now
         } else {
