@@ -26,33 +26,9 @@ class HttpReadmeExampleTest {
 
     @Test
     void readmeClientExampleCompilesAndStreamsAChatCompletion(@TempDir Path dir) throws Exception {
-        Matcher m = BLOCK.matcher(Files.readString(Path.of("..", "README.md")));
-        assertThat(m.find()).as("README has the sluice-http example").isTrue();
-        Path src = dir.resolve("ChatExample.java");
-        Files.writeString(src, m.group(1));
-        JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
-        ByteArrayOutputStream diagnostics = new ByteArrayOutputStream();
-        int rc = javac.run(null, diagnostics, diagnostics, List.of("--release", "17", "-Xlint:all", "-Werror", "-cp",
-                System.getProperty("java.class.path"), "-d", dir.toString(), src.toString()).toArray(new String[0]));
-        assertThat(rc).as(diagnostics.toString(StandardCharsets.UTF_8)).isZero();
-
-        try (MockProvider mock = MockProvider.start();
-             URLClassLoader loader = new URLClassLoader(new URL[] {dir.toUri().toURL()}, getClass().getClassLoader())) {
-            Path pem = dir.resolve("mock.pem");
-            Files.writeString(pem, mock.certificatePem());
-            Method main = loader.loadClass("ChatExample").getMethod("main", String[].class);
-            PrintStream original = System.out;
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            try {
-                main.invoke(null, (Object) new String[] {mock.httpsUri().toString(), pem.toString()});
-            } finally {
-                System.setOut(original);
-            }
-            String printed = out.toString(StandardCharsets.UTF_8);
-            assertThat(printed).startsWith("HTTP 200 over h2").contains("\"object\":\"chat.completion.chunk\"")
-                    .doesNotContain("[DONE]");
-        }
+        String printed = compileAndRun(BLOCK, "ChatExample", dir, "mock.pem");
+        assertThat(printed).startsWith("HTTP 200 over h2").contains("\"object\":\"chat.completion.chunk\"")
+                .doesNotContain("[DONE]");
     }
 
     private static final Pattern SHARED = Pattern.compile("```java\\n// README example: shared resources\\n(.*?)```",
@@ -60,9 +36,19 @@ class HttpReadmeExampleTest {
 
     @Test
     void readmeSharedResourcesExampleCompilesAndRuns(@TempDir Path dir) throws Exception {
-        Matcher m = SHARED.matcher(Files.readString(Path.of("..", "README.md")));
-        assertThat(m.find()).as("README has the shared resources example").isTrue();
-        Path src = dir.resolve("SharedExample.java");
+        assertThat(compileAndRun(SHARED, "SharedExample", dir, "ca.pem")).contains("first: 200").contains("second: 200")
+                .contains("open");
+    }
+
+    /**
+     * Extracts the README block {@code block} matches, compiles it as {@code className}, runs its main
+     * against a fresh mock (arguments: the mock's https URI and the path of its certificate, written to
+     * {@code pemName}), and answers what it printed.
+     */
+    private String compileAndRun(Pattern block, String className, Path dir, String pemName) throws Exception {
+        Matcher m = block.matcher(Files.readString(Path.of("..", "README.md")));
+        assertThat(m.find()).as("README has the " + className + " example").isTrue();
+        Path src = dir.resolve(className + ".java");
         Files.writeString(src, m.group(1));
         JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
         ByteArrayOutputStream diagnostics = new ByteArrayOutputStream();
@@ -71,9 +57,9 @@ class HttpReadmeExampleTest {
         assertThat(rc).as(diagnostics.toString(StandardCharsets.UTF_8)).isZero();
         try (MockProvider mock = MockProvider.start();
              URLClassLoader loader = new URLClassLoader(new URL[] {dir.toUri().toURL()}, getClass().getClassLoader())) {
-            Path pem = dir.resolve("ca.pem");
+            Path pem = dir.resolve(pemName);
             Files.writeString(pem, mock.certificatePem());
-            Method main = loader.loadClass("SharedExample").getMethod("main", String[].class);
+            Method main = loader.loadClass(className).getMethod("main", String[].class);
             PrintStream original = System.out;
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
@@ -82,8 +68,7 @@ class HttpReadmeExampleTest {
             } finally {
                 System.setOut(original);
             }
-            assertThat(out.toString(StandardCharsets.UTF_8)).contains("first: 200").contains("second: 200")
-                    .contains("open");
+            return out.toString(StandardCharsets.UTF_8);
         }
     }
 }

@@ -22,7 +22,6 @@ import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.zip.DeflaterOutputStream;
-import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -72,47 +71,17 @@ class DecompressionAdversaryTest {
         String text = java.util.Base64.getEncoder().encodeToString(raw); // compresses to about 3/4: ~1 MB on the wire
         byte[] gz = gzip(text.getBytes(StandardCharsets.US_ASCII));
         assertThat(gz.length).isGreaterThan(10 * 65_535);
-        // A server that honours the client's windows (Netty's own HTTP/2 codec queues DATA until WINDOW_UPDATE).
-        io.netty.channel.EventLoopGroup group = new io.netty.channel.MultiThreadIoEventLoopGroup(1,
-                io.netty.channel.nio.NioIoHandler.newFactory());
-        try {
-            io.netty.channel.Channel server = new io.netty.bootstrap.ServerBootstrap().group(group)
-                    .channel(io.netty.channel.socket.nio.NioServerSocketChannel.class)
-                    .childHandler(new io.netty.channel.ChannelInitializer<io.netty.channel.Channel>() {
-                        @Override
-                        protected void initChannel(io.netty.channel.Channel ch) {
-                            ch.pipeline().addLast(io.netty.handler.codec.http2.Http2FrameCodecBuilder.forServer().build(),
-                                    new io.netty.channel.ChannelInboundHandlerAdapter() {
-                                        @Override
-                                        public void channelRead(io.netty.channel.ChannelHandlerContext c, Object msg) {
-                                            if (msg instanceof io.netty.handler.codec.http2.Http2HeadersFrame h && h.isEndStream()) {
-                                                c.write(new io.netty.handler.codec.http2.DefaultHttp2HeadersFrame(
-                                                        new io.netty.handler.codec.http2.DefaultHttp2Headers().status("200")
-                                                                .set("content-encoding", "gzip")).stream(h.stream()));
-                                                c.writeAndFlush(new io.netty.handler.codec.http2.DefaultHttp2DataFrame(
-                                                        io.netty.buffer.Unpooled.wrappedBuffer(gz), true).stream(h.stream()));
-                                            }
-                                            io.netty.util.ReferenceCountUtil.release(msg);
-                                        }
-                                    });
-                        }
-                    }).bind("127.0.0.1", 0).syncUninterruptibly().channel();
-            java.net.URI base = java.net.URI.create("http://127.0.0.1:"
-                    + ((java.net.InetSocketAddress) server.localAddress()).getPort());
-            try (ConnectionPoolManager client = h2c()) {
-                HttpRequest get = HttpRequest.newBuilder(base.resolve("/big")).build();
-                try (StreamingResponse streamed = within(client.stream(get))) {
-                    assertThat(new String(readAll(streamed), StandardCharsets.US_ASCII)).isEqualTo(text);
-                }
-                for (int i = 0; i < 3; i++) { // the connection window was credited back in full each time
-                    assertThat(within(client.send(get)).bodyAsString()).isEqualTo(text);
-                }
-                assertThat(client.stats(get.route()).leasesOut()).isZero();
-                assertThat(client.stats(get.route()).created()).as("one connection throughout").isEqualTo(1);
+        try (WindowRespectingH2Server server = new WindowRespectingH2Server(path -> new WindowRespectingH2Server.Answer(gz, true));
+             ConnectionPoolManager client = h2c()) {
+            HttpRequest get = HttpRequest.newBuilder(server.uri().resolve("/big")).build();
+            try (StreamingResponse streamed = within(client.stream(get))) {
+                assertThat(new String(readAll(streamed), StandardCharsets.US_ASCII)).isEqualTo(text);
             }
-            server.close().syncUninterruptibly();
-        } finally {
-            group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+            for (int i = 0; i < 3; i++) { // the connection window was credited back in full each time
+                assertThat(within(client.send(get)).bodyAsString()).isEqualTo(text);
+            }
+            assertThat(client.stats(get.route()).leasesOut()).isZero();
+            assertThat(client.stats(get.route()).created()).as("one connection throughout").isEqualTo(1);
         }
     }
 
@@ -190,11 +159,7 @@ class DecompressionAdversaryTest {
     }
 
     private static byte[] gzip(byte[] in) throws Exception {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try (GZIPOutputStream gz = new GZIPOutputStream(out)) {
-            gz.write(in);
-        }
-        return out.toByteArray();
+        return WindowRespectingH2Server.gzip(in);
     }
 
     private static byte[] deflate(byte[] in) throws Exception {

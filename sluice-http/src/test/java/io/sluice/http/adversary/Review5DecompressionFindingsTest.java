@@ -13,11 +13,9 @@ import io.sluice.testkit.adversary.AdversaryH2Server;
 import io.sluice.testkit.adversary.AdversaryHttp1Server;
 import io.sluice.testkit.adversary.H2Script;
 import io.sluice.testkit.adversary.Http1Script;
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -96,62 +94,25 @@ class Review5DecompressionFindingsTest {
         random.nextBytes(raw);
         String text = java.util.Base64.getEncoder().encodeToString(raw); // ~96 kB of gzip on the wire
         byte[] gz = gzip(text.getBytes(StandardCharsets.US_ASCII));
-        io.netty.channel.EventLoopGroup group = new io.netty.channel.MultiThreadIoEventLoopGroup(1,
-                io.netty.channel.nio.NioIoHandler.newFactory());
-        try {
-            io.netty.channel.Channel server = new io.netty.bootstrap.ServerBootstrap().group(group)
-                    .channel(io.netty.channel.socket.nio.NioServerSocketChannel.class)
-                    .childHandler(new io.netty.channel.ChannelInitializer<io.netty.channel.Channel>() {
-                        @Override
-                        protected void initChannel(io.netty.channel.Channel ch) {
-                            // Netty's own codec: DATA waits for WINDOW_UPDATE, as a real server's does.
-                            ch.pipeline().addLast(io.netty.handler.codec.http2.Http2FrameCodecBuilder.forServer().build(),
-                                    new io.netty.channel.ChannelInboundHandlerAdapter() {
-                                        @Override
-                                        public void channelRead(io.netty.channel.ChannelHandlerContext c, Object msg) {
-                                            if (msg instanceof io.netty.handler.codec.http2.Http2HeadersFrame h && h.isEndStream()) {
-                                                boolean compressed = h.headers().path().toString().equals("/gz");
-                                                io.netty.handler.codec.http2.Http2Headers out =
-                                                        new io.netty.handler.codec.http2.DefaultHttp2Headers().status("200");
-                                                if (compressed) {
-                                                    out.set("content-encoding", "gzip");
-                                                }
-                                                c.write(new io.netty.handler.codec.http2.DefaultHttp2HeadersFrame(out)
-                                                        .stream(h.stream()));
-                                                byte[] body = compressed ? gz : text.getBytes(StandardCharsets.US_ASCII);
-                                                c.writeAndFlush(new io.netty.handler.codec.http2.DefaultHttp2DataFrame(
-                                                        io.netty.buffer.Unpooled.wrappedBuffer(body), true).stream(h.stream()));
-                                            }
-                                            io.netty.util.ReferenceCountUtil.release(msg);
-                                        }
-                                    });
-                        }
-                    }).bind("127.0.0.1", 0).syncUninterruptibly().channel();
-            java.net.URI base = java.net.URI.create("http://127.0.0.1:"
-                    + ((java.net.InetSocketAddress) server.localAddress()).getPort());
+        byte[] plainBody = text.getBytes(StandardCharsets.US_ASCII);
+        try (WindowRespectingH2Server server = new WindowRespectingH2Server(path -> path.equals("/gz")
+                ? new WindowRespectingH2Server.Answer(gz, true) : new WindowRespectingH2Server.Answer(plainBody, false))) {
             io.sluice.http.Http2Settings oneFrameWindow = new io.sluice.http.Http2Settings(16_384,
                     io.sluice.http.Http2Settings.DEFAULT_CONNECTION_WINDOW, false,
                     io.sluice.http.Http2Settings.DEFAULT_MAX_WINDOW, 100, Duration.ofSeconds(30), Duration.ofSeconds(5));
             try (ConnectionPoolManager client = ConnectionPoolManager.builder().poolConfig(AdversaryClients.pool())
                     .timeouts(AdversaryClients.timeouts()).h2cPriorKnowledge(true).http2(oneFrameWindow).build()) {
-                Object plain = outcome(client.send(HttpRequest.newBuilder(base.resolve("/plain")).build()));
+                Object plain = outcome(client.send(HttpRequest.newBuilder(server.uri().resolve("/plain")).build()));
                 assertThat(plain).as("control: identity body through the same window").isInstanceOf(HttpResponse.class);
                 assertThat(((HttpResponse) plain).bodyAsString()).isEqualTo(text);
-                Object inflated = outcome(client.send(HttpRequest.newBuilder(base.resolve("/gz")).build()));
+                Object inflated = outcome(client.send(HttpRequest.newBuilder(server.uri().resolve("/gz")).build()));
                 assertThat(inflated).as("gzip body through a one-frame stream window").isInstanceOf(HttpResponse.class);
                 assertThat(((HttpResponse) inflated).bodyAsString()).isEqualTo(text);
             }
-            server.close().syncUninterruptibly();
-        } finally {
-            group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
         }
     }
 
     private static byte[] gzip(byte[] in) throws Exception {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try (GZIPOutputStream gz = new GZIPOutputStream(out)) {
-            gz.write(in);
-        }
-        return out.toByteArray();
+        return WindowRespectingH2Server.gzip(in);
     }
 }
