@@ -137,7 +137,8 @@ public final class ConnectionPoolManager implements AutoCloseable {
                 : new io.sluice.pool.health.OutlierDetector(b.outlierDetection, System::nanoTime);
         this.context = new ClientContext(t, b.limits, b.statusRetryPolicy, scheduler,
                 resources.callbacks, poolConfig.connectionTimeout(),
-                new io.sluice.http.internal.client.DelayedAttempts(), b.decompress, List.copyOf(b.attemptInterceptors));
+                new io.sluice.http.internal.client.DelayedAttempts(), b.decompress, List.copyOf(b.attemptInterceptors),
+                b.callListeners, new java.util.concurrent.atomic.AtomicBoolean());
         this.callInterceptors = List.copyOf(b.callInterceptors);
         if (LOG.isDebugEnabled()) {
             LOG.debug("sluice client {}: transport {}, TLS engine {}, {} threads", implementationVersion(),
@@ -432,8 +433,18 @@ public final class ConnectionPoolManager implements AutoCloseable {
         private boolean decompress = true;
         private AddressResolver resolver = AddressResolver.system();
         private ProxyOptions proxy;
+        private CallListener.Factory callListeners;
         private final List<RequestInterceptor> callInterceptors = new java.util.ArrayList<>();
         private final List<RequestInterceptor> attemptInterceptors = new java.util.ArrayList<>();
+
+        /**
+         * Makes a {@link CallListener} for every call (null, the default: none, at no cost). For one
+         * thread-safe listener shared by all calls: {@code callListener(CallListener.Factory.of(listener))}.
+         */
+        public Builder callListener(CallListener.Factory factory) {
+            this.callListeners = factory;
+            return this;
+        }
 
         /** Rewrites every request once, on the caller's thread, before its first attempt (see {@link RequestInterceptor}). */
         public Builder interceptor(RequestInterceptor i) {

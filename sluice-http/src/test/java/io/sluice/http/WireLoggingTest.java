@@ -47,11 +47,38 @@ class WireLoggingTest {
             wire.setLevel(before);
         }
         List<String> lines = captured.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
-        assertThat(lines).hasSize(2);
+        assertThat(lines).hasSize(3);
         assertThat(lines.get(0)).contains("--> GET").contains("/ping").contains("x-request-tag: visible")
                 .contains("model=m");
         assertThat(lines.get(1)).contains("<-- 200 GET").contains(" ms)");
+        assertThat(lines.get(2)).contains("<-- END 200 GET").contains("-byte body");
         assertThat(String.join("\n", lines)).doesNotContain("sk-header-secret").doesNotContain("sk-ant-secret")
                 .doesNotContain("sk-query-secret");
+    }
+
+    @Test
+    void aFailedCallIsLoggedWithItsPhaseAndWithoutItsSecrets() throws Exception {
+        int closedPort;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            closedPort = s.getLocalPort();
+        }
+        Logger wire = (Logger) LoggerFactory.getLogger("io.sluice.http.wire");
+        Level before = wire.getLevel();
+        ListAppender<ILoggingEvent> captured = new ListAppender<>();
+        captured.start();
+        wire.addAppender(captured);
+        wire.setLevel(Level.DEBUG);
+        try (ConnectionPoolManager client = clientFor(mock).build()) {
+            HttpRequest get = HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + closedPort
+                    + "/v1/models?api_key=sk-query-secret")).header("authorization", "Bearer sk-header-secret").build();
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> client.sendBlocking(get))
+                    .isInstanceOf(ConnectFailedException.class);
+        } finally {
+            wire.detachAppender(captured);
+            wire.setLevel(before);
+        }
+        List<String> lines = captured.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+        assertThat(lines).singleElement().asString().contains("FAILED GET").contains("in ACQUIRE")
+                .contains("ConnectFailedException").doesNotContain("sk-query-secret").doesNotContain("sk-header-secret");
     }
 }

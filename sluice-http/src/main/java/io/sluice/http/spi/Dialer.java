@@ -199,6 +199,7 @@ public final class Dialer {
              Consumer<Channel> initializer, io.sluice.http.ProxyOptions via) {
             this.via = via;
             this.dial = dial;
+            dial.viaProxy = via != null;
             this.order = order;
             this.host = host;
             this.port = port;
@@ -230,6 +231,7 @@ public final class Dialer {
                 }
                 address = order.get(next++);
                 inFlight++;
+                dial.attempts = next;
             }
             if (dial.connectStartNanos == 0) {
                 dial.stage = Stage.TCP;
@@ -392,6 +394,7 @@ public final class Dialer {
 
     /** Connected to the route (directly or through the proxy's tunnel): complete, or wait for the TLS handshake. */
     private static void tunnelReady(Dial dial, Channel ch, SslContext sslContext) {
+        dial.transportUpNanos = System.nanoTime();
         if (sslContext == null) {
             dial.stage = Stage.DONE;
             dial.complete(ch);
@@ -420,6 +423,14 @@ public final class Dialer {
         private volatile Channel channel;
         private volatile long connectStartNanos;
         private volatile long connectStartMillis;
+        /** {@link System#nanoTime()} when the dial began (the look-up's start). */
+        private final long startNanos = System.nanoTime();
+        /** When TCP (and the proxy's tunnel) was up, the TLS handshake's start; 0 before. */
+        private volatile long transportUpNanos;
+        /** TCP attempts started, one per address. Written under the race's monitor. */
+        private volatile int attempts;
+        /** Whether the addresses dialled are a proxy's. */
+        private volatile boolean viaProxy;
 
         /** How far the dial got; what a timeout names. */
         public Stage stage() {
@@ -439,6 +450,26 @@ public final class Dialer {
         /** Wall-clock millis just before the TCP connect; 0 before. */
         public long connectStartMillis() {
             return connectStartMillis;
+        }
+
+        /** {@link System#nanoTime()} when the dial began, before the look-up. */
+        public long startNanos() {
+            return startNanos;
+        }
+
+        /** {@link System#nanoTime()} when TCP and any proxy tunnel were up (the TLS handshake's start); 0 before. */
+        public long transportUpNanos() {
+            return transportUpNanos;
+        }
+
+        /** Whether the connection goes through a proxy. */
+        public boolean viaProxy() {
+            return viaProxy;
+        }
+
+        /** TCP attempts started so far, one per address tried. */
+        public int attempts() {
+            return attempts;
         }
     }
 }

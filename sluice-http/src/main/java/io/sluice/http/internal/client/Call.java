@@ -2,6 +2,7 @@ package io.sluice.http.internal.client;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.EventLoop;
+import io.sluice.http.CallListener;
 import io.sluice.http.Headers;
 import io.sluice.http.HttpRequest;
 import io.sluice.http.HttpResponse;
@@ -60,11 +61,6 @@ import org.slf4j.LoggerFactory;
 public final class Call {
 
     private static final Logger LOG = LoggerFactory.getLogger(Call.class);
-    /**
-     * Requests and response heads at DEBUG, one line each, secrets redacted (header values by name,
-     * URI user-info and secret query parameters): turn on {@code io.sluice.http.wire} to see them.
-     */
-    private static final Logger WIRE = LoggerFactory.getLogger("io.sluice.http.wire");
     /** An error body larger than this is not worth reading to keep the connection; the attempt is cancelled instead. */
     private static final int MAX_DISCARD = 64 * 1024;
     /**
@@ -96,6 +92,16 @@ public final class Call {
     /** A failure after the response head (body or aggregation) was counted: each call counts at most one. */
     private final AtomicBoolean bodyFailureCounted = new AtomicBoolean();
 
+    /** This call's events ({@link CallListener#NONE} when nobody listens: then each event is an empty call). */
+    private final CallListener listener;
+    /** Set by the call's last event (end, failure or cancel), which comes once. */
+    private final AtomicBoolean listenerEnded = new AtomicBoolean();
+    /** Attempts started (1 for the first); the attempt in flight's {@link System#nanoTime()} at its acquire. */
+    private volatile int attempts;
+    private volatile long acquireStartNanos;
+    /** Where a failure before the response head happens: ACQUIRE until a slot is leased, then REQUEST. */
+    private volatile CallListener.Phase phase = CallListener.Phase.ACQUIRE;
+
     private volatile int statusAttempts;
     private volatile int unprocessedReplays;
     private volatile int staleReplays;
@@ -121,13 +127,14 @@ public final class Call {
         this.headersTimeout = request.headersTimeout() != null ? request.headersTimeout() : ctx.timeouts().headers();
         this.bodyIdleTimeout = request.bodyIdleTimeout() != null ? request.bodyIdleTimeout() : ctx.timeouts().bodyIdle();
         this.totalTimeout = request.totalTimeout() != null ? request.totalTimeout() : ctx.timeouts().total();
+        this.listener = ctx.listenerFor(route, request);
     }
 
     /** Starts the request; the future completes with the response head (or the failure) on the callback executor. */
     public static CompletableFuture<StreamingResponse> start(Pool<HttpConnection> pool, String route, HttpRequest request,
                                                              ClientContext ctx, RouteGuard guard) {
         Call c = new Call(pool, route, request, ctx, guard, false);
-        return c.begin() ? c.result : CompletableFuture.failedFuture(guard.ejectedError());
+        return c.begin() ? c.result : CompletableFuture.failedFuture(c.ejected());
     }
 
     /**
@@ -142,11 +149,33 @@ public final class Call {
                                                                   HttpRequest request, ClientContext ctx,
                                                                   RouteGuard guard) {
         Call c = new Call(pool, route, request, ctx, guard, true);
-        return c.begin() ? c.whole : CompletableFuture.failedFuture(guard.ejectedError());
+        return c.begin() ? c.whole : CompletableFuture.failedFuture(c.ejected());
+    }
+
+    /** The route is ejected: the call fails at once, and its listener hears of it. */
+    private SluiceHttpException ejected() {
+        SluiceHttpException e = guard.ejectedError();
+        if (lastEvent()) {
+            listener.callFailed(CallListener.Phase.ACQUIRE, e);
+        }
+        return e;
+    }
+
+    /**
+     * Whether the caller may deliver the call's last event: true once (an end, a failure and a cancel may race),
+     * never without a listener. A plain check rather than a callback, so that nothing is allocated for it.
+     */
+    private boolean lastEvent() {
+        return listener != CallListener.NONE && listenerEnded.compareAndSet(false, true);
+    }
+
+    private long sinceStart() {
+        return System.nanoTime() - startNanos;
     }
 
     /** False when the route is ejected (the call must fail fast without starting). */
     private boolean begin() {
+        listener.callStart(request);
         RouteGuard.Admission admission = guard.admit();
         if (admission == RouteGuard.Admission.EJECTED) {
             // Fail fast: every request would only add load to an upstream that keeps failing.
@@ -172,6 +201,9 @@ public final class Call {
         if (settled.get()) {
             return;
         }
+        phase = CallListener.Phase.ACQUIRE;
+        acquireStartNanos = System.nanoTime();
+        listener.acquireStart(++attempts);
         CompletableFuture<Lease<HttpConnection>> f = pool.acquire();
         acquiring = f;
         if (f.isDone()) {
@@ -214,6 +246,15 @@ public final class Call {
             lease.close(); // timed out or cancelled while acquiring
             return;
         }
+        phase = CallListener.Phase.REQUEST;
+        if (listener != CallListener.NONE) {
+            HttpConnection c = lease.connection();
+            boolean fresh = c.claimFirstUse();
+            if (fresh && c.setup() != null) {
+                listener.connectionSetUp(c.setup());
+            }
+            listener.acquireEnd(System.nanoTime() - acquireStartNanos, c.info(), fresh);
+        }
         HttpRequest sent = request;
         if (!ctx.attemptInterceptors().isEmpty()) {
             try {
@@ -243,6 +284,7 @@ public final class Call {
             // budget: after a mass close (a server restart, killConnections) each dead idle connection costs one.
             notSentReplays++;
             guard.replayed("not_sent");
+            listener.replay("not_sent", t);
             LOG.debug("{}: replaying {} {}: connection found closed before the request was sent", route,
                     request.method(), safeTarget());
             attempt();
@@ -283,9 +325,11 @@ public final class Call {
         } else {
             unprocessedReplays++;
         }
-        guard.replayed(kind == TransportRetryRules.Failure.CONNECTION_LOST
+        String reason = kind == TransportRetryRules.Failure.CONNECTION_LOST
                 ? (fa.requestFullyWritten() ? "stale_connection" : "not_fully_written")
-                : kind == TransportRetryRules.Failure.GOAWAY_UNPROCESSED ? "goaway_unprocessed" : "refused_stream");
+                : kind == TransportRetryRules.Failure.GOAWAY_UNPROCESSED ? "goaway_unprocessed" : "refused_stream";
+        guard.replayed(reason);
+        listener.replay(reason, t);
         LOG.debug("{}: replaying {} {}: {}", route, request.method(), safeTarget(), d.reason());
         // A lost connection or a GOAWAY seldom comes alone: a server restart resets or drains every
         // connection within a millisecond. Replaying at once, from this connection's failure callback,
@@ -438,6 +482,9 @@ public final class Call {
         }
         guard.failed(e, probe);
         finish();
+        if (lastEvent()) {
+            listener.callFailed(phase, e);
+        }
         CompletableFuture<?> out = whole != null ? whole : result;
         handOver(() -> out.completeExceptionally(e));
     }
@@ -507,6 +554,9 @@ public final class Call {
     private void cancelledByCaller() {
         if (!settled.getAndSet(true)) {
             guard.abandoned(probe);
+            if (lastEvent()) {
+                listener.callCancelled();
+            }
         }
         finish();
         CompletableFuture<Lease<HttpConnection>> acq = acquiring;
@@ -546,6 +596,9 @@ public final class Call {
         /** The headers timer was kept at the head as the body's first idle check (see {@link #onHeaders}). */
         private boolean timerWatchesBody;
         private final AtomicBoolean leaseEnded = new AtomicBoolean();
+        /** Wire bytes of the caller's response body so far; whether the first has come. Loop-confined. */
+        private long bodyBytes;
+        private boolean bodyStarted;
 
         Attempt(Lease<HttpConnection> lease, HttpRequest sent) {
             this.lease = lease;
@@ -566,10 +619,7 @@ public final class Call {
                 // failure reported while sending finds it; the timer before the send, so that such a
                 // failure cancels it (onFailure is terminal).
                 HttpConnection connection = lease.connection();
-                if (WIRE.isDebugEnabled()) {
-                    WIRE.debug("{} --> {} {} {}{}", route, sent.method(), safeTarget(), sent.headers(),
-                            sent.bodyBytes() != null ? " (" + sent.bodyBytes().length + "-byte body)" : "");
-                }
+                listener.requestSending(sent);
                 exchange = connection.exchange(sent, this);
                 headersTimer = loop.schedule(this::headersTimedOut, headersTimeout.toNanos(), TimeUnit.NANOSECONDS);
                 connection.send(exchange);
@@ -622,12 +672,16 @@ public final class Call {
         }
 
         @Override
+        public void onRequestWritten() {
+            if (!terminal) {
+                listener.requestSent();
+            }
+        }
+
+        @Override
         public void onHeaders(int status, Headers h) {
             headers = true;
-            if (WIRE.isDebugEnabled()) {
-                WIRE.debug("{} <-- {} {} {} {} ({} ms)", route, status, sent.method(), safeTarget(), h,
-                        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos));
-            }
+            listener.responseHeaders(status, h, sinceStart());
             io.netty.util.concurrent.ScheduledFuture<?> timer = headersTimer;
             // Keep the pending headers timer as the body's first idle check when it is due no later than the
             // idle bound would be (an early check re-arms for the rest): one schedule and one cancel per
@@ -642,6 +696,7 @@ public final class Call {
             }
             RetryDecision d = statusRetry(status, h);
             if (d != null) {
+                listener.statusRetry(status, d.delay());
                 retryAfterBody = d; // read and drop the error body, then retry
                 watchDrain();
                 return;
@@ -668,6 +723,12 @@ public final class Call {
         @Override
         public void onData(ByteBuf data) {
             if (body != null) {
+                int wire = data.readableBytes();
+                if (!bodyStarted && wire > 0) {
+                    bodyStarted = true;
+                    listener.firstBodyByte(sinceStart());
+                }
+                bodyBytes += wire;
                 if (decoder == null) {
                     body.onData(data);
                 } else if (decodeFailure == null) {
@@ -742,12 +803,18 @@ public final class Call {
                     if (failed != null) {
                         body.fail(failed); // the frame that failed decoding also ended the stream
                         finish();
+                        if (lastEvent()) {
+                            listener.callFailed(CallListener.Phase.BODY, failed);
+                        }
                         return;
                     }
                 }
                 body.onEnd();
                 guard.completed(deliveredStatus, probe);
                 finish();
+                if (lastEvent()) {
+                    listener.callEnd(deliveredStatus, bodyBytes, sinceStart());
+                }
             }
         }
 
@@ -762,8 +829,16 @@ public final class Call {
                 if (decoder != null) {
                     decoder.release();
                 }
-                body.fail(decodeFailure != null ? decodeFailure : Errors.map(route, cause, null));
+                SluiceHttpException failure = decodeFailure != null ? decodeFailure : Errors.map(route, cause, null);
+                body.fail(failure);
                 finish();
+                if (lastEvent()) {
+                    if (decodeFailure == null && (body.cancelledByCaller() || cause instanceof CancellationException)) {
+                        listener.callCancelled(); // the caller closed the response early
+                    } else {
+                        listener.callFailed(CallListener.Phase.BODY, failure);
+                    }
+                }
             } else {
                 attemptFailed(this, cause);
             }

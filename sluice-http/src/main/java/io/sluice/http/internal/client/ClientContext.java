@@ -19,9 +19,33 @@ import java.util.concurrent.ScheduledExecutorService;
  * @param decompress     inflate gzip/deflate bodies of requests that carried no accept-encoding of their own
  *                       (the transport offered them)
  * @param attemptInterceptors run before every attempt, in order (empty: none)
+ * @param listeners      makes each call's {@link io.sluice.http.CallListener}; null when the client has none
+ * @param listenerWarned set by the first listener exception logged, so a broken listener warns once per client
  */
 public record ClientContext(Timeouts timeouts, Limits limits, StatusRetryPolicy statusRetries,
                             ScheduledExecutorService scheduler, Executor callbacks, Duration acquireTimeout,
                             DelayedAttempts delayed, boolean decompress,
-                            java.util.List<io.sluice.http.RequestInterceptor> attemptInterceptors) {
+                            java.util.List<io.sluice.http.RequestInterceptor> attemptInterceptors,
+                            io.sluice.http.CallListener.Factory listeners,
+                            java.util.concurrent.atomic.AtomicBoolean listenerWarned) {
+
+    /**
+     * The listener of a call on {@code route}: {@link io.sluice.http.CallListener#NONE} (nothing allocated) when
+     * the client has no listener and wire logging is off; otherwise the user's, guarded so that what it throws
+     * never changes the call, with the wire log in front of it when {@code io.sluice.http.wire} is at DEBUG.
+     */
+    public io.sluice.http.CallListener listenerFor(String route, io.sluice.http.HttpRequest request) {
+        io.sluice.http.CallListener user = io.sluice.http.CallListener.NONE;
+        if (listeners != null) {
+            try {
+                io.sluice.http.CallListener made = listeners.create(request.route(), request);
+                if (made != null && made != io.sluice.http.CallListener.NONE) {
+                    user = new GuardedCallListener(made, route, listenerWarned);
+                }
+            } catch (RuntimeException e) {
+                GuardedCallListener.warnOnce(listenerWarned, route, "create", e);
+            }
+        }
+        return WireLog.enabled() ? new WireLog(route, request, user) : user;
+    }
 }

@@ -265,6 +265,16 @@ final class ResponseBody {
         }
     }
 
+    /** Whether the caller stopped reading (closed the response, cancelled its subscription). */
+    boolean cancelledByCaller() {
+        lock.lock();
+        try {
+            return cancelled;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /**
      * The caller stops reading: queued buffers are released and, when the body had not
      * ended, the exchange is cancelled (HTTP/2 RST_STREAM, HTTP/1.1 close).

@@ -20,6 +20,10 @@ import io.sluice.http.Headers;
  */
 public interface ExchangeListener {
 
+    /** The request's last byte (its last frame) reached the socket. May come after the head, even after the end. */
+    default void onRequestWritten() {
+    }
+
     /** The final (non-1xx) response head. */
     void onHeaders(int status, Headers headers);
 

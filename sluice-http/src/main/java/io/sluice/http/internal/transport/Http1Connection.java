@@ -228,6 +228,7 @@ public final class Http1Connection extends HttpConnection {
         f.addListener(w -> {
             if (w.isSuccess()) {
                 ex.requestWritten = true;
+                ex.listener.onRequestWritten();
             }
         });
         writeFailureCloses(f);

@@ -302,6 +302,7 @@ public final class Http2Connection extends HttpConnection {
         p.addListener(f -> {
             if (f.isSuccess()) {
                 ex.requestWritten = true;
+                ex.listener.onRequestWritten();
             }
         });
         return p;

@@ -102,6 +102,25 @@ public abstract sealed class HttpConnection permits Http1Connection, Http2Connec
                 exchanges.get(), hostPort(channel.localAddress()), hostPort(channel.remoteAddress()));
     }
 
+    /** How the connection was opened; set once, before the pool sees the connection. */
+    private volatile io.sluice.http.ConnectionSetup setup;
+    /** Set by the first call that takes this connection and asks (only calls with a listener ask). */
+    private final java.util.concurrent.atomic.AtomicBoolean firstUseClaimed = new java.util.concurrent.atomic.AtomicBoolean();
+
+    void setup(io.sluice.http.ConnectionSetup s) {
+        this.setup = s;
+    }
+
+    /** How the connection was opened, or null for one made outside the client's connector (tests). */
+    public io.sluice.http.ConnectionSetup setup() {
+        return setup;
+    }
+
+    /** True for the first caller only: the call that is first to use this connection. */
+    public boolean claimFirstUse() {
+        return firstUseClaimed.compareAndSet(false, true);
+    }
+
     /** Exchanges started on this connection so far. */
     public long exchangeCount() {
         return exchanges.get();

@@ -197,22 +197,35 @@ public final class RouteConnectionManager implements ConnectionManager<HttpConne
                 }
             }
         } else if (tls == null) {
-            installProtocol(ch, settings.h2cPriorKnowledge(), result, observer);
+            installProtocol(ch, settings.h2cPriorKnowledge(), result, observer, new SetupClock(dial, 0, false));
         } else {
             SslHandler ssl = ch.pipeline().get(SslHandler.class);
-            boolean resumed = handshakes.record(ssl.engine(), dial.connectStartMillis(),
-                    System.nanoTime() - dial.connectStartNanos());
+            // The handshake alone: from the transport being up (after Happy Eyeballs' delays and any tunnel).
+            long tlsNanos = System.nanoTime() - dial.transportUpNanos();
+            boolean resumed = handshakes.record(ssl.engine(), dial.connectStartMillis(), tlsNanos);
             String alpn = ssl.applicationProtocol();
             LOG.debug("{}: TLS {} handshake, {} {}, ALPN {}", route, resumed ? "resumed" : "full",
                     ssl.engine().getSession().getProtocol(), ssl.engine().getSession().getCipherSuite(), alpn);
-            installProtocol(ch, ApplicationProtocolNames.HTTP_2.equals(alpn), result, observer);
+            installProtocol(ch, ApplicationProtocolNames.HTTP_2.equals(alpn), result, observer,
+                    new SetupClock(dial, tlsNanos, resumed));
+        }
+    }
+
+    /** What a connect measured up to the protocol's set-up, for the {@link io.sluice.http.ConnectionSetup} of its connection. */
+    private record SetupClock(Dialer.Dial dial, long tlsNanos, boolean resumed) {
+        io.sluice.http.ConnectionSetup finish(Channel ch) {
+            long up = dial.transportUpNanos();
+            long connectStart = dial.connectStartNanos();
+            return new io.sluice.http.ConnectionSetup(connectStart - dial.startNanos(), up - connectStart, tlsNanos,
+                    resumed, dial.attempts(), System.nanoTime() - dial.startNanos(),
+                    HttpConnection.hostPort(ch.remoteAddress()), dial.viaProxy());
         }
     }
 
     private void installProtocol(Channel ch, boolean h2, CompletableFuture<HttpConnection> result,
-                                 ConnectionObserver observer) {
+                                 ConnectionObserver observer, SetupClock clock) {
         try {
-            doInstallProtocol(ch, h2, result, observer);
+            doInstallProtocol(ch, h2, result, observer, clock);
             if (!ch.config().isAutoRead()) {
                 ch.config().setAutoRead(true); // reads what the server sent first, now that a handler takes it
             }
@@ -224,7 +237,7 @@ public final class RouteConnectionManager implements ConnectionManager<HttpConne
     }
 
     private void doInstallProtocol(Channel ch, boolean h2, CompletableFuture<HttpConnection> result,
-                                   ConnectionObserver observer) {
+                                   ConnectionObserver observer, SetupClock clock) {
         if (result.isDone()) {
             ch.close();
             return;
@@ -232,7 +245,7 @@ public final class RouteConnectionManager implements ConnectionManager<HttpConne
         if (!h2) {
             Http1Connection c = Http1Connection.install(ch, route, settings, observer);
             passHeldBytesOn(ch);
-            handOver(c, result);
+            handOver(c, result, clock);
             return;
         }
         CompletableFuture<Http2Connection> installed = Http2Connection.install(ch, route, settings, observer, scheduler);
@@ -244,7 +257,7 @@ public final class RouteConnectionManager implements ConnectionManager<HttpConne
                         : new ConnectFailedException(route.toString(),
                         "HTTP/2 connection closed before the server's SETTINGS", e));
             } else {
-                handOver(c, result);
+                handOver(c, result, clock);
             }
         });
     }
@@ -260,7 +273,8 @@ public final class RouteConnectionManager implements ConnectionManager<HttpConne
     }
 
     /** Gives a new connection to the pool, or closes it when the attempt already ended (timed out). */
-    private void handOver(HttpConnection c, CompletableFuture<HttpConnection> result) {
+    private void handOver(HttpConnection c, CompletableFuture<HttpConnection> result, SetupClock clock) {
+        c.setup(clock.finish(c.channel()));
         live.add(c);
         if (!result.complete(c)) {
             live.remove(c);

@@ -1,0 +1,164 @@
+package io.sluice.http.internal.client;
+
+import io.sluice.http.CallListener;
+import io.sluice.http.ConnectionInfo;
+import io.sluice.http.ConnectionSetup;
+import io.sluice.http.Headers;
+import io.sluice.http.HttpRequest;
+import io.sluice.http.SluiceHttpException;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A user's {@link CallListener} behind a catch: what it throws is logged at WARN once per client and
+ * otherwise dropped, so a broken listener never fails, hangs or changes a call (an exception escaping
+ * an event loop callback would leave the exchange half-settled).
+ *
+ * <p><b>Thread-safety:</b> as thread-safe as the listener it wraps; the warned flag is atomic.
+ */
+final class GuardedCallListener implements CallListener {
+
+    private static final Logger LOG = LoggerFactory.getLogger(CallListener.class);
+
+    private final CallListener delegate;
+    private final String route;
+    private final AtomicBoolean warned;
+
+    GuardedCallListener(CallListener delegate, String route, AtomicBoolean warned) {
+        this.delegate = delegate;
+        this.route = route;
+        this.warned = warned;
+    }
+
+    static void warnOnce(AtomicBoolean warned, String route, String event, RuntimeException e) {
+        if (warned.compareAndSet(false, true)) {
+            LOG.warn("{}: a call listener threw from {} (ignored; further listener errors of this client are "
+                    + "logged at DEBUG)", route, event, e);
+        } else {
+            LOG.debug("{}: a call listener threw from {}", route, event, e);
+        }
+    }
+
+    private void failed(String event, RuntimeException e) {
+        warnOnce(warned, route, event, e);
+    }
+
+    @Override
+    public void callStart(HttpRequest request) {
+        try {
+            delegate.callStart(request);
+        } catch (RuntimeException e) {
+            failed("callStart", e);
+        }
+    }
+
+    @Override
+    public void acquireStart(int attempt) {
+        try {
+            delegate.acquireStart(attempt);
+        } catch (RuntimeException e) {
+            failed("acquireStart", e);
+        }
+    }
+
+    @Override
+    public void connectionSetUp(ConnectionSetup setup) {
+        try {
+            delegate.connectionSetUp(setup);
+        } catch (RuntimeException e) {
+            failed("connectionSetUp", e);
+        }
+    }
+
+    @Override
+    public void acquireEnd(long waitNanos, ConnectionInfo connection, boolean newConnection) {
+        try {
+            delegate.acquireEnd(waitNanos, connection, newConnection);
+        } catch (RuntimeException e) {
+            failed("acquireEnd", e);
+        }
+    }
+
+    @Override
+    public void requestSending(HttpRequest sent) {
+        try {
+            delegate.requestSending(sent);
+        } catch (RuntimeException e) {
+            failed("requestSending", e);
+        }
+    }
+
+    @Override
+    public void requestSent() {
+        try {
+            delegate.requestSent();
+        } catch (RuntimeException e) {
+            failed("requestSent", e);
+        }
+    }
+
+    @Override
+    public void responseHeaders(int status, Headers headers, long nanosSinceStart) {
+        try {
+            delegate.responseHeaders(status, headers, nanosSinceStart);
+        } catch (RuntimeException e) {
+            failed("responseHeaders", e);
+        }
+    }
+
+    @Override
+    public void firstBodyByte(long nanosSinceStart) {
+        try {
+            delegate.firstBodyByte(nanosSinceStart);
+        } catch (RuntimeException e) {
+            failed("firstBodyByte", e);
+        }
+    }
+
+    @Override
+    public void replay(String reason, Throwable failure) {
+        try {
+            delegate.replay(reason, failure);
+        } catch (RuntimeException e) {
+            failed("replay", e);
+        }
+    }
+
+    @Override
+    public void statusRetry(int status, Duration delay) {
+        try {
+            delegate.statusRetry(status, delay);
+        } catch (RuntimeException e) {
+            failed("statusRetry", e);
+        }
+    }
+
+    @Override
+    public void callEnd(int status, long bodyBytes, long nanosSinceStart) {
+        try {
+            delegate.callEnd(status, bodyBytes, nanosSinceStart);
+        } catch (RuntimeException e) {
+            failed("callEnd", e);
+        }
+    }
+
+    @Override
+    public void callFailed(Phase phase, SluiceHttpException failure) {
+        try {
+            delegate.callFailed(phase, failure);
+        } catch (RuntimeException e) {
+            failed("callFailed", e);
+        }
+    }
+
+    @Override
+    public void callCancelled() {
+        try {
+            delegate.callCancelled();
+        } catch (RuntimeException e) {
+            failed("callCancelled", e);
+        }
+    }
+}
