@@ -138,7 +138,7 @@ public final class ConnectionPoolManager implements AutoCloseable {
         this.context = new ClientContext(t, b.limits, b.statusRetryPolicy, scheduler,
                 resources.callbacks, poolConfig.connectionTimeout(),
                 new io.sluice.http.internal.client.DelayedAttempts(), b.decompress, List.copyOf(b.attemptInterceptors),
-                b.callListeners, new java.util.concurrent.atomic.AtomicBoolean());
+                List.copyOf(b.callListeners), new java.util.concurrent.atomic.AtomicBoolean());
         this.callInterceptors = List.copyOf(b.callInterceptors);
         if (LOG.isDebugEnabled()) {
             LOG.debug("sluice client {}: transport {}, TLS engine {}, {} threads", implementationVersion(),
@@ -433,16 +433,18 @@ public final class ConnectionPoolManager implements AutoCloseable {
         private boolean decompress = true;
         private AddressResolver resolver = AddressResolver.system();
         private ProxyOptions proxy;
-        private CallListener.Factory callListeners;
+        private final List<CallListener.Factory> callListeners = new java.util.ArrayList<>();
         private final List<RequestInterceptor> callInterceptors = new java.util.ArrayList<>();
         private final List<RequestInterceptor> attemptInterceptors = new java.util.ArrayList<>();
 
         /**
-         * Makes a {@link CallListener} for every call (null, the default: none, at no cost). For one
-         * thread-safe listener shared by all calls: {@code callListener(CallListener.Factory.of(listener))}.
+         * Adds a factory that makes a {@link CallListener} for every call (none by default, at no cost).
+         * Several may be added (metrics, tracing, your own): each call's events reach their listeners in
+         * the order the factories were added. For one thread-safe listener shared by all calls:
+         * {@code callListener(CallListener.Factory.of(listener))}.
          */
         public Builder callListener(CallListener.Factory factory) {
-            this.callListeners = factory;
+            callListeners.add(Objects.requireNonNull(factory, "factory"));
             return this;
         }
 

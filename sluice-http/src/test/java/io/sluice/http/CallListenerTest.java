@@ -80,6 +80,25 @@ class CallListenerTest {
     }
 
     @Test
+    void everyAddedFactoryGetsEveryEventInTheOrderTheyWereAdded() {
+        java.util.List<String> seen = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        RecordingCallListener second = new RecordingCallListener();
+        CallListener first = new CallListener() {
+            @Override
+            public void callEnd(int status, long bodyBytes, long nanosSinceStart) {
+                seen.add("first callEnd " + status + " (second saw " + second.events().size() + " events)");
+            }
+        };
+        try (ConnectionPoolManager client = clientFor(mock).callListener(CallListener.Factory.of(first))
+                .callListener((route, request) -> CallListener.NONE) // a factory may decline a call
+                .callListener(CallListener.Factory.of(second)).build()) {
+            assertThat(client.sendBlocking(chat(https(mock, "/v1/chat/completions"), false)).status()).isEqualTo(200);
+        }
+        assertThat(second.eventsAtEnd()).startsWith("callStart POST").endsWith("callEnd 200");
+        assertThat(seen).containsExactly("first callEnd 200 (second saw 8 events)");
+    }
+
+    @Test
     void aListenerThatThrowsFromEveryEventChangesNothingAndWarnsOnce() {
         Logger log = (Logger) LoggerFactory.getLogger(CallListener.class);
         ListAppender<ILoggingEvent> captured = new ListAppender<>();

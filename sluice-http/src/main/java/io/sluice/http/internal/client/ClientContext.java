@@ -19,14 +19,14 @@ import java.util.concurrent.ScheduledExecutorService;
  * @param decompress     inflate gzip/deflate bodies of requests that carried no accept-encoding of their own
  *                       (the transport offered them)
  * @param attemptInterceptors run before every attempt, in order (empty: none)
- * @param listeners      makes each call's {@link io.sluice.http.CallListener}; null when the client has none
+ * @param listeners      make each call's {@link io.sluice.http.CallListener}s, in order (empty: none)
  * @param listenerWarned set by the first listener exception logged, so a broken listener warns once per client
  */
 public record ClientContext(Timeouts timeouts, Limits limits, StatusRetryPolicy statusRetries,
                             ScheduledExecutorService scheduler, Executor callbacks, Duration acquireTimeout,
                             DelayedAttempts delayed, boolean decompress,
                             java.util.List<io.sluice.http.RequestInterceptor> attemptInterceptors,
-                            io.sluice.http.CallListener.Factory listeners,
+                            java.util.List<io.sluice.http.CallListener.Factory> listeners,
                             java.util.concurrent.atomic.AtomicBoolean listenerWarned) {
 
     /**
@@ -36,14 +36,17 @@ public record ClientContext(Timeouts timeouts, Limits limits, StatusRetryPolicy 
      */
     public io.sluice.http.CallListener listenerFor(String route, io.sluice.http.HttpRequest request) {
         io.sluice.http.CallListener user = io.sluice.http.CallListener.NONE;
-        if (listeners != null) {
+        for (io.sluice.http.CallListener.Factory f : listeners) {
+            io.sluice.http.CallListener made;
             try {
-                io.sluice.http.CallListener made = listeners.create(request.route(), request);
-                if (made != null && made != io.sluice.http.CallListener.NONE) {
-                    user = new GuardedCallListener(made, route, listenerWarned);
-                }
+                made = f.create(request.route(), request);
             } catch (RuntimeException e) {
                 GuardedCallListener.warnOnce(listenerWarned, route, "create", e);
+                continue;
+            }
+            if (made != null && made != io.sluice.http.CallListener.NONE) {
+                io.sluice.http.CallListener guarded = new GuardedCallListener(made, route, listenerWarned);
+                user = user == io.sluice.http.CallListener.NONE ? guarded : new CallListeners(user, guarded);
             }
         }
         return WireLog.enabled() ? new WireLog(route, request, user) : user;
