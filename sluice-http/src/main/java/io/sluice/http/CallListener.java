@@ -82,6 +82,18 @@ public interface CallListener {
     default void acquireEnd(long waitNanos, ConnectionInfo connection, boolean newConnection) { }
 
     /**
+     * The request this attempt sends, with what this listener carries to the server added: a trace
+     * context ({@code traceparent}, {@code tracestate}), baggage. Called once per attempt, after
+     * {@link #acquireEnd} and the per-attempt interceptors, before {@link #requestSending}, on the thread
+     * that hands the attempt its connection (quick, never blocking). Return {@code attempt} (the default)
+     * or a copy with headers set ({@code attempt.toBuilder().setHeader(..).build()}); a result that is
+     * null, throws, or changes the route is ignored (and logged), and the attempt goes out as it was.
+     */
+    default HttpRequest propagate(HttpRequest attempt) {
+        return attempt;
+    }
+
+    /**
      * The request, after the per-attempt interceptors, is being written: its head first, then its body.
      * Runs on the connection's event loop.
      */

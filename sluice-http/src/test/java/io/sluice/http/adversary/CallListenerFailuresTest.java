@@ -52,6 +52,42 @@ class CallListenerFailuresTest {
     }
 
     @Test
+    void whatAListenerPropagatesIsOnEveryAttemptAndABadResultIsIgnored() {
+        CallListener moving = new CallListener() {
+            @Override
+            public HttpRequest propagate(HttpRequest r) {
+                return HttpRequest.newBuilder(URI.create("http://127.0.0.1:1/elsewhere")).build();
+            }
+        };
+        H2Script busy = H2Script.stream().headers(503, false, "retry-after", "0").data("busy", true);
+        try (AdversaryH2Server server = AdversaryH2Server.builder().scripts(busy, H2Script.ok()).start();
+             ConnectionPoolManager client = ConnectionPoolManager.builder().h2cPriorKnowledge(true)
+                     .poolConfig(AdversaryClients.pool()).timeouts(AdversaryClients.timeouts())
+                     .callListener((route, request) -> newTagging())
+                     .callListener(CallListener.Factory.of(moving)).build()) {
+            assertThat(within(client.send(HttpRequest.newBuilder(server.uri().resolve("/v1/models")).build())).status())
+                    .isEqualTo(200);
+            assertThat(server.stream(1).headers().get("traceparent"))
+                    .containsExactly("00-0af7651916cd43dd8448eb211c80319c-0000000000000001-01");
+            assertThat(server.stream(2).headers().get("traceparent")).as("the retry carries its own")
+                    .containsExactly("00-0af7651916cd43dd8448eb211c80319c-0000000000000002-01");
+        }
+    }
+
+    /** A fresh per-call listener that numbers the call's attempts in a trace context header. */
+    private static CallListener newTagging() {
+        return new CallListener() {
+            private int attempt;
+
+            @Override
+            public HttpRequest propagate(HttpRequest r) {
+                return r.toBuilder().setHeader("traceparent", "00-0af7651916cd43dd8448eb211c80319c-00000000000000"
+                        + String.format("%02d", ++attempt) + "-01").build();
+            }
+        };
+    }
+
+    @Test
     void aServerThatNeverAnswersFailsTheCallInTheRequestPhase() {
         RecordingCallListener l = new RecordingCallListener();
         try (AdversaryH2Server server = AdversaryH2Server.builder().defaultScript(H2Script.stream()).start();

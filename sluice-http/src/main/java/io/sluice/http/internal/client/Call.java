@@ -265,6 +265,9 @@ public final class Call {
                 return;
             }
         }
+        if (listener != CallListener.NONE) {
+            sent = listener.propagate(sent); // a trace context for this attempt (guarded: never fails the call)
+        }
         Attempt a = new Attempt(lease, sent);
         current = a;
         a.begin();

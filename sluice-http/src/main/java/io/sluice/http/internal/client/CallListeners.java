@@ -50,6 +50,11 @@ final class CallListeners implements CallListener {
     }
 
     @Override
+    public HttpRequest propagate(HttpRequest attempt) {
+        return second.propagate(first.propagate(attempt));
+    }
+
+    @Override
     public void requestSending(HttpRequest sent) {
         first.requestSending(sent);
         second.requestSending(sent);

@@ -82,6 +82,23 @@ final class GuardedCallListener implements CallListener {
     }
 
     @Override
+    public HttpRequest propagate(HttpRequest attempt) {
+        HttpRequest out;
+        try {
+            out = delegate.propagate(attempt);
+        } catch (RuntimeException e) {
+            failed("propagate", e);
+            return attempt;
+        }
+        if (out == null || !out.route().equals(attempt.route())) {
+            failed("propagate", new IllegalStateException(out == null ? "returned null"
+                    : "changed the route to " + out.route()));
+            return attempt;
+        }
+        return out;
+    }
+
+    @Override
     public void requestSending(HttpRequest sent) {
         try {
             delegate.requestSending(sent);

@@ -62,6 +62,11 @@ final class WireLog implements CallListener {
     }
 
     @Override
+    public HttpRequest propagate(HttpRequest attempt) {
+        return next.propagate(attempt);
+    }
+
+    @Override
     public void requestSending(HttpRequest sent) {
         WIRE.debug("{} --> {} {} {}{}", route, sent.method(), Redaction.redactUri(sent.uri()), sent.headers(),
                 sent.bodyBytes() != null ? " (" + sent.bodyBytes().length + "-byte body)" : "");
