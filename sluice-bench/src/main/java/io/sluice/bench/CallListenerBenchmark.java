@@ -23,7 +23,8 @@ import org.openjdk.jmh.annotations.TearDown;
  * in-process mock over loopback) with no listener ({@code none}: every event is an empty call on
  * {@link CallListener#NONE}), and with a listener that overrides every event and does nothing
  * ({@code empty}: the events' own cost, the per-call wrapper that guards against listener
- * exceptions included). Run with {@code -prof gc}: {@code gc.alloc.rate.norm} is the bytes
+ * exceptions included); and with tracing set up but off ({@code otel-noop}: {@code OpenTelemetry.noop()},
+ * {@code observation-noop}: {@code ObservationRegistry.NOOP}), whose factories decline every call. Run with {@code -prof gc}: {@code gc.alloc.rate.norm} is the bytes
  * allocated per request, client and in-process server together, so the difference between the two
  * is what listening costs, and {@code none} against an earlier build is what the events cost when
  * nobody listens.
@@ -46,7 +47,7 @@ public class CallListenerBenchmark {
         @Override public void callEnd(int status, long bodyBytes, long nanosSinceStart) { }
     }
 
-    @Param({"none", "empty"})
+    @Param({"none", "empty", "otel-noop", "observation-noop"})
     public String listener;
 
     private MockProvider mock;
@@ -58,8 +59,13 @@ public class CallListenerBenchmark {
         mock = MockProvider.start(MockOptions.builder().build());
         ConnectionPoolManager.Builder b = ConnectionPoolManager.builder().h2cPriorKnowledge(true)
                 .poolConfig(PoolConfig.builder().minIdle(0).maxConnections(1).build());
-        if (listener.equals("empty")) {
-            b.callListener(CallListener.Factory.of(new EmptyListener()));
+        switch (listener) {
+            case "empty" -> b.callListener(CallListener.Factory.of(new EmptyListener()));
+            case "otel-noop" -> io.sluice.tracing.otel.SluiceOpenTelemetry.instrument(b,
+                    io.opentelemetry.api.OpenTelemetry.noop());
+            case "observation-noop" -> io.sluice.tracing.micrometer.SluiceObservations.instrument(b,
+                    io.micrometer.observation.ObservationRegistry.NOOP);
+            default -> { }
         }
         client = b.build();
         ping = HttpRequest.newBuilder(mock.httpUri().resolve("/ping")).build();

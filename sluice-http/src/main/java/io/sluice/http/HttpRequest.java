@@ -97,6 +97,14 @@ public final class HttpRequest {
     }
 
     /** The route (scheme, host, port) that picks the pool. */
+    /**
+     * The URI with user-info and key-like query and fragment parameters ({@code api_key}, {@code key},
+     * {@code token}, ...) redacted: what logs, traces and metrics may carry.
+     */
+    public String redactedUri() {
+        return io.sluice.http.spi.Redaction.redactUri(uri);
+    }
+
     public Route route() {
         return route;
     }
