@@ -51,6 +51,7 @@ class ArchitectureTest {
         module("openai", "io.sluice.openai..", "http", "pool");
         module("anthropic", "io.sluice.anthropic..", "http", "pool");
         module("langchain4j", "io.sluice.langchain4j..", "http", "pool");
+        module("spring", "io.sluice.spring..", "http", "pool", "micrometer", "openai", "anthropic");
         module("cli", "io.sluice.cli..", "pool", "http", "websocket", "routing", "prometheus", "testkit");
     }
 
@@ -66,6 +67,7 @@ class ArchitectureTest {
         "io.sluice.websocket", "io.sluice.routing", "io.sluice.prometheus", "io.sluice.micrometer",
         "io.sluice.tracing", "io.sluice.tracing.otel", "io.sluice.tracing.micrometer",
         "io.sluice.openai", "io.sluice.anthropic", "io.sluice.langchain4j",
+        "io.sluice.spring.http", "io.sluice.spring.boot",
     };
 
     /** sluice-http's packages that no other module may use. */
