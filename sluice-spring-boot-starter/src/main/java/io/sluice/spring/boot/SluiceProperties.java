@@ -30,6 +30,7 @@ public class SluiceProperties {
     private final Sdk openai = new Sdk();
     private final Sdk anthropic = new Sdk();
     private final SpringAi springAi = new SpringAi();
+    private final Observations observations = new Observations();
 
     /** Speak HTTP/2 without TLS (prior knowledge) on http:// routes; off: http:// routes speak HTTP/1.1. */
     private boolean h2cPriorKnowledge;
@@ -81,6 +82,10 @@ public class SluiceProperties {
 
     public Sdk getAnthropic() {
         return anthropic;
+    }
+
+    public Observations getObservations() {
+        return observations;
     }
 
     public SpringAi getSpringAi() {
@@ -298,6 +303,20 @@ public class SluiceProperties {
 
         public void setPingTimeout(Duration pingTimeout) {
             this.pingTimeout = pingTimeout;
+        }
+    }
+
+    /** Each request as a Micrometer Observation (a timer, and a span with a tracing bridge), when a registry exists. */
+    public static class Observations {
+        /** Observe the requests of the auto-configured client. */
+        private boolean enabled = true;
+
+        public boolean isEnabled() {
+            return enabled;
+        }
+
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
         }
     }
 

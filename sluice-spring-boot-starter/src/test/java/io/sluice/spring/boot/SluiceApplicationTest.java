@@ -126,6 +126,10 @@ class SluiceApplicationTest {
         assertThat(health).contains("\"sluice\"", "\"" + member + "\"", "\"route\":\"" + Route.of(mock.httpsUri()) + "\"");
         assertThat(get("/actuator/health/sluice/" + member)).contains("\"status\":\"UP\"", "\"ejected\":false");
 
+        assertThat(get("/actuator/metrics/" + io.sluice.tracing.micrometer.DefaultSluiceObservationConvention.NAME))
+                .as("each request is an observation, which Actuator records as a timer")
+                .contains("\"COUNT\"", "\"http.request.method\"", "\"server.address\"", "\"outcome\"");
+
         String meter = get("/actuator/metrics/sluice.pool.connections.open");
         assertThat(meter).contains("\"route\"", Route.of(mock.httpsUri()).toString());
         assertThat(get("/actuator/metrics/sluice.pool.connections.open?tag=route:" + Route.of(mock.httpsUri())))
