@@ -115,11 +115,11 @@ public final class ConnectionPoolManager implements AutoCloseable {
         this.transport = resources.transport;
         TlsOptions tlsOptions = b.tls;
         boolean http1Only = b.http1Only;
-        // A replaced context stays until no connect can still be making its engine from it: twice the connect timeout.
+        // A replaced context stays until the last connect that took it has ended (TlsContexts counts them).
         try {
             this.tls = new io.sluice.http.internal.transport.TlsContexts(() -> http1Only
                     ? SslContextFactory.build(tlsOptions, io.netty.handler.ssl.ApplicationProtocolNames.HTTP_1_1)
-                    : SslContextFactory.build(tlsOptions), scheduler, 2 * t.connect().toMillis() + 1_000);
+                    : SslContextFactory.build(tlsOptions));
         } catch (RuntimeException e) {
             if (ownsResources) {
                 resources.close(); // unreadable TLS material: no threads left behind by a client never built
@@ -331,12 +331,13 @@ public final class ConnectionPoolManager implements AutoCloseable {
      * hold now; open connections keep what they were made with and finish undisturbed. TLS sessions
      * are not resumed across a reload. When the material cannot be read (a file half-written, a wrong
      * password), the client keeps the context it had and this throws {@link IllegalArgumentException}.
+     * A closed client (also one closed while this runs) throws {@link ClientClosedException}.
      */
     public void reloadTls() {
         if (closed) {
             throw new ClientClosedException("(client)", "the client is closed");
         }
-        tls.reload();
+        tls.reload(); // ClientClosedException too when close() ran since the check above
         LOG.debug("TLS material reloaded; new connections use it");
     }
 
@@ -347,6 +348,8 @@ public final class ConnectionPoolManager implements AutoCloseable {
         }
         try {
             tls.reload();
+        } catch (ClientClosedException closing) {
+            // closed since the check above: nothing to reload, nothing to warn about
         } catch (RuntimeException e) {
             LOG.warn("TLS material could not be reloaded, keeping the current one: {}", e.getMessage());
         }

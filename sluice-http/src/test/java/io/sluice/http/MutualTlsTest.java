@@ -435,6 +435,80 @@ class MutualTlsTest {
         FaultSupport.assertAccountingExact(client);
     }
 
+    /**
+     * Every copy of a key store password the client makes is zeroed once the store is read: a heap dump of a
+     * long-lived client must not hold it. Seen from the key manager's side: a key manager factory installed as the
+     * JVM's default records each password array it is initialised with, and after the build all of them must be
+     * zeros (the one handed to the key manager factory was left as it was).
+     */
+    @org.junit.jupiter.api.Test
+    void noCopyOfTheKeyStorePasswordOutlivesTheContextBuild(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Path keyStore = dir.resolve("client.p12");
+        writeKeyStore(keyStore, "PKCS12", "s3cret-pw".toCharArray(), clientLeaf);
+        java.util.List<char[]> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.security.Provider capture = new java.security.Provider("SluiceKmfCapture", "1.0", "test: records passwords") {
+            {
+                putService(new Service(this, "KeyManagerFactory", "SluiceKmfCapture", RecordingKeyManagerFactory.class.getName(),
+                        null, null) {
+                    @Override
+                    public Object newInstance(Object parameter) {
+                        return new RecordingKeyManagerFactory(seen);
+                    }
+                });
+            }
+        };
+        String before = java.security.Security.getProperty("ssl.KeyManagerFactory.algorithm");
+        java.security.Security.addProvider(capture);
+        java.security.Security.setProperty("ssl.KeyManagerFactory.algorithm", "SluiceKmfCapture");
+        try {
+            SslContext built = SslContextFactory.build(TlsOptions.builder().provider(TlsOptions.Provider.JDK)
+                    .keyStore(keyStore, "PKCS12", "s3cret-pw".toCharArray()).build());
+            io.netty.util.ReferenceCountUtil.release(built);
+        } finally {
+            java.security.Security.setProperty("ssl.KeyManagerFactory.algorithm", before != null ? before : "SunX509");
+            java.security.Security.removeProvider("SluiceKmfCapture");
+        }
+        assertThat(seen).as("the key manager factory was given the password").isNotEmpty();
+        for (char[] pw : seen) {
+            assertThat(new String(pw)).as("a password copy after the build").isEqualTo("\0".repeat(pw.length));
+        }
+    }
+
+    /** Delegates to SunX509 and records the password arrays it is initialised with. */
+    private static final class RecordingKeyManagerFactory extends javax.net.ssl.KeyManagerFactorySpi {
+        private final java.util.List<char[]> seen;
+        private final javax.net.ssl.KeyManagerFactory real;
+
+        RecordingKeyManagerFactory(java.util.List<char[]> seen) {
+            this.seen = seen;
+            try {
+                this.real = javax.net.ssl.KeyManagerFactory.getInstance("SunX509");
+            } catch (java.security.NoSuchAlgorithmException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        @Override
+        protected void engineInit(java.security.KeyStore ks, char[] password)
+                throws java.security.KeyStoreException, java.security.NoSuchAlgorithmException,
+                java.security.UnrecoverableKeyException {
+            seen.add(password);
+            real.init(ks, password);
+        }
+
+        @Override
+        protected void engineInit(javax.net.ssl.ManagerFactoryParameters spec)
+                throws java.security.InvalidAlgorithmParameterException {
+            real.init(spec);
+        }
+
+        @Override
+        protected javax.net.ssl.KeyManager[] engineGetKeyManagers() {
+            return real.getKeyManagers();
+        }
+    }
+
     private static void writeKeyStore(java.nio.file.Path file, String type, char[] password, Issued leaf) throws Exception {
         java.security.KeyStore ks = java.security.KeyStore.getInstance(type);
         ks.load(null, null);

@@ -115,7 +115,7 @@ final class Connector<C> {
                     if (pool.queue.pending() > 0) {
                         backoff.armWakeup(now, pool::schedule, pool::drain); // the probe for those still waiting
                     }
-                } else if (connecting.get() == 0 && reserveConnect()) {
+                } else if (reserveSoleConnect()) {
                     startConnect(true); // the probe; its success ends the backoff and runs the drain loop again
                 }
                 return doomed;
@@ -140,10 +140,16 @@ final class Connector<C> {
      * they are.
      */
     void connectForTarget() {
-        // While connects fail, one probe per backoff pause (as for waiters and the top-up): nobody waits with a
-        // target set, so refusing outright would leave the target off until the pool filled up.
-        if (connecting.get() == 0 && !pool.closed && backoff.mayConnect(pool.ticker.nanoTime()) && reserveConnect()) {
-            startConnect(false);
+        try {
+            // While connects fail, one probe per backoff pause (as for waiters and the top-up): nobody waits with a
+            // target set, so refusing outright would leave the target off until the pool filled up. The first
+            // read is only a shortcut; reserveSoleConnect() decides, so two callers racing here start one connect.
+            if (connecting.get() == 0 && !pool.closed && backoff.mayConnect(pool.ticker.nanoTime())
+                    && reserveSoleConnect()) {
+                startConnect(false);
+            }
+        } catch (Throwable ex) {
+            LOG.error("pool '{}': starting a connect for the target failed", pool.name, ex); // the drain loop calls it
         }
     }
 
@@ -175,6 +181,22 @@ final class Connector<C> {
                 return true;
             }
         }
+    }
+
+    /**
+     * As {@link #reserveConnect()}, but only when no connect is in flight (0→1 in one CAS): for the connects that go
+     * one at a time (the target's, a backoff probe). Reading {@code connecting == 0} and then reserving let two
+     * callers racing between the read and the reservation both start one.
+     */
+    private boolean reserveSoleConnect() {
+        if (!reserve()) {
+            return false;
+        }
+        if (connecting.compareAndSet(0, 1)) {
+            return true;
+        }
+        allocated.decrementAndGet(); // as in reserveConnect(): the connect in flight runs the drain loop when it ends
+        return false;
     }
 
     /** Counts one more allocated entry if that stays within maxConnections. */

@@ -182,10 +182,21 @@ final class EntryTable<C> {
      */
     Object findSlot(boolean mayValidate) {
         if (target == 0) {
-            return findSlot(mayValidate, false);
+            Object slot = findSlot(mayValidate, false);
+            return slot == AWAITS_PROBE ? null : slot;
         }
         Object slot = findSlot(mayValidate, true);
-        return slot != null ? slot : findSlot(mayValidate, false); // every entry at the target: above it
+        if (slot == AWAITS_PROBE) {
+            // A caller that cannot wait for a probe (tryAcquire) skipped an idle entry below the target: it gets no
+            // slot above the target elsewhere, which would also start a connect while an idle connection is there.
+            // acquire() takes that entry with its probe.
+            return null;
+        }
+        if (slot != null) {
+            return slot;
+        }
+        slot = findSlot(mayValidate, false); // every entry at the target: above it
+        return slot == AWAITS_PROBE ? null : slot;
     }
 
     /**
@@ -201,6 +212,12 @@ final class EntryTable<C> {
         int capacity = calls.capacity(c);
         return soft && capacity > target ? target : capacity;
     }
+
+    /**
+     * What the scan answers when it found no slot but skipped an idle entry it could only take with a probe
+     * ({@code mayValidate} false). Never leaves this class.
+     */
+    private static final Object AWAITS_PROBE = new Object();
 
     private Object findSlot(boolean mayValidate, boolean soft) {
         PoolEntry<C>[] es = entries;
@@ -220,6 +237,7 @@ final class EntryTable<C> {
         }
         long now = 0;
         boolean haveNow = false;
+        boolean skippedForProbe = false;
         for (int i = 0; i < n; i++) {
             int idx = start + i;
             if (idx >= n) {
@@ -245,6 +263,7 @@ final class EntryTable<C> {
                         updateHint(idx);
                         return new Probe<>(e);
                     }
+                    skippedForProbe |= !mayValidate;
                     continue;
                 }
             }
@@ -253,7 +272,7 @@ final class EntryTable<C> {
                 return e;
             }
         }
-        return null;
+        return skippedForProbe ? AWAITS_PROBE : null;
     }
 
     /**

@@ -53,6 +53,11 @@ final class WaitQueue<C> {
     private final AtomicInteger pending = new AtomicInteger();
     /** The drain loop's work-in-progress count; only through {@link #WIP}. */
     private volatile int wip;
+    /**
+     * Whether the current pass of the drain loop handed a waiter a slot above the pool's target of streams per
+     * connection. Read and written only by the thread running the loop (the {@link #WIP} counter orders passes).
+     */
+    private boolean servedAboveTarget;
 
     WaitQueue(Pool<C> pool, Executor completionExecutor) {
         this.pool = pool;
@@ -150,7 +155,13 @@ final class WaitQueue<C> {
             handoffs = matchWaiters(handoffs);
             if (!pool.closed) {
                 doomed = pool.connector.connectForDemand(pending.get(), doomed);
+                if (servedAboveTarget) {
+                    // Once per pass, not per waiter: with connects that complete at once, a check per delivery
+                    // opened one connection per waiter served above the target, up to maxConnections.
+                    pool.connector.connectForTarget();
+                }
             }
+            servedAboveTarget = false;
             missed = (int) WIP.getAndAdd(this, -missed) - missed;
             if (missed == 0) {
                 break;
@@ -193,6 +204,9 @@ final class WaitQueue<C> {
                     }
                     pool.returnSlot(e);
                     continue;
+                }
+                if (!validate && pool.table.aboveTarget(e)) {
+                    servedAboveTarget = true; // every connection was at the target: open the next one (drain())
                 }
                 if (handoffs == null) {
                     handoffs = new ArrayList<>(4);

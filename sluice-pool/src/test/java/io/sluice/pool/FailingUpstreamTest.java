@@ -239,4 +239,40 @@ class FailingUpstreamTest {
         p.pauseReplenish(false);
         assertThat(p.stats().open()).as("topped up at once when resumed").isEqualTo(3);
     }
+
+    /**
+     * One failed target connect puts the pool in backoff until some connect succeeds, and with a target nobody
+     * waits (the leases go above it) while minIdle is 0, so neither the demand path nor the top-up probes: the
+     * target's own connect must probe once the pause has passed, or the target stays off until the connection
+     * is full.
+     */
+    @Test
+    @Timeout(10)
+    void aFailedTargetConnectDoesNotDisableTheTargetForEver() {
+        manager.capacity = 100;
+        Pool<Conn> p = pool(cfg(5).maxRetries(0).failureBackoff(Duration.ofMillis(100))
+                .maxFailureBackoff(Duration.ofMillis(100)).targetStreamsPerConnection(2));
+        List<Lease<Conn>> leases = new ArrayList<>();
+        leases.add(p.acquire().join());
+        leases.add(p.acquire().join());
+        assertThat(p.stats().created()).isEqualTo(1);
+
+        manager.failNextConnects = 1; // one transient failure
+        leases.add(p.acquire().join()); // above the target: its connect fails, the pool backs off
+        assertThat(manager.connectAttempts.get()).isEqualTo(2);
+
+        ticker.advance(Duration.ofSeconds(10)); // far past the 100 ms pause; the upstream is fine again
+        p.runHousekeeping();
+        for (int i = 0; i < 20; i++) {
+            leases.add(p.acquire().join()); // 23 leases on one connection, target 2
+        }
+        try {
+            assertThat(p.stats().created())
+                    .as("a connection for the target once the backoff pause has passed (connect attempts: %s)",
+                            manager.connectAttempts.get())
+                    .isGreaterThanOrEqualTo(2);
+        } finally {
+            leases.forEach(Lease::close);
+        }
+    }
 }

@@ -58,6 +58,14 @@ class FakeConnectionManager implements ConnectionManager<FakeConnectionManager.C
     /** Runs inside connect(), before it answers (a test closing the pool while the manager is being asked). */
     volatile Runnable duringConnect;
 
+    /** What {@link #expectedCapacity()} answers (the manager's guess before any connection opened); read once, when the pool is built. */
+    volatile int expectedCapacity = 1;
+
+    @Override
+    public int expectedCapacity() {
+        return expectedCapacity;
+    }
+
     /** What {@link #boundsConnect()} answers; read once, when the pool is built. */
     volatile boolean boundsConnect;
 

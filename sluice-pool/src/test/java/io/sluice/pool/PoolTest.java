@@ -568,6 +568,142 @@ class PoolTest {
     }
 
     @Test
+    @Timeout(10)
+    void waitersServedAboveTheTargetStartOneConnectForTheNextOnes() {
+        // Callers that queued while the first connection was connecting are all served on it when it opens,
+        // three of them above the target: the next connection must be on its way, as it is when a caller who
+        // did not wait goes above the target. One connect at a time: none more while it is in flight.
+        manager.capacity = 100;
+        manager.expectedCapacity = 100; // an HTTP/2 manager's guess: one connect for the whole burst
+        manager.holdConnects = true;
+        Pool<Conn> p = pool(cfg(10).targetStreamsPerConnection(2));
+        List<CompletableFuture<Lease<Conn>>> waiting = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            waiting.add(p.acquire());
+        }
+        assertThat(manager.connectAttempts.get()).as("one connect for five waiters").isEqualTo(1);
+        assertThat(manager.completeOneConnect()).isTrue();
+        List<Lease<Conn>> leases = new ArrayList<>();
+        waiting.forEach(f -> leases.add(f.join()));
+        assertThat(leases).extracting(Lease::connection).containsOnly(leases.get(0).connection());
+        assertThat(manager.connectAttempts.get()).as("a connect for the target after serving waiters above it")
+                .isEqualTo(2);
+        assertThat(p.stats().connecting()).isEqualTo(1);
+        leases.add(p.acquire().join()); // above the target again, while the target's connect is in flight
+        assertThat(manager.connectAttempts.get()).as("one target connect at a time").isEqualTo(2);
+        assertThat(manager.completeOneConnect()).isTrue();
+        Lease<Conn> next = p.acquire().join();
+        assertThat(next.connection()).as("the next caller lands on the new connection")
+                .isNotSameAs(leases.get(0).connection());
+        next.close();
+        leases.forEach(Lease::close);
+        assertExact(p);
+    }
+
+    @Test
+    @Timeout(10)
+    void waitersServedAboveTheTargetOpenOneConnectionPerDrainNotOnePerWaiter() {
+        // With connects that complete at once, a check per delivery would open a connection per waiter served
+        // above the target (up to maxConnections); the check is once per drain pass.
+        manager.capacity = 100;
+        manager.expectedCapacity = 100;
+        manager.holdConnects = true;
+        Pool<Conn> p = pool(cfg(10).targetStreamsPerConnection(2));
+        List<CompletableFuture<Lease<Conn>>> waiting = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            waiting.add(p.acquire());
+        }
+        manager.holdConnects = false; // the target's connect completes inside connect()
+        assertThat(manager.completeOneConnect()).isTrue();
+        List<Lease<Conn>> leases = new ArrayList<>();
+        waiting.forEach(f -> leases.add(f.join()));
+        assertThat(p.stats().created()).as("one connection for the target, not one per waiter above it")
+                .isEqualTo(2);
+        leases.forEach(Lease::close);
+        assertExact(p);
+    }
+
+    @Test
+    @Timeout(10)
+    void racingCallersAboveTheTargetStartOneConnectBetweenThem() throws Exception {
+        // Two callers go above the target at the same moment. The first is held (in the ticker the backoff check
+        // reads) after it saw no connect in flight and before it reserved one; the second starts the target's
+        // connect meanwhile. When the first goes on, it must not start a second one.
+        manager.capacity = 100;
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch go = new CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicReference<Thread> holdOnce = new java.util.concurrent.atomic.AtomicReference<>();
+        Ticker held = () -> {
+            if (holdOnce.compareAndSet(Thread.currentThread(), null)) {
+                entered.countDown();
+                awaitLatch(go);
+            }
+            return ticker.nanoTime();
+        };
+        Pool<Conn> p = Pool.builder(manager).name("test").config(cfg(10).targetStreamsPerConnection(1).build())
+                .ticker(held).scheduler(scheduler).periodicHousekeeping(false).build();
+        pools.add(p);
+        Lease<Conn> first = p.acquire().join(); // at the target
+        manager.holdConnects = true;
+        ExecutorService other = Executors.newSingleThreadExecutor();
+        try {
+            CompletableFuture<Lease<Conn>> a = CompletableFuture.supplyAsync(() -> {
+                holdOnce.set(Thread.currentThread());
+                return p.acquire().join();
+            }, other);
+            assertThat(entered.await(5, TimeUnit.SECONDS)).as("the first caller reached the target check").isTrue();
+            Lease<Conn> b = p.acquire().join(); // above the target: starts the connect
+            assertThat(manager.connectAttempts.get()).isEqualTo(2);
+            go.countDown();
+            Lease<Conn> aLease = a.get(5, TimeUnit.SECONDS);
+            assertThat(manager.connectAttempts.get()).as("connects started for the target by two racing callers")
+                    .isEqualTo(2);
+            assertThat(p.stats().connecting()).isEqualTo(1);
+            aLease.close();
+            b.close();
+        } finally {
+            go.countDown();
+            other.shutdownNow();
+        }
+        first.close();
+        while (manager.completeOneConnect()) {
+            // let the held connects land so the pool closes cleanly
+        }
+    }
+
+    @Test
+    @Timeout(10)
+    void tryAcquireDoesNotGoAboveTheTargetWhileAConnectionBelowItAwaitsItsProbe() {
+        // tryAcquire cannot wait for a checkout probe, so it skips an idle connection past the bypass window. With
+        // a target, that connection is below it: taking a slot above the target elsewhere instead would also
+        // start a connect the pool does not need (an idle connection is there).
+        manager.capacity = 100;
+        Pool<Conn> p = pool(cfg(10).targetStreamsPerConnection(2).validationBypassWindow(Duration.ofMillis(500)));
+        Lease<Conn> a = p.acquire().join();
+        Lease<Conn> b = p.acquire().join();
+        Lease<Conn> third = p.acquire().join(); // above the target: opens the second connection
+        assertThat(p.stats().created()).isEqualTo(2);
+        third.close();
+        ticker.advance(Duration.ofSeconds(1)); // the second connection, never used, is now past the bypass window
+        Lease<Conn> t = p.tryAcquire();
+        try {
+            assertThat(p.stats().created()).as("connections after tryAcquire with an idle one below the target")
+                    .isEqualTo(2);
+            assertThat(t).as("no slot above the target while a connection below it needs only its probe").isNull();
+        } finally {
+            if (t != null) {
+                t.close();
+            }
+        }
+        Lease<Conn> viaProbe = p.acquire().join();
+        assertThat(viaProbe.connection()).as("acquire takes the idle one after its probe").isNotSameAs(a.connection());
+        viaProbe.close();
+        a.close();
+        b.close();
+        assertExact(p);
+    }
+
+    @Test
     void packPutsNewStreamsOnAsFewConnectionsAsPossible() {
         manager.capacity = 100;
         assertThat(PoolConfig.defaults().streamPlacement()).isEqualTo(StreamPlacement.PACK);

@@ -259,7 +259,15 @@ public final class Dialer {
                                     ch.pipeline().addLast("proxy", proxyHandler(via, address));
                                 }
                                 if (sslContext != null) {
-                                    SslHandler ssl = sslContext.newHandler(ch.alloc(), host, port);
+                                    SslHandler ssl;
+                                    try {
+                                        ssl = sslContext.newHandler(ch.alloc(), host, port);
+                                    } catch (io.netty.util.IllegalReferenceCountException released) {
+                                        // The caller let go of the context: its attempt ended (timed out, the client
+                                        // closed) after the check above, and has had its answer. Not this dial's error.
+                                        ch.close();
+                                        return;
+                                    }
                                     ssl.setHandshakeTimeoutMillis(0); // bounded by the caller's one timer (class comment)
                                     ch.pipeline().addLast("tls", ssl);
                                 }

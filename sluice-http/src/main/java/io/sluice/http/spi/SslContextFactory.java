@@ -135,12 +135,19 @@ public final class SslContextFactory {
                         new ByteArrayInputStream(read(options.clientKeyFile(), "client key")));
             } else if (options.keyStore() != null) {
                 TlsOptions.StoreFile ks = options.keyStore();
+                char[] keyPassword = null; // a copy (StoreFile.password() clones): zeroed once the factory has it
                 try {
                     KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-                    kmf.init(load(ks, "key store"), ks.password());
+                    KeyStore store = load(ks, "key store");
+                    keyPassword = ks.password();
+                    kmf.init(store, keyPassword); // the factory copies what it keeps (the JDK's keep the keys, not this)
                     b.keyManager(kmf);
                 } catch (java.security.GeneralSecurityException e) {
                     throw new IllegalArgumentException("cannot use the key store " + ks + ": " + e.getMessage(), e);
+                } finally {
+                    if (keyPassword != null) {
+                        java.util.Arrays.fill(keyPassword, '\0');
+                    }
                 }
             } else if (options.keyManagerFactory() != null) {
                 b.keyManager(options.keyManagerFactory());

@@ -1,6 +1,7 @@
 package io.sluice.http.internal.client;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.compression.JdkZlibDecoder;
 import io.netty.handler.codec.compression.ZlibWrapper;
@@ -22,7 +23,9 @@ import java.util.function.Consumer;
  * <ul>
  *   <li><b>Limit.</b> The body limit counts inflated bytes: a small body that inflates past it
  *   (a decompression bomb) fails with {@link LimitExceededException} (BODY) and the exchange is
- *   cancelled, freeing its connection (HTTP/2: the stream).</li>
+ *   cancelled, freeing its connection (HTTP/2: the stream). Each network frame is inflated in
+ *   steps bounded by what is left of the limit, so a bomb holds at most the limit plus one step
+ *   (about 64 KiB), not a whole frame's output (16 MiB for one 16 KiB HTTP/2 frame).</li>
  *   <li><b>Flow control.</b> HTTP/2 credits the stream window as the caller consumes chunks.
  *   The caller consumes inflated bytes, the window counts compressed ones: {@link #exchange()}
  *   credits each network frame's compressed bytes once the caller has consumed all the inflated
@@ -37,6 +40,11 @@ import java.util.function.Consumer;
  * {@link #decode}; hands each inflated buffer to the sink, which owns it.
  */
 final class BodyDecoder {
+    /** Deflate's largest expansion: a 258-byte match in about two bits, 1032:1 (zlib's technical notes). */
+    private static final int MAX_DEFLATE_RATIO = 1032;
+    /** The smallest step of compressed input (at most 66 KiB of output). */
+    private static final int MIN_STEP = 64;
+
     private final String route;
     private final Exchange network;
     private final long maxInflated;
@@ -49,12 +57,14 @@ final class BodyDecoder {
     private long consumed;
     private final Exchange decoded;
 
-    private BodyDecoder(String route, Exchange network, ZlibWrapper wrapper, long maxInflated) {
+    /** {@code alloc} makes the inflated buffers (the default one in production; a counting one in tests). */
+    BodyDecoder(String route, Exchange network, ZlibWrapper wrapper, long maxInflated, ByteBufAllocator alloc) {
         this.route = route;
         this.network = network;
         this.maxInflated = maxInflated;
         this.zlib = new JdkZlibDecoder(wrapper, 0);
         this.inflater = new EmbeddedChannel(zlib);
+        this.inflater.config().setAllocator(alloc);
         this.decoded = new CreditingExchange();
     }
 
@@ -73,7 +83,7 @@ final class BodyDecoder {
             case "deflate" -> ZlibWrapper.ZLIB_OR_NONE; // RFC 9110 says zlib; some servers send raw deflate
             default -> null;
         };
-        return wrapper == null ? null : new BodyDecoder(route, network, wrapper, maxInflated);
+        return wrapper == null ? null : new BodyDecoder(route, network, wrapper, maxInflated, ByteBufAllocator.DEFAULT);
     }
 
     /** The response head as the caller sees it: no content coding, no (compressed) length. */
@@ -89,21 +99,30 @@ final class BodyDecoder {
     /** Inflates {@code data} (released) and hands each inflated buffer to {@code sink}. */
     void decode(ByteBuf data, Consumer<ByteBuf> sink) throws SluiceHttpException {
         int compressed = data.readableBytes();
-        try {
-            inflater.writeInbound(data);
-        } catch (RuntimeException e) { // DecompressionException, possibly wrapped by the channel
-            releaseQueued();
-            throw new ProtocolException(route, "the compressed response body is corrupt: " + e.getMessage(), e);
-        }
         long before = inflated;
         java.util.List<ByteBuf> out = new java.util.ArrayList<>();
         try {
-            drain(out::add); // count (and limit-check) this frame's output before the sink can consume any of it
+            // The inflater turns all the input it is given into output before it returns (one 16 KiB HTTP/2
+            // frame of a gzip bomb is 16 MiB), so the limit could only be checked after the whole frame was
+            // inflated. It is given the frame in steps instead, each small enough that even the densest
+            // deflate stream cannot take the output further than one step past the limit.
+            while (data.isReadable()) {
+                ByteBuf step = data.readRetainedSlice(stepSize(data.readableBytes()));
+                try {
+                    inflater.writeInbound(step);
+                } catch (RuntimeException e) { // DecompressionException, possibly wrapped by the channel
+                    releaseQueued();
+                    throw new ProtocolException(route, "the compressed response body is corrupt: " + e.getMessage(), e);
+                }
+                drain(out::add); // count (and limit-check) this frame's output before the sink can consume any of it
+            }
         } catch (SluiceHttpException e) {
             for (ByteBuf b : out) {
                 b.release(); // inflated before the limit was crossed: nobody will read them now
             }
             throw e;
+        } finally {
+            data.release();
         }
         if (inflated == before) {
             network.bytesConsumed(compressed); // nothing for the caller to consume: the window moves on now
@@ -134,6 +153,16 @@ final class BodyDecoder {
         } catch (RuntimeException alreadyReported) {
             // a decode failure recorded by the embedded channel is rethrown on close: already reported
         }
+    }
+
+    /**
+     * How many compressed bytes the next step inflates: as many as cannot inflate past the limit (deflate expands
+     * at most {@value #MAX_DEFLATE_RATIO}:1), so an ordinary body far from it goes in one step, and at least
+     * {@value #MIN_STEP}, so one step past the limit is at most about 64 KiB of output.
+     */
+    private int stepSize(int readable) {
+        long budget = Math.max(0, maxInflated - inflated) / MAX_DEFLATE_RATIO;
+        return (int) Math.min(readable, Math.max(MIN_STEP, budget));
     }
 
     private void drain(Consumer<ByteBuf> sink) throws SluiceHttpException {

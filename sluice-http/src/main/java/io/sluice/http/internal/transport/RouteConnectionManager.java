@@ -118,7 +118,21 @@ public final class RouteConnectionManager implements ConnectionManager<HttpConne
     public CompletionStage<HttpConnection> connect(ConnectionEvents<HttpConnection> events) {
         ConnectionObserver observer = c -> connectionChanged(c, events);
         CompletableFuture<HttpConnection> result = new CompletableFuture<>();
-        SslContext sslContext = tls == null ? null : tls.current(); // a reload from now on reaches the next connect
+        // A hold on the context for as long as this attempt runs (released when it ends, below): a reload from
+        // now on reaches the next connect, and the context this one took is not released under it.
+        TlsContexts.Ref tlsHold;
+        try {
+            tlsHold = tls == null ? null : tls.acquire();
+        } catch (io.sluice.http.ClientClosedException closed) {
+            result.completeExceptionally(closedWhileConnecting("before it started", closed));
+            return result;
+        }
+        SslContext sslContext = tlsHold == null ? null : tlsHold.context();
+        if (tlsHold != null) {
+            // Released when the attempt ends. A dial abandoned at that moment may be making its engine on its event
+            // loop; Dialer closes such a channel if the context went meanwhile, and its caller already has its answer.
+            result.whenComplete((c, e) -> tlsHold.release());
+        }
         Dialer.Dial dial = dialer.dial(route.toString(), route.host(), route.port(), sslContext, ch -> {
             // The server may speak first (h2c's or h2's SETTINGS), and the protocol's handlers are added
             // only when the dial's completion has been handled, possibly a task later: read nothing past
