@@ -96,10 +96,9 @@ class SluiceApplicationTest {
     }
 
     /**
-     * Spring AI 2.0.1's Anthropic model is compiled against anthropic-java-core 2.x, and the build manages 3.x (what
-     * sluice-anthropic uses): its own OkHttp transport then fails with NoSuchMethodError before any request, with or
-     * without Sluice. So only the wiring is checked here: the model starts with Sluice's hook registered. The hook is
-     * the same interceptor the OpenAI test above proves end to end.
+     * Spring AI 2.0.1's Anthropic model is compiled against anthropic-java-core 2.x, and this classpath has 3.x (what
+     * sluice-anthropic uses), on which Spring AI's own transport fails before any request. Here only the wiring is
+     * checked; {@link SpringAiAnthropicTest} runs the model end to end on the classpath such an application has.
      */
     @Test
     void springAiAnthropicGetsTheSluiceHook(@Autowired List<org.springframework.ai.anthropic.http.okhttp.AnthropicHttpClientBuilderCustomizer> hooks) {
