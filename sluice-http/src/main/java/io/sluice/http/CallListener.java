@@ -40,6 +40,8 @@ public interface CallListener {
 
     /** Where a call was when it failed. */
     enum Phase {
+        /** Waiting to be admitted ({@link RequestAdmission}: a rate limit). */
+        ADMISSION,
         /** Waiting for a connection: the pool's limit, a connect or TLS failure, the acquire timeout. */
         ACQUIRE,
         /** Sending the request or waiting for the response head. */

@@ -138,7 +138,7 @@ public final class ConnectionPoolManager implements AutoCloseable {
         this.context = new ClientContext(t, b.limits, b.statusRetryPolicy, scheduler,
                 resources.callbacks, poolConfig.connectionTimeout(),
                 new io.sluice.http.internal.client.DelayedAttempts(), b.decompress, List.copyOf(b.attemptInterceptors),
-                List.copyOf(b.callListeners), new java.util.concurrent.atomic.AtomicBoolean());
+                List.copyOf(b.callListeners), new java.util.concurrent.atomic.AtomicBoolean(), b.admission);
         this.callInterceptors = List.copyOf(b.callInterceptors);
         if (LOG.isDebugEnabled()) {
             LOG.debug("sluice client {}: transport {}, TLS engine {}, {} threads", implementationVersion(),
@@ -437,8 +437,19 @@ public final class ConnectionPoolManager implements AutoCloseable {
         private AddressResolver resolver = AddressResolver.system();
         private ProxyOptions proxy;
         private final List<CallListener.Factory> callListeners = new java.util.ArrayList<>();
+        private RequestAdmission admission;
         private final List<RequestInterceptor> callInterceptors = new java.util.ArrayList<>();
         private final List<RequestInterceptor> attemptInterceptors = new java.util.ArrayList<>();
+
+        /**
+         * Asks {@code admission} before every attempt of every request, before a connection is acquired: a rate
+         * limiter that holds requests until the provider's budget has room (see {@link RequestAdmission}). Null,
+         * the default: every attempt goes at once.
+         */
+        public Builder admission(RequestAdmission admission) {
+            this.admission = admission;
+            return this;
+        }
 
         /**
          * Adds a factory that makes a {@link CallListener} for every call (none by default, at no cost).

@@ -10,7 +10,8 @@ package io.sluice.http;
 public abstract sealed class SluiceHttpException extends RuntimeException implements io.sluice.pool.RetryClassified
         permits ConnectFailedException, TlsFailedException, RequestTimeoutException, ProtocolException,
         LimitExceededException, TooManyStreamsException, PoolExhaustedException, ClientClosedException,
-        ConnectionLostException, InvalidRequestException, RouteUnavailableException, ProxyFailedException {
+        ConnectionLostException, InvalidRequestException, RouteUnavailableException, ProxyFailedException,
+        RateLimitedException {
 
     private final String route;
 

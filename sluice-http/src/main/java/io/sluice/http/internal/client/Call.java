@@ -108,6 +108,8 @@ public final class Call {
     private volatile int notSentReplays;
     private volatile Attempt current;
     private volatile CompletableFuture<Lease<HttpConnection>> acquiring;
+    /** The attempt's admission while it waits for one ({@link io.sluice.http.RequestAdmission}); cancelled if the call ends. */
+    private volatile CompletableFuture<Void> admitting;
     private volatile ScheduledFuture<?> totalTimer;
     private volatile boolean finished;
     /** The status of the response handed to the caller (0 before): its body's end records the route's outcome. */
@@ -201,6 +203,55 @@ public final class Call {
         if (settled.get()) {
             return;
         }
+        io.sluice.http.RequestAdmission admission = ctx.admission();
+        if (admission == null) {
+            acquire();
+            return;
+        }
+        int attempt = attempts + 1;
+        phase = CallListener.Phase.ADMISSION;
+        CompletableFuture<Void> admitted;
+        try {
+            admitted = admission.admit(request, attempt);
+        } catch (RuntimeException e) {
+            fail(new io.sluice.http.InvalidRequestException(route, "the request admission failed: " + e, e));
+            return;
+        }
+        if (admitted.isDone() && !admitted.isCompletedExceptionally()) {
+            acquire(); // room at once: no hop, no allocation
+            return;
+        }
+        admitting = admitted;
+        admitted.whenComplete((v, e) -> {
+            admitting = null;
+            if (e != null) {
+                Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+                        ? e.getCause() : e;
+                if (!(cause instanceof CancellationException)) { // cancelled by us: the call already ended
+                    fail(cause instanceof SluiceHttpException s ? s
+                            : new io.sluice.http.InvalidRequestException(route, "the request admission failed: "
+                            + cause, cause));
+                }
+            } else if (settled.get()) {
+                admission.abandoned(request, attempt); // admitted as the call ended: give the room back
+            } else {
+                acquire();
+            }
+        });
+        if (settled.get()) {
+            admitted.cancel(false); // ended while we registered: the cancel in totalTimedOut/cancelledByCaller missed it
+        }
+    }
+
+    /** The admitted attempt got no connection: the admission gets its room back. */
+    private void notSent() {
+        io.sluice.http.RequestAdmission admission = ctx.admission();
+        if (admission != null) {
+            admission.abandoned(request, attempts);
+        }
+    }
+
+    private void acquire() {
         phase = CallListener.Phase.ACQUIRE;
         acquireStartNanos = System.nanoTime();
         listener.acquireStart(++attempts);
@@ -239,11 +290,13 @@ public final class Call {
         try {
             lease = f.join();
         } catch (RuntimeException e) {
+            notSent();
             fail(Errors.map(route, e, ctx.acquireTimeout()));
             return;
         }
         if (settled.get()) {
             lease.close(); // timed out or cancelled while acquiring
+            notSent();
             return;
         }
         phase = CallListener.Phase.REQUEST;
@@ -544,6 +597,10 @@ public final class Call {
         Attempt a = current;
         if (!settled.get()) {
             fail(t);
+            CompletableFuture<Void> adm = admitting;
+            if (adm != null) {
+                adm.cancel(false);
+            }
             CompletableFuture<Lease<HttpConnection>> acq = acquiring;
             if (acq != null) {
                 acq.cancel(false);
@@ -562,6 +619,10 @@ public final class Call {
             }
         }
         finish();
+        CompletableFuture<Void> adm = admitting;
+        if (adm != null) {
+            adm.cancel(false);
+        }
         CompletableFuture<Lease<HttpConnection>> acq = acquiring;
         if (acq != null) {
             acq.cancel(false);

@@ -21,13 +21,15 @@ import java.util.concurrent.ScheduledExecutorService;
  * @param attemptInterceptors run before every attempt, in order (empty: none)
  * @param listeners      make each call's {@link io.sluice.http.CallListener}s, in order (empty: none)
  * @param listenerWarned set by the first listener exception logged, so a broken listener warns once per client
+ * @param admission      asked before every attempt (a rate limiter); null when the client has none
  */
 public record ClientContext(Timeouts timeouts, Limits limits, StatusRetryPolicy statusRetries,
                             ScheduledExecutorService scheduler, Executor callbacks, Duration acquireTimeout,
                             DelayedAttempts delayed, boolean decompress,
                             java.util.List<io.sluice.http.RequestInterceptor> attemptInterceptors,
                             java.util.List<io.sluice.http.CallListener.Factory> listeners,
-                            java.util.concurrent.atomic.AtomicBoolean listenerWarned) {
+                            java.util.concurrent.atomic.AtomicBoolean listenerWarned,
+                            io.sluice.http.RequestAdmission admission) {
 
     /**
      * The listener of a call on {@code route}: {@link io.sluice.http.CallListener#NONE} (nothing allocated) when
