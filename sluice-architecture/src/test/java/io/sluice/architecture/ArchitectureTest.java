@@ -48,6 +48,7 @@ class ArchitectureTest {
         module("prometheus", "io.sluice.prometheus..", "pool", "http", "websocket", "routing");
         module("micrometer", "io.sluice.micrometer..", "pool");
         module("tracing", "io.sluice.tracing..", "http", "pool");
+        module("ratelimit", "io.sluice.ratelimit..", "http", "pool");
         module("openai", "io.sluice.openai..", "http", "pool");
         module("anthropic", "io.sluice.anthropic..", "http", "pool");
         module("langchain4j", "io.sluice.langchain4j..", "http", "pool");
@@ -65,7 +66,7 @@ class ArchitectureTest {
         "io.sluice.pool", "io.sluice.pool.health",
         "io.sluice.http", "io.sluice.http.sse", "io.sluice.http.retry", "io.sluice.http.sdk",
         "io.sluice.websocket", "io.sluice.routing", "io.sluice.prometheus", "io.sluice.micrometer",
-        "io.sluice.tracing", "io.sluice.tracing.otel", "io.sluice.tracing.micrometer",
+        "io.sluice.tracing", "io.sluice.tracing.otel", "io.sluice.tracing.micrometer", "io.sluice.ratelimit",
         "io.sluice.openai", "io.sluice.anthropic", "io.sluice.langchain4j",
         "io.sluice.spring.http", "io.sluice.spring.boot",
     };

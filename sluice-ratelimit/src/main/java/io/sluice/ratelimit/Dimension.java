@@ -1,0 +1,132 @@
+package io.sluice.ratelimit;
+
+/**
+ * One budget dimension (requests, or tokens) of one route and key, as the client estimates it between
+ * responses. Unknown until a response announces it: then every request fits. The server's figures
+ * replace the estimate at each response; between them the budget refills linearly so that it is full
+ * at the announced reset (providers describe their limits as continuously replenishing buckets).
+ *
+ * <p><b>Thread-safety:</b> not thread-safe; guarded by its {@link Budget}'s monitor.
+ */
+final class Dimension {
+
+    private boolean known;
+    /** Units available now (may go below 0 when more was admitted than announced). */
+    private double available;
+    private double limit = Double.POSITIVE_INFINITY;
+    /** Units per nanosecond the budget refills at; 0 when the server did not say when it resets. */
+    private double ratePerNano;
+    private long updatedNanos;
+    /** Nothing refills before this (a 429's retry-after). */
+    private long blockedUntilNanos;
+    /** Units admitted and not yet answered by a response (the server has not counted them yet). */
+    private double inFlight;
+
+    boolean known() {
+        return known;
+    }
+
+    private void refill(long now) {
+        if (now <= blockedUntilNanos) {
+            updatedNanos = now;
+            return;
+        }
+        long from = Math.max(updatedNanos, blockedUntilNanos);
+        if (now > from && ratePerNano > 0) {
+            available = Math.min(limit, available + ratePerNano * (now - from));
+        }
+        updatedNanos = now;
+    }
+
+    /** Whether {@code units} fit now. */
+    boolean fits(double units, long now) {
+        if (!known) {
+            return true;
+        }
+        refill(now);
+        return now >= blockedUntilNanos && available >= Math.min(units, limit);
+    }
+
+    /** Takes {@code units} for an attempt about to be sent. */
+    void take(double units) {
+        inFlight += units;
+        if (known) {
+            available -= units;
+        }
+    }
+
+    /** A response answered an attempt that took {@code units}: the server has counted it now. */
+    void answered(double units) {
+        inFlight = Math.max(0, inFlight - units);
+    }
+
+    /** An admitted attempt was never sent: its units come back. */
+    void giveBack(double units) {
+        inFlight = Math.max(0, inFlight - units);
+        if (known) {
+            available = Math.min(limit, available + units);
+        }
+    }
+
+    /**
+     * A response's figures: {@code remaining} of {@code limit} (-1: not said), full again at
+     * {@code resetNanos} (0: not said). What is still in flight was not counted by the server yet.
+     */
+    void observe(long limit, long remaining, long resetNanos, long now) {
+        if (remaining < 0) {
+            return;
+        }
+        known = true;
+        if (limit > 0) {
+            this.limit = limit;
+        }
+        available = remaining - inFlight;
+        updatedNanos = now;
+        if (resetNanos > now && this.limit != Double.POSITIVE_INFINITY) {
+            ratePerNano = Math.max(0, this.limit - remaining) / (double) (resetNanos - now);
+        } else if (resetNanos > 0 && resetNanos <= now) {
+            available = this.limit == Double.POSITIVE_INFINITY ? available : this.limit - inFlight; // reset passed
+        }
+    }
+
+    /** A 429: nothing is left, and nothing refills for {@code blockNanos}. */
+    void exhausted(long blockNanos, long now) {
+        known = true;
+        available = Math.min(available, 0);
+        updatedNanos = now;
+        blockedUntilNanos = Math.max(blockedUntilNanos, now + blockNanos);
+    }
+
+    /**
+     * Nanoseconds until {@code units} fit, or -1 when the budget does not refill on its own (no reset was
+     * announced): then only a response can make room.
+     */
+    long nanosUntil(double units, long now) {
+        if (!known) {
+            return 0;
+        }
+        refill(now);
+        double need = Math.min(units, limit) - available;
+        long blocked = Math.max(0, blockedUntilNanos - now);
+        if (need <= 0) {
+            return blocked;
+        }
+        if (ratePerNano <= 0) {
+            return -1;
+        }
+        return blocked + (long) Math.ceil(need / ratePerNano);
+    }
+
+    /** The estimate now (for stats); NaN when unknown. */
+    double available(long now) {
+        if (!known) {
+            return Double.NaN;
+        }
+        refill(now);
+        return available;
+    }
+
+    double inFlight() {
+        return inFlight;
+    }
+}

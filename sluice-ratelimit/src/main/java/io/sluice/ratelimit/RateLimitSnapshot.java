@@ -1,0 +1,29 @@
+package io.sluice.ratelimit;
+
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * What one response said about the limits it counts against: for requests and for tokens, the limit per
+ * window, what is left, and when the budget is full again; and, on a 429, how long to wait. A value the
+ * response did not carry is -1 (counts) or null (instants, durations).
+ *
+ * <p><b>Thread-safety:</b> immutable.
+ *
+ * @param requestLimit     requests per window
+ * @param requestRemaining requests left now
+ * @param requestReset     when the request budget is full again
+ * @param tokenLimit       tokens per window
+ * @param tokenRemaining   tokens left now
+ * @param tokenReset       when the token budget is full again
+ * @param retryAfter       {@code retry-after} / {@code retry-after-ms}: wait this long before the next request
+ */
+public record RateLimitSnapshot(long requestLimit, long requestRemaining, Instant requestReset,
+                                long tokenLimit, long tokenRemaining, Instant tokenReset, Duration retryAfter) {
+
+    /** Whether the response carried anything about limits. */
+    public boolean isEmpty() {
+        return requestLimit < 0 && requestRemaining < 0 && requestReset == null && tokenLimit < 0
+                && tokenRemaining < 0 && tokenReset == null && retryAfter == null;
+    }
+}

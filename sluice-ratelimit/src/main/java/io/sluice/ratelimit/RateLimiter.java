@@ -1,0 +1,415 @@
+package io.sluice.ratelimit;
+
+import io.sluice.http.CallListener;
+import io.sluice.http.ConnectionPoolManager;
+import io.sluice.http.Headers;
+import io.sluice.http.HttpRequest;
+import io.sluice.http.RateLimitedException;
+import io.sluice.http.RequestAdmission;
+import io.sluice.http.Route;
+import io.sluice.http.SluiceHttpException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.ToLongFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Shapes a client's traffic to the limits its providers announce, before the 429. Every response's
+ * rate-limit headers ({@link RateLimitHeaders}: OpenAI's, Anthropic's, the IETF draft's) update a budget per
+ * route and API key (keyed by a hash of the key, never the key); before each attempt the limiter admits it
+ * when the budget has room for one request and its token estimate ({@link TokenEstimate} by default), and
+ * otherwise either holds it until the budget refills ({@link Mode#WAIT}: first come first served, bounded
+ * by the request's own deadline and by {@link Builder#maxWait}) or refuses it at once with
+ * {@link RateLimitedException} carrying when to retry ({@link Mode#FAIL}). A 429 empties the budget for its
+ * {@code retry-after}. A budget nobody announced yet admits everything.
+ *
+ * <pre>{@code
+ * RateLimiter limits = RateLimiter.builder().build();
+ * ConnectionPoolManager client = limits.instrument(ConnectionPoolManager.builder()).build();
+ * }</pre>
+ *
+ * <p>Between responses the budget refills linearly so that it is full at the announced reset; each
+ * response replaces the estimate with the server's figure, less what is still in flight (sent, not yet
+ * counted by the server). With several processes sharing a key, each sees the fleet's consumption in the
+ * figures the provider returns to it, one response late.
+ *
+ * <p><b>Thread-safety:</b> thread-safe; each budget is guarded by its own monitor, and no future is completed
+ * and no caller code runs while one is held. <b>Ownership:</b> owns one daemon timer thread that admits
+ * waiting requests; {@link #close()} stops it and fails the requests still waiting. Close it after the
+ * clients that use it.
+ */
+public final class RateLimiter implements RequestAdmission, AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RateLimiter.class);
+    private static final CompletableFuture<Void> ADMITTED = CompletableFuture.completedFuture(null);
+    /** How long a stuck budget (no reset announced, nothing in flight) waits before it sends one probe. */
+    static final long PROBE_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    /** What happens to a request that finds no room. */
+    public enum Mode {
+        /** Wait for room, in order, within the request's deadline and {@link Builder#maxWait}. */
+        WAIT,
+        /** Fail at once with {@link RateLimitedException}. */
+        FAIL
+    }
+
+    private record BudgetKey(String route, String keyHash) {
+    }
+
+    /** A request by identity: the admission and the listener of one call see the same object. */
+    private record CallKey(HttpRequest request) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof CallKey k && k.request == request;
+        }
+
+        @Override
+        public int hashCode() {
+            return System.identityHashCode(request);
+        }
+    }
+
+    private final Mode mode;
+    private final Duration maxWait;
+    private final ToLongFunction<HttpRequest> tokenEstimate;
+    private final Clock clock;
+    private final ScheduledExecutorService timer;
+    private final ConcurrentHashMap<BudgetKey, Budget> budgets = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<CallKey, CallState> calls = new ConcurrentHashMap<>();
+    private final LongAdder admittedAtOnce = new LongAdder();
+    private final LongAdder shaped = new LongAdder();
+    private final LongAdder shapedNanos = new LongAdder();
+    private final LongAdder rejected = new LongAdder();
+    private final LongAdder seen429 = new LongAdder();
+    private volatile boolean closed;
+
+    private RateLimiter(Builder b) {
+        this.mode = b.mode;
+        this.maxWait = b.maxWait;
+        this.tokenEstimate = b.tokenEstimate;
+        this.clock = b.clock;
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "sluice-ratelimit");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Adds this limiter to {@code builder}: as its admission and as a call listener reading the headers. */
+    public ConnectionPoolManager.Builder instrument(ConnectionPoolManager.Builder builder) {
+        return builder.admission(this).callListener(listener());
+    }
+
+    /** The call listener that feeds responses to the budgets; {@link #instrument} adds it. */
+    public CallListener.Factory listener() {
+        return (route, request) -> {
+            Budget b = budgetFor(route, request);
+            CallState state = new CallState(b, tokenEstimate.applyAsLong(request));
+            CallKey key = new CallKey(request);
+            calls.put(key, state);
+            return new BudgetListener(key, state);
+        };
+    }
+
+    // ------------------------------------------------------------------ admission
+
+    @Override
+    public CompletableFuture<Void> admit(HttpRequest request, int attempt) {
+        if (closed) {
+            return CompletableFuture.failedFuture(new io.sluice.http.ClientClosedException(request.route().toString(),
+                    "the rate limiter is closed"));
+        }
+        CallState call = calls.get(new CallKey(request));
+        if (call == null) { // admission without the listener (not through instrument()): untracked
+            call = new CallState(budgetFor(request.route(), request), tokenEstimate.applyAsLong(request));
+        }
+        Budget b = call.budget;
+        long now = System.nanoTime();
+        Budget.Waiter waiter;
+        synchronized (b) {
+            if (b.fitsNow(call.tokenCost, now)) {
+                b.take(call, call.tokenCost);
+                admittedAtOnce.increment();
+                return ADMITTED;
+            }
+            long wait = b.nanosUntilRoom(call.tokenCost, now);
+            if (mode == Mode.FAIL || (maxWait != null && wait > maxWait.toNanos())) {
+                rejected.increment();
+                String dim = b.blockedBy(call.tokenCost, now);
+                long retry = wait < 0 ? PROBE_NANOS : wait;
+                return CompletableFuture.failedFuture(new RateLimitedException(b.route, dim, Duration.ofNanos(retry)));
+            }
+            waiter = new Budget.Waiter(call, call.tokenCost, now);
+            b.waiters.add(waiter);
+            schedule(b, wait, now);
+        }
+        // A waiter cancelled by its call (deadline, caller cancel) leaves the queue; the ones behind may fit now.
+        waiter.admitted.whenComplete((v, e) -> {
+            if (e != null) {
+                drain(b);
+            }
+        });
+        return waiter.admitted;
+    }
+
+    @Override
+    public void abandoned(HttpRequest request, int attempt) {
+        CallState call = calls.get(new CallKey(request));
+        if (call != null) {
+            synchronized (call.budget) {
+                call.notSent();
+            }
+            drain(call.budget);
+        }
+    }
+
+    /** Arms the budget's timer for {@code waitNanos} from now (or for a probe when it does not refill). Under b. */
+    private void schedule(Budget b, long waitNanos, long now) {
+        long delay = waitNanos < 0 ? PROBE_NANOS : Math.max(waitNanos, TimeUnit.MICROSECONDS.toNanos(100));
+        long due = now + delay;
+        if (b.timer != null && !b.timer.isDone() && b.timerDueNanos <= due) {
+            return; // an earlier drain is already due: it re-arms for what is left
+        }
+        if (b.timer != null) {
+            b.timer.cancel(false);
+        }
+        try {
+            b.timer = timer.schedule(() -> timerFired(b), delay, TimeUnit.NANOSECONDS);
+            b.timerDueNanos = due;
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            b.timer = null; // closed: close() fails the waiters
+        }
+    }
+
+    private void timerFired(Budget b) {
+        List<Budget.Waiter> ready;
+        long now = System.nanoTime();
+        synchronized (b) {
+            b.timer = null;
+            ready = b.admitReady(now);
+            Budget.Waiter head = b.waiters.peek();
+            if (ready.isEmpty() && head != null && b.nanosUntilFits(head.tokens, now) < 0) {
+                Budget.Waiter probe = b.probeIfStuck();
+                ready = probe == null ? ready : List.of(probe);
+            }
+        }
+        complete(ready, now);
+        drain(b); // re-arms for the next waiter
+    }
+
+    /** Admits the waiters that fit now, outside the monitor, and re-arms the timer for the next. */
+    private void drain(Budget b) {
+        List<Budget.Waiter> ready;
+        long now = System.nanoTime();
+        synchronized (b) {
+            ready = b.admitReady(now);
+            Budget.Waiter head = b.waiters.peek();
+            if (head != null) {
+                schedule(b, b.nanosUntilFits(head.tokens, now), now);
+            }
+        }
+        complete(ready, now);
+    }
+
+    private void complete(List<Budget.Waiter> ready, long now) {
+        for (Budget.Waiter w : ready) {
+            if (w.admitted.complete(null)) {
+                shaped.increment();
+                shapedNanos.add(now - w.since);
+            } else {
+                synchronized (w.call.budget) {
+                    w.call.notSent(); // cancelled as it was admitted: give the room back
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ responses
+
+    /** One call's view of its budget: each response head updates it; the call's end settles what is in flight. */
+    private final class BudgetListener implements CallListener {
+        private final CallKey key;
+        private final CallState state;
+
+        BudgetListener(CallKey key, CallState state) {
+            this.key = key;
+            this.state = state;
+        }
+
+        @Override
+        public void responseHeaders(int status, Headers headers, long nanosSinceStart) {
+            observe(state, status, headers);
+        }
+
+        @Override
+        public void callEnd(int status, long bodyBytes, long nanosSinceStart) {
+            ended();
+        }
+
+        @Override
+        public void callFailed(Phase phase, SluiceHttpException failure) {
+            ended();
+        }
+
+        @Override
+        public void callCancelled() {
+            ended();
+        }
+
+        private void ended() {
+            calls.remove(key);
+            synchronized (state.budget) {
+                state.ended();
+            }
+            drain(state.budget);
+        }
+    }
+
+    private void observe(CallState state, int status, Headers headers) {
+        Instant wall = clock.instant();
+        long now = System.nanoTime();
+        RateLimitSnapshot s = RateLimitHeaders.parse(headers, wall);
+        Budget b = state.budget;
+        synchronized (b) {
+            state.answered();
+            b.requests.observe(s.requestLimit(), s.requestRemaining(), toNanos(s.requestReset(), wall, now), now);
+            b.tokens.observe(s.tokenLimit(), s.tokenRemaining(), toNanos(s.tokenReset(), wall, now), now);
+            if (status == 429) {
+                seen429.increment();
+                Duration block = s.retryAfter() != null ? s.retryAfter()
+                        : s.requestReset() != null ? Duration.between(wall, s.requestReset()) : Duration.ofSeconds(1);
+                b.requests.exhausted(Math.max(0, block.toNanos()), now);
+            }
+        }
+        drain(b);
+    }
+
+    private static long toNanos(Instant at, Instant wall, long now) {
+        return at == null ? 0 : now + Math.max(1, Duration.between(wall, at).toNanos());
+    }
+
+    // ------------------------------------------------------------------ keys, stats, close
+
+    private Budget budgetFor(Route route, HttpRequest request) {
+        String hash = keyHash(request);
+        return budgets.computeIfAbsent(new BudgetKey(route.toString(), hash), k -> new Budget(k.route(), k.keyHash()));
+    }
+
+    /** The first 16 hex digits of the SHA-256 of the request's credential; {@code none} without one. */
+    static String keyHash(HttpRequest request) {
+        Headers h = request.headers();
+        String credential = h.get("x-api-key");
+        if (credential == null) {
+            credential = h.get("authorization");
+        }
+        if (credential == null) {
+            credential = h.get("api-key");
+        }
+        if (credential == null) {
+            return "none";
+        }
+        try {
+            byte[] d = MessageDigest.getInstance("SHA-256").digest(credential.trim().getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(d, 0, 8);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required of every JVM", e);
+        }
+    }
+
+    /** Totals and every budget, now. */
+    public RateLimitStats stats() {
+        long now = System.nanoTime();
+        List<RateLimitStats.BudgetStats> out = new ArrayList<>();
+        for (Budget b : budgets.values()) {
+            synchronized (b) {
+                out.add(new RateLimitStats.BudgetStats(b.route, b.keyHash, b.requests.available(now),
+                        b.tokens.available(now), (int) b.waiters.stream().filter(w -> !w.admitted.isDone()).count()));
+            }
+        }
+        return new RateLimitStats(admittedAtOnce.sum(), shaped.sum(), shapedNanos.sum(), rejected.sum(),
+                seen429.sum(), List.copyOf(out));
+    }
+
+    /** Stops the timer; requests still waiting fail with {@link io.sluice.http.ClientClosedException}. Idempotent. */
+    @Override
+    public void close() {
+        closed = true;
+        timer.shutdownNow();
+        for (Budget b : budgets.values()) {
+            List<Budget.Waiter> waiting;
+            synchronized (b) {
+                waiting = new ArrayList<>(b.waiters);
+                b.waiters.clear();
+            }
+            for (Budget.Waiter w : waiting) {
+                w.admitted.completeExceptionally(new io.sluice.http.ClientClosedException(b.route,
+                        "the rate limiter was closed while the request waited for room"));
+            }
+        }
+        LOG.debug("rate limiter closed");
+    }
+
+    /** Settings of a {@link RateLimiter}. <b>Thread-safety:</b> not thread-safe; build once. */
+    public static final class Builder {
+        private Mode mode = Mode.WAIT;
+        private Duration maxWait;
+        private ToLongFunction<HttpRequest> tokenEstimate = TokenEstimate::of;
+        private Clock clock = Clock.systemUTC();
+
+        private Builder() {
+        }
+
+        /** {@link Mode#WAIT} (the default) or {@link Mode#FAIL}. */
+        public Builder mode(Mode mode) {
+            this.mode = Objects.requireNonNull(mode, "mode");
+            return this;
+        }
+
+        /**
+         * In {@link Mode#WAIT}, a request whose wait for room would exceed this fails at once with
+         * {@link RateLimitedException} instead (default: no bound but the request's own deadline).
+         */
+        public Builder maxWait(Duration maxWait) {
+            if (maxWait != null && maxWait.isNegative()) {
+                throw new IllegalArgumentException("negative maxWait: " + maxWait);
+            }
+            this.maxWait = maxWait;
+            return this;
+        }
+
+        /** How many tokens a request will cost, before the provider says ({@link TokenEstimate#of} by default). */
+        public Builder tokenEstimate(ToLongFunction<HttpRequest> estimate) {
+            this.tokenEstimate = Objects.requireNonNull(estimate, "estimate");
+            return this;
+        }
+
+        /** The wall clock that RFC 3339 reset instants are read against (tests). */
+        Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        public RateLimiter build() {
+            return new RateLimiter(this);
+        }
+    }
+}
