@@ -101,15 +101,15 @@ final class StateCollector implements MultiCollector {
         gauge(out, stats, "sluice_pool_connections_draining", "Connections taking no new leases, closed on their last release",
                 PoolStats::draining);
         gauge(out, stats, "sluice_pool_connections_connecting", "Connections being opened", PoolStats::connecting);
-        gauge(out, stats, "sluice_pool_connections_max", "The pool's current connection limit", PoolStats::maxConnections);
+        gauge(out, stats, "sluice_pool_connections_limit", "The pool's current connection limit", PoolStats::maxConnections);
         gauge(out, stats, "sluice_pool_leases_active", "Slots in use (leases out) across the pool's connections",
                 PoolStats::leasesOut);
         gauge(out, stats, "sluice_pool_pending", "Callers waiting for a slot", PoolStats::pending);
         gauge(out, stats, "connection_pool_active", "Standard name: slots in use (same as sluice_pool_leases_active)",
                 PoolStats::leasesOut);
-        counter(out, stats, "sluice_pool_connections_created", "Connections opened", PoolStats::created);
+        counter(out, stats, "sluice_pool_connections_opened", "Connections opened", PoolStats::created);
         counter(out, stats, "connection_pool", "Standard name (connection_pool_total): connections opened "
-                + "(same as sluice_pool_connections_created_total)", PoolStats::created);
+                + "(same as sluice_pool_connections_opened_total)", PoolStats::created);
         counter(out, stats, "sluice_pool_connect_attempts", "Connect attempts started (each retry counts)",
                 PoolStats::connectAttempts);
         counter(out, stats, "sluice_pool_connect_failures", "Connect attempts that failed", PoolStats::failedConnects);
