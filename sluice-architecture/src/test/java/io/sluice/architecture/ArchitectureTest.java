@@ -46,7 +46,7 @@ class ArchitectureTest {
         module("websocket", "io.sluice.websocket..", "http", "pool");
         module("routing", "io.sluice.routing..", "http", "pool");
         module("prometheus", "io.sluice.prometheus..", "pool", "http", "websocket", "routing");
-        module("micrometer", "io.sluice.micrometer..", "pool");
+        module("micrometer", "io.sluice.micrometer..", "pool", "http", "websocket", "routing");
         module("tracing", "io.sluice.tracing..", "http", "pool");
         module("ratelimit", "io.sluice.ratelimit..", "http", "pool");
         module("openai", "io.sluice.openai..", "http", "pool");

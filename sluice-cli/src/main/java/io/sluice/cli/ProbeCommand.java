@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.http.ConnectFailedException;
 import io.sluice.http.ConnectionInfo;
 import io.sluice.http.ConnectionPoolManager;
+import io.sluice.prometheus.PrometheusMetrics;
 import io.sluice.http.HttpRequest;
 import io.sluice.http.HttpResponse;
 import io.sluice.http.LimitExceededException;
@@ -112,6 +113,13 @@ final class ProbeCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object on stdout (on failure too).")
     boolean json;
 
+    @Option(names = "--metrics", description = "Send through a client instrumented with sluice-prometheus and print "
+            + "its Prometheus exposition after the report (in --json: the \"metrics\" field).")
+    boolean metrics;
+
+    /** The exposition taken just before the probe's client closed; null without --metrics. */
+    private String exposition;
+
     /** What the probe found over one connection. */
     record Timing(String label, int status, Double handshakeMs, boolean resumed, double ttfbMs, String localAddress) {
     }
@@ -161,9 +169,12 @@ final class ProbeCommand implements Callable<Integer> {
         } catch (ProbeFailed f) {
             String where = f.partial == null ? "" : "warm (" + WARM_LABEL + "): ";
             if (json) {
-                out.println(toJson(url, f.partial, false, f.failure));
-            } else if (f.partial != null) {
-                print(out, f.partial);
+                out.println(withMetrics(toJson(url, f.partial, false, f.failure)));
+            } else {
+                if (f.partial != null) {
+                    print(out, f.partial);
+                }
+                printMetrics(out);
             }
             out.flush();
             throw CliFailure.runtime(where + f.failure.line(), f.failure.error());
@@ -172,9 +183,10 @@ final class ProbeCommand implements Callable<Integer> {
         }
         boolean negative = fail && (r.status() < 200 || r.status() > 299);
         if (json) {
-            out.println(toJson(url, r, !negative, null));
+            out.println(withMetrics(toJson(url, r, !negative, null)));
         } else {
             print(out, r);
+            printMetrics(out);
         }
         out.flush();
         if (negative) {
@@ -184,6 +196,29 @@ final class ProbeCommand implements Callable<Integer> {
             return ExitCode.NOT_MET;
         }
         return ExitCode.OK;
+    }
+
+    /** The exposition after a blank line, when --metrics asked for it. */
+    private void printMetrics(PrintWriter out) {
+        if (exposition != null) {
+            out.println();
+            out.print(exposition);
+        }
+    }
+
+    /** The JSON object with a "metrics" field holding the exposition text, when --metrics asked for it. */
+    private String withMetrics(String jsonObject) {
+        if (exposition == null) {
+            return jsonObject;
+        }
+        try {
+            ObjectMapper m = new ObjectMapper();
+            ObjectNode node = (ObjectNode) m.readTree(jsonObject);
+            node.put("metrics", exposition);
+            return m.writeValueAsString(node);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("the probe's own JSON did not parse", e);
+        }
     }
 
     /**
@@ -246,33 +281,47 @@ final class ProbeCommand implements Callable<Integer> {
         // (a cold JVM's first TLS handshake) fails as a connect timeout, the phase that was slow, not as "acquire".
         PoolConfig pool = PoolConfig.builder().minIdle(0).maxConnections(1).maxRetries(0)
                 .connectionTimeout(timeout.multipliedBy(2)).build();
-        try (ConnectionPoolManager client = ConnectionPoolManager.builder().tls(req.tls()).http1Only(http1)
+        PrometheusMetrics prometheus = metrics ? new PrometheusMetrics() : null;
+        ConnectionPoolManager.Builder builder = ConnectionPoolManager.builder().tls(req.tls()).http1Only(http1)
                 .h2cPriorKnowledge(h2c).poolConfig(pool).timeouts(new Timeouts(timeout, timeout, timeout, null))
-                .statusRetries(false).build()) {
-            Exchange first = exchange(client, req.request(), route, null);
-            TlsStats afterCold = client.tlsStats();
-            Timing cold = new Timing(COLD_LABEL, first.response().status(), handshakeMs(route, afterCold, null),
-                    resumed(afterCold, null), first.ttfbMs(), address(first.info()));
-            ConnectionInfo c = first.info();
-            Result partial = new Result(first.response().protocol().alpnId(), first.response().status(),
-                    c == null ? null : c.tlsVersion(), c == null ? null : c.cipherSuite(),
-                    c == null ? -1 : c.peerMaxConcurrentStreams(), c == null ? 1 : c.capacity(),
-                    route.secure() ? client.tlsProvider() : null, client.transportName(), cold, null);
-            Timing warm;
-            try {
-                retireTheConnection(client, route);
-                TlsStats before = client.tlsStats();
-                Exchange second = exchange(client, req.request(), route, cold.localAddress());
-                TlsStats after = client.tlsStats();
-                warm = new Timing(WARM_LABEL, second.response().status(), handshakeMs(route, after, before),
-                        resumed(after, before), second.ttfbMs(),
-                        address(second.info()));
-            } catch (ProbeFailed f) {
-                throw new ProbeFailed(f.failure, partial);
+                .statusRetries(false);
+        try (ConnectionPoolManager client = (prometheus == null ? builder : prometheus.instrument(builder)).build()) {
+            if (prometheus != null) {
+                prometheus.client(client);
             }
-            return new Result(partial.protocol(), partial.status(), partial.tlsVersion(), partial.cipher(),
-                    partial.peerMaxStreams(), partial.capacity(), partial.tlsProvider(), partial.transport(), cold, warm);
+            try {
+                return probeWith(client, req, route);
+            } finally {
+                // Taken while the client is open: its pools are what the exposition reads.
+                exposition = prometheus == null ? null : prometheus.scrape();
+            }
         }
+    }
+
+    private Result probeWith(ConnectionPoolManager client, Request req, Route route) {
+        Exchange first = exchange(client, req.request(), route, null);
+        TlsStats afterCold = client.tlsStats();
+        Timing cold = new Timing(COLD_LABEL, first.response().status(), handshakeMs(route, afterCold, null),
+                resumed(afterCold, null), first.ttfbMs(), address(first.info()));
+        ConnectionInfo c = first.info();
+        Result partial = new Result(first.response().protocol().alpnId(), first.response().status(),
+                c == null ? null : c.tlsVersion(), c == null ? null : c.cipherSuite(),
+                c == null ? -1 : c.peerMaxConcurrentStreams(), c == null ? 1 : c.capacity(),
+                route.secure() ? client.tlsProvider() : null, client.transportName(), cold, null);
+        Timing warm;
+        try {
+            retireTheConnection(client, route);
+            TlsStats before = client.tlsStats();
+            Exchange second = exchange(client, req.request(), route, cold.localAddress());
+            TlsStats after = client.tlsStats();
+            warm = new Timing(WARM_LABEL, second.response().status(), handshakeMs(route, after, before),
+                    resumed(after, before), second.ttfbMs(),
+                    address(second.info()));
+        } catch (ProbeFailed f) {
+            throw new ProbeFailed(f.failure, partial);
+        }
+        return new Result(partial.protocol(), partial.status(), partial.tlsVersion(), partial.cipher(),
+                partial.peerMaxStreams(), partial.capacity(), partial.tlsProvider(), partial.transport(), cold, warm);
     }
 
     /** One exchange: the response, the time to its head, and the connection it went over. */

@@ -90,6 +90,25 @@ class ProbeCommandTest {
                 .containsPattern("(?m)^transport +(epoll|io_uring|nio)$");
     }
 
+    @Test
+    void metricsFlagPrintsTheExpositionOfTheProbesClient() throws Exception {
+        CliRun r = CliRun.of("probe", mock.httpsUri() + "/ping", "--cacert", cert.toString(), "--metrics");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        String route = "https://" + mock.httpsUri().getHost() + ":" + mock.httpsUri().getPort();
+        assertThat(r.out()).containsPattern("(?m)^status +200$")
+                .contains("# TYPE connection_pool_wait_time_seconds histogram\n")
+                .contains("# TYPE connection_pool_total counter\n")
+                .contains("connection_pool_total{pool=\"" + route + "\"} 2.0\n") // cold and warm connection
+                .contains("sluice_connection_tls_handshake_duration_seconds_count{")
+                // 1 or 2: the second call's end event may land just after the exposition was taken
+                .containsPattern("sluice_http_client_requests_total\\{method=\"GET\",protocol=\"h2\",route=\""
+                        + java.util.regex.Pattern.quote(route) + "\",status=\"2xx\"} [12]\\.0\n");
+        CliRun j = CliRun.of("probe", mock.httpsUri() + "/ping", "--cacert", cert.toString(), "--metrics", "--json");
+        assertThat(j.exitCode()).as(j.err()).isZero();
+        assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(j.out()).get("metrics").asText())
+                .contains("# TYPE connection_pool_active gauge\n");
+    }
+
     // ------------------------------------------------------------------ 1: --timeout DURATION
 
     @Test

@@ -1,228 +1,139 @@
 package io.sluice.prometheus;
 
-import io.sluice.pool.health.HealthMonitor;
-import io.sluice.pool.health.HealthStatus;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.sluice.http.CallListener;
 import io.sluice.http.ConnectionPoolManager;
-import io.sluice.http.TlsStats;
 import io.sluice.pool.AdaptiveScaler;
-import io.sluice.pool.PoolStats;
-import io.sluice.prometheus.PrometheusExporter;
-import io.sluice.pool.ScalingDecision;
+import io.sluice.pool.Pool;
+import io.sluice.pool.health.HealthMonitor;
 import io.sluice.routing.RegionRouter;
 import io.sluice.websocket.WebSocketPool;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Locale;
-import java.util.Map;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.util.Objects;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * One Prometheus text exposition (format 0.0.4) for everything Sluice runs: every HTTP
- * route pool of each client and every WebSocket pool (the pool metrics of
- * {@link PrometheusExporter}, with the standard pool names), TLS handshakes, health state,
- * scaler decisions, and region latencies and cooldowns. Serve {@link #scrape()} from your
- * metrics endpoint.
+ * Sluice's metrics on the official Prometheus Java client ({@code io.prometheus:prometheus-metrics-core}):
+ * request, connection and pool metrics of HTTP clients, WebSocket pools, health, scaler and region
+ * series, all under the {@code sluice_} prefix, plus the three standard names
+ * {@code connection_pool_total}, {@code connection_pool_active} and
+ * {@code connection_pool_wait_time_seconds}. {@code docs/metrics.md} lists every metric.
  *
- * <p>Pool labels are the pools' names: a route ({@code https://host:port}) for HTTP, and
- * the redacted URL for WebSocket pools, so no key-like query parameter reaches a label.
+ * <pre>{@code
+ * PrometheusMetrics metrics = new PrometheusMetrics(PrometheusRegistry.defaultRegistry);
+ * ConnectionPoolManager client = metrics.instrument(ConnectionPoolManager.builder()).build();
+ * metrics.client(client);          // pool state of every route, including routes opened later
+ * }</pre>
  *
- * <p><b>Thread-safety:</b> thread-safe: sources are added to copy-on-write lists and read
- * on each scrape. <b>Ownership:</b> reads its sources; closes nothing.
+ * <p>Request metrics (durations as histograms with classic and native buckets, counts by status class,
+ * failures by phase and kind, replays, status retries, bytes) come from a {@link CallListener} factory
+ * that {@link #instrument} adds to the client's builder; connect and TLS durations come from the first
+ * call on each new connection. Pool states and counters are read from {@link ConnectionPoolManager#allStats()}
+ * at scrape time. Labels are bounded: routes (never URLs), a fixed set of methods, status classes plus
+ * the few statuses providers use (429, 529, 503...), failure kinds by exception type.
+ *
+ * <p>Expose it with any of the client's exporters on {@link #registry()} (the HTTP server, a servlet) or
+ * with {@link #scrape()}. Use one {@code PrometheusMetrics} per registry: a second one on the same
+ * registry is refused, because its metric names are already taken.
+ *
+ * <p><b>Thread-safety:</b> thread-safe: bind sources and scrape from any threads. <b>Ownership:</b>
+ * reads the clients, pools, monitors, scalers and routers it is given; closes none of them. The
+ * registry is the caller's when passed in.
  */
 public final class PrometheusMetrics {
 
-    private final List<ConnectionPoolManager> clients = new CopyOnWriteArrayList<>();
-    private final List<WebSocketPool> webSockets = new CopyOnWriteArrayList<>();
-    private final List<HealthMonitor> monitors = new CopyOnWriteArrayList<>();
-    private final List<AdaptiveScaler> scalers = new CopyOnWriteArrayList<>();
-    private final List<RegionRouter> routers = new CopyOnWriteArrayList<>();
+    private final PrometheusRegistry registry;
+    private final RequestMetrics requests;
+    private final StateCollector state = new StateCollector();
 
+    /** Metrics in a registry of their own (see {@link #registry()}). */
+    public PrometheusMetrics() {
+        this(new PrometheusRegistry());
+    }
+
+    /**
+     * Registers Sluice's metrics in {@code registry}.
+     *
+     * @throws IllegalArgumentException when the registry already has Sluice's metric names
+     */
+    public PrometheusMetrics(PrometheusRegistry registry) {
+        this.registry = Objects.requireNonNull(registry, "registry");
+        this.requests = new RequestMetrics(registry);
+        registry.register(state);
+    }
+
+    /** The registry the metrics live in. */
+    public PrometheusRegistry registry() {
+        return registry;
+    }
+
+    /**
+     * Adds the request metrics' listener factory to a client builder (factories add up: the user's own
+     * listener keeps working). Returns the same builder.
+     */
+    public ConnectionPoolManager.Builder instrument(ConnectionPoolManager.Builder builder) {
+        return builder.callListener(requests);
+    }
+
+    /** The request metrics' listener factory, for {@link ConnectionPoolManager.Builder#callListener}. */
+    public CallListener.Factory callListenerFactory() {
+        return requests;
+    }
+
+    /**
+     * Exposes the pool state of every route of {@code client}, read at each scrape, so routes opened after
+     * this call are there too; its TLS handshake counts; passive detection and outlier counters.
+     * Request metrics need {@link #instrument} on the client's builder as well.
+     */
     public PrometheusMetrics client(ConnectionPoolManager client) {
-        clients.add(Objects.requireNonNull(client, "client"));
+        state.clients.add(Objects.requireNonNull(client, "client"));
         return this;
     }
 
+    /** Exposes a WebSocket pool's state, labelled with its (redacted) name. */
     public PrometheusMetrics webSocket(WebSocketPool pool) {
-        webSockets.add(Objects.requireNonNull(pool, "pool"));
+        state.webSockets.add(Objects.requireNonNull(pool, "pool"));
         return this;
     }
 
+    /** Exposes any other pool's state, labelled with its name. */
+    public PrometheusMetrics pool(Pool<?> pool) {
+        state.pools.add(Objects.requireNonNull(pool, "pool"));
+        return this;
+    }
+
+    /** Exposes the monitor's health state per pool. */
     public PrometheusMetrics health(HealthMonitor monitor) {
-        monitors.add(Objects.requireNonNull(monitor, "monitor"));
+        state.monitors.add(Objects.requireNonNull(monitor, "monitor"));
         return this;
     }
 
+    /** Exposes the scaler's decision counts and last utilisation. */
     public PrometheusMetrics scaler(AdaptiveScaler scaler) {
-        scalers.add(Objects.requireNonNull(scaler, "scaler"));
+        state.scalers.add(Objects.requireNonNull(scaler, "scaler"));
         return this;
     }
 
+    /** Exposes the router's region latencies and cooldowns. */
     public PrometheusMetrics router(RegionRouter router) {
-        routers.add(Objects.requireNonNull(router, "router"));
+        state.routers.add(Objects.requireNonNull(router, "router"));
         return this;
     }
 
-    /** The exposition text now. */
+    /**
+     * The whole registry in the Prometheus text format 0.0.4 (which carries classic histograms; native
+     * histograms travel in the protobuf format that the client's exporters offer).
+     */
     public String scrape() {
-        List<PoolStats> pools = new ArrayList<>();
-        for (ConnectionPoolManager c : clients) {
-            pools.addAll(c.allStats().values());
+        ByteArrayOutputStream out = new ByteArrayOutputStream(8192);
+        try {
+            PrometheusTextFormatWriter.create().write(out, registry.scrape());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // a ByteArrayOutputStream does not throw
         }
-        for (WebSocketPool w : webSockets) {
-            pools.add(w.stats());
-        }
-        StringBuilder out = new StringBuilder(4096);
-        out.append(PrometheusExporter.format(pools));
-        appendTls(out);
-        appendRouteCounters(out);
-        appendHealth(out);
-        appendScalers(out);
-        appendRouters(out);
-        return out.toString();
-    }
-
-    private void appendTls(StringBuilder out) {
-        if (clients.isEmpty()) {
-            return;
-        }
-        long full = 0;
-        long resumed = 0;
-        long failed = 0;
-        double fullNanos = 0;
-        double resumedNanos = 0;
-        for (ConnectionPoolManager c : clients) {
-            TlsStats t = c.tlsStats();
-            full += t.fullHandshakes();
-            resumed += t.resumedHandshakes();
-            failed += t.failedHandshakes();
-            fullNanos += t.meanFullNanos() * t.fullHandshakes();
-            resumedNanos += t.meanResumedNanos() * t.resumedHandshakes();
-        }
-        header(out, "sluice_tls_handshakes_total", "counter", "TLS handshakes by kind");
-        out.append("sluice_tls_handshakes_total{kind=\"full\"} ").append(full).append('\n');
-        out.append("sluice_tls_handshakes_total{kind=\"resumed\"} ").append(resumed).append('\n');
-        out.append("sluice_tls_handshakes_total{kind=\"failed\"} ").append(failed).append('\n');
-        header(out, "sluice_tls_handshake_mean_seconds", "gauge", "Mean TLS handshake time by kind");
-        out.append("sluice_tls_handshake_mean_seconds{kind=\"full\"} ").append(num(full == 0 ? 0 : fullNanos / full / 1e9)).append('\n');
-        out.append("sluice_tls_handshake_mean_seconds{kind=\"resumed\"} ")
-                .append(num(resumed == 0 ? 0 : resumedNanos / resumed / 1e9)).append('\n');
-    }
-
-    private void appendRouteCounters(StringBuilder out) {
-        if (clients.isEmpty()) {
-            return;
-        }
-        Map<String, io.sluice.http.RouteCounters> byRoute = new java.util.LinkedHashMap<>();
-        for (ConnectionPoolManager c : clients) {
-            for (io.sluice.http.Route r : c.routes()) {
-                byRoute.put(r.toString(), c.counters(r));
-            }
-        }
-        header(out, "sluice_connections_broken_total", "counter",
-                "Pooled connections found broken between requests (passive detection), by reason");
-        byRoute.forEach((pool, c) -> labelled(out, "sluice_connections_broken_total", pool, "reason", c.connectionsBroken()));
-        header(out, "sluice_replays_total", "counter", "Requests replayed by the transport (never processed by the peer), by kind");
-        byRoute.forEach((pool, c) -> labelled(out, "sluice_replays_total", pool, "kind", c.replays()));
-        header(out, "sluice_request_failures_total", "counter", "Failures handed to callers, by error type");
-        byRoute.forEach((pool, c) -> labelled(out, "sluice_request_failures_total", pool, "type", c.failures()));
-        header(out, "sluice_route_ejected", "gauge", "1 while outlier detection has ejected the route");
-        byRoute.forEach((pool, c) -> sample(out, "sluice_route_ejected", pool, c.ejected() ? 1 : 0));
-        header(out, "sluice_route_ejections_total", "counter", "Times outlier detection ejected the route");
-        byRoute.forEach((pool, c) -> sample(out, "sluice_route_ejections_total", pool, c.ejections()));
-    }
-
-    private static void labelled(StringBuilder out, String metric, String pool, String label, Map<String, Long> values) {
-        values.forEach((k, v) -> out.append(metric).append("{pool=\"").append(PrometheusExporter.escape(pool))
-                .append("\",").append(label).append("=\"").append(PrometheusExporter.escape(k)).append("\"} ")
-                .append(v).append('\n'));
-    }
-
-    private void appendHealth(StringBuilder out) {
-        if (monitors.isEmpty()) {
-            return;
-        }
-        header(out, "sluice_health_up", "gauge", "1 when the pool's last health round passed");
-        forEachStatus((pool, s) -> sample(out, "sluice_health_up", pool, s.healthy() ? 1 : 0));
-        header(out, "sluice_health_consecutive_failures", "gauge", "Failed probes in a row, across rounds");
-        forEachStatus((pool, s) -> sample(out, "sluice_health_consecutive_failures", pool, s.consecutiveFailures()));
-        header(out, "sluice_health_success_ratio", "gauge", "Share of the last round's probes that succeeded");
-        forEachStatus((pool, s) -> sample(out, "sluice_health_success_ratio", pool, s.successRate()));
-        header(out, "sluice_health_latency_seconds", "gauge", "Mean latency of the last round's successful probes");
-        forEachStatus((pool, s) -> sample(out, "sluice_health_latency_seconds", pool, s.averageLatency().toNanos() / 1e9));
-    }
-
-    private void forEachStatus(java.util.function.BiConsumer<String, HealthStatus> action) {
-        for (HealthMonitor m : monitors) {
-            m.statuses().forEach(action);
-        }
-    }
-
-    private void appendScalers(StringBuilder out) {
-        if (scalers.isEmpty()) {
-            return;
-        }
-        header(out, "sluice_scaler_decisions_total", "counter", "Adaptive scaler decisions since it started, by action");
-        for (AdaptiveScaler s : scalers) {
-            Map<ScalingDecision.Action, Long> counts = s.decisionCounts();
-            if (counts.values().stream().mapToLong(Long::longValue).sum() == 0) {
-                continue;
-            }
-            for (ScalingDecision.Action a : ScalingDecision.Action.values()) {
-                out.append("sluice_scaler_decisions_total{pool=\"").append(PrometheusExporter.escape(s.poolName()))
-                        .append("\",action=\"").append(a.name().toLowerCase(Locale.ROOT)).append("\"} ")
-                        .append(counts.getOrDefault(a, 0L)).append('\n');
-            }
-        }
-        header(out, "sluice_scaler_last_utilisation", "gauge", "Utilisation the scaler saw in its last interval");
-        for (AdaptiveScaler s : scalers) {
-            List<ScalingDecision> ds = s.decisions();
-            if (!ds.isEmpty()) {
-                ScalingDecision last = ds.get(ds.size() - 1);
-                sample(out, "sluice_scaler_last_utilisation", last.pool(), last.utilisation());
-            }
-        }
-    }
-
-    private void appendRouters(StringBuilder out) {
-        if (routers.isEmpty()) {
-            return;
-        }
-        header(out, "sluice_region_latency_seconds", "gauge", "Peak-EWMA latency per region");
-        for (RegionRouter r : routers) {
-            for (Map.Entry<String, Duration> e : r.selector().latencies().entrySet()) {
-                regionSample(out, "sluice_region_latency_seconds", e.getKey(), e.getValue().toNanos() / 1e9);
-            }
-        }
-        header(out, "sluice_region_cooldown_seconds", "gauge", "Time left in a region's Retry-After cooldown");
-        for (RegionRouter r : routers) {
-            for (String region : r.selector().regions()) {
-                Duration left = r.selector().cooldowns().getOrDefault(region, Duration.ZERO);
-                regionSample(out, "sluice_region_cooldown_seconds", region, left.toNanos() / 1e9);
-            }
-        }
-    }
-
-    private static void header(StringBuilder out, String metric, String type, String help) {
-        out.append("# HELP ").append(metric).append(' ').append(help).append('\n');
-        out.append("# TYPE ").append(metric).append(' ').append(type).append('\n');
-    }
-
-    private static void sample(StringBuilder out, String metric, String pool, double value) {
-        out.append(metric).append("{pool=\"").append(PrometheusExporter.escape(pool)).append("\"} ").append(num(value))
-                .append('\n');
-    }
-
-    private static void regionSample(StringBuilder out, String metric, String region, double value) {
-        out.append(metric).append("{region=\"").append(PrometheusExporter.escape(region)).append("\"} ")
-                .append(num(value)).append('\n');
-    }
-
-    private static String num(double v) {
-        if (v == Math.rint(v) && !Double.isInfinite(v) && Math.abs(v) < 1e15) {
-            return Long.toString((long) v);
-        }
-        return Double.toString(v);
+        return out.toString(StandardCharsets.UTF_8);
     }
 }

@@ -24,19 +24,12 @@ import org.springframework.context.annotation.Bean;
 @EnableConfigurationProperties(SluiceProperties.class)
 public final class SluiceAutoConfiguration {
 
-    @Bean
-    @ConditionalOnMissingBean
-    SluiceRouteWatcher sluiceRouteWatcher() {
-        return new SluiceRouteWatcher();
-    }
-
     /** Destroyed after every bean that was built with it (Spring destroys dependents first). */
     @Bean(destroyMethod = "close")
     @ConditionalOnMissingBean
     ConnectionPoolManager sluiceConnectionPoolManager(SluiceProperties properties, ObjectProvider<SslBundles> bundles,
-            ObjectProvider<SluiceClientCustomizer> customizers, SluiceRouteWatcher routes) {
+            ObjectProvider<SluiceClientCustomizer> customizers) {
         ConnectionPoolManager.Builder builder = SluiceManagers.builder(properties, bundles.getIfAvailable());
-        builder.interceptor(routes);
         customizers.orderedStream().forEach(c -> c.customize(builder));
         return builder.build();
     }

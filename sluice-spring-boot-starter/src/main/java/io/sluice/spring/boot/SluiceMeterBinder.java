@@ -3,40 +3,53 @@ package io.sluice.spring.boot;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.sluice.http.ConnectionPoolManager;
-import io.sluice.http.Route;
-import io.sluice.micrometer.SluicePoolMetrics;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
+import io.sluice.micrometer.SluiceMeters;
+import org.springframework.beans.factory.ObjectProvider;
 
 /**
- * The one place the starter wires Sluice's Micrometer meters: each route pool of the manager goes to a
- * {@link SluicePoolMetrics} (meters {@code sluice.pool.*}, tagged {@code pool} and {@code route}), routes opened
- * later included. Boot binds every {@link MeterBinder} bean to its registries.
+ * The one place the starter wires Sluice's Micrometer meters ({@link SluiceMeters}): its {@link #customizer()}
+ * gives the auto-configured manager's builder the request meters' listener (on the application's registry, so
+ * every route, those opened later included, gets request histograms and pool gauges), and {@link #bindTo} binds
+ * the manager's state meters to each registry Boot hands it. A manager of your own (not built by the starter)
+ * gets the state meters of the routes it has when the registry binds, and no request meters unless you build it
+ * with {@code new SluiceMeters(registry).instrument(builder)}.
  *
- * <p><b>Thread-safety:</b> thread-safe. <b>Ownership:</b> reads the manager's pools, closes nothing.
+ * <p><b>Thread-safety:</b> thread-safe. <b>Ownership:</b> reads the manager; closes nothing.
  */
 public final class SluiceMeterBinder implements MeterBinder {
 
-    private final ConnectionPoolManager manager;
-    private final SluicePoolMetrics metrics = new SluicePoolMetrics();
-    private final Set<Route> added = ConcurrentHashMap.newKeySet();
+    private final ObjectProvider<MeterRegistry> registries;
+    private final ObjectProvider<ConnectionPoolManager> managers;
+    /** The meters whose listener the manager's builder got, and their registry; null before the build. */
+    private volatile SluiceMeters instrumented;
+    private volatile MeterRegistry instrumentedRegistry;
 
-    /** Meters for {@code manager}'s routes open now; call {@link #addRoute} for routes opened later. */
-    public SluiceMeterBinder(ConnectionPoolManager manager) {
-        this.manager = manager;
-        manager.routes().forEach(this::addRoute);
+    SluiceMeterBinder(ObjectProvider<MeterRegistry> registries, ObjectProvider<ConnectionPoolManager> managers) {
+        this.registries = registries;
+        this.managers = managers;
     }
 
-    /** Adds a route's pool (once; again is a no-op), on every registry already bound too. */
-    public void addRoute(Route route) {
-        if (added.add(route)) {
-            metrics.add(manager.pool(route), route.toString());
-        }
+    /** Adds the request meters to the auto-configured manager's builder, on the application's registry. */
+    SluiceClientCustomizer customizer() {
+        return builder -> {
+            MeterRegistry registry = registries.getIfAvailable();
+            if (registry != null) {
+                SluiceMeters meters = new SluiceMeters(registry);
+                meters.instrument(builder);
+                instrumentedRegistry = registry;
+                instrumented = meters;
+            }
+        };
     }
 
     @Override
     public void bindTo(MeterRegistry registry) {
-        manager.routes().forEach(this::addRoute);
-        metrics.bindTo(registry);
+        ConnectionPoolManager manager = managers.getIfAvailable();
+        if (manager == null) {
+            return;
+        }
+        SluiceMeters meters = instrumented != null && instrumentedRegistry == registry ? instrumented
+                : new SluiceMeters(registry);
+        meters.client(manager);
     }
 }

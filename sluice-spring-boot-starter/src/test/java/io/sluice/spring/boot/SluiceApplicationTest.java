@@ -130,8 +130,10 @@ class SluiceApplicationTest {
                 .contains("\"COUNT\"", "\"http.request.method\"", "\"server.address\"", "\"outcome\"");
 
         String meter = get("/actuator/metrics/sluice.pool.connections.open");
-        assertThat(meter).contains("\"route\"", Route.of(mock.httpsUri()).toString());
-        assertThat(get("/actuator/metrics/sluice.pool.connections.open?tag=route:" + Route.of(mock.httpsUri())))
+        assertThat(meter).contains("\"pool\"", Route.of(mock.httpsUri()).toString());
+        assertThat(get("/actuator/metrics/sluice.pool.connections.open?tag=pool:" + Route.of(mock.httpsUri())))
                 .contains("\"value\":1.0");
+        assertThat(get("/actuator/metrics/sluice.http.client.requests")).as("the request meters of sluice-micrometer")
+                .contains("\"COUNT\"", "\"status\"", "\"method\"");
     }
 }

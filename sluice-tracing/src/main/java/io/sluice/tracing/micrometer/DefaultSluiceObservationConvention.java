@@ -7,7 +7,7 @@ import io.sluice.tracing.HttpAttributes;
 /**
  * The default names and tags: the observation {@value #NAME} (a timer of that name with a meter handler;
  * distinct from Spring's {@code http.client.requests}, which an application may record for the same call
- * one layer up), named {@code METHOD} in traces, with the HTTP client semantic conventions as keys. Every
+ * one layer up, and from sluice-micrometer's own {@code sluice.http.client.requests} counter), named {@code METHOD} in traces, with the HTTP client semantic conventions as keys. Every
  * low-cardinality key is always present (with {@code UNKNOWN} or {@code none}), as a Prometheus registry
  * requires; {@code url.full} (redacted) is high-cardinality: on spans only.
  *
@@ -15,7 +15,7 @@ import io.sluice.tracing.HttpAttributes;
  */
 public class DefaultSluiceObservationConvention implements SluiceObservationConvention {
 
-    public static final String NAME = "sluice.http.client.requests";
+    public static final String NAME = "sluice.http.client.calls";
 
     @Override
     public String getName() {
