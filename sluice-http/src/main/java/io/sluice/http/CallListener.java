@@ -13,7 +13,9 @@ import java.time.Duration;
  * {@link #requestSending}, {@link #requestSent}, {@link #responseHeaders}; between attempts
  * {@link #replay} or {@link #statusRetry}; after the head that went to the caller
  * {@link #firstBodyByte}; last exactly one of {@link #callEnd}, {@link #callFailed} and
- * {@link #callCancelled}. A failure may come at any point after {@link #callStart}. Events that
+ * {@link #callCancelled}, which comes before the caller can see that end (its future's completion, the
+ * body's last chunk or failure), so a metric read right after {@code send()} returned counts the call.
+ * A failure may come at any point after {@link #callStart}. Events that
  * did not happen are skipped: a request the server answered before its body was written gets no
  * {@link #requestSent}; an empty body no {@link #firstBodyByte}.
  *

@@ -65,6 +65,24 @@ class CallListenerTest {
     }
 
     @Test
+    void theLastEventComesBeforeTheCallerSeesTheEnd() {
+        // A metric read right after send() returned must count the call (a listener's end used to race the caller).
+        for (int i = 0; i < 200; i++) {
+            made.add(new RecordingCallListener());
+        }
+        List<RecordingCallListener> listeners = List.copyOf(made);
+        java.util.Iterator<RecordingCallListener> next = listeners.iterator();
+        try (ConnectionPoolManager c = clientFor(mock).callListener((route, request) -> next.next()).build()) {
+            for (RecordingCallListener l : listeners) {
+                assertThat(c.sendBlocking(chat(https(mock, "/v1/chat/completions"), false)).status()).isEqualTo(200);
+                assertThat(l.events()).as("events when send() returned").endsWith("callEnd 200");
+            }
+        }
+    }
+
+    private final ConcurrentLinkedQueue<RecordingCallListener> made = new ConcurrentLinkedQueue<>();
+
+    @Test
     void aStreamedBodyReportsItsFirstByteAndItsEndWhenTheCallerReadsItAll() {
         RecordingCallListener l = new RecordingCallListener();
         try (ConnectionPoolManager client = clientFor(mock).callListener(CallListener.Factory.of(l)).build();

@@ -865,20 +865,22 @@ public final class Call {
                         }
                     }
                     if (failed != null) {
-                        body.fail(failed); // the frame that failed decoding also ended the stream
-                        finish();
+                        // The last event before the caller can see the end: a metric read right after the
+                        // caller's future completed already counts this call.
                         if (lastEvent()) {
                             listener.callFailed(CallListener.Phase.BODY, failed);
                         }
+                        body.fail(failed); // the frame that failed decoding also ended the stream
+                        finish();
                         return;
                     }
+                }
+                if (lastEvent()) {
+                    listener.callEnd(deliveredStatus, bodyBytes, sinceStart()); // before the caller sees the end
                 }
                 body.onEnd();
                 guard.completed(deliveredStatus, probe);
                 finish();
-                if (lastEvent()) {
-                    listener.callEnd(deliveredStatus, bodyBytes, sinceStart());
-                }
             }
         }
 
@@ -894,15 +896,15 @@ public final class Call {
                     decoder.release();
                 }
                 SluiceHttpException failure = decodeFailure != null ? decodeFailure : Errors.map(route, cause, null);
-                body.fail(failure);
-                finish();
-                if (lastEvent()) {
+                if (lastEvent()) { // before the caller sees the failure
                     if (decodeFailure == null && (body.cancelledByCaller() || cause instanceof CancellationException)) {
                         listener.callCancelled(); // the caller closed the response early
                     } else {
                         listener.callFailed(CallListener.Phase.BODY, failure);
                     }
                 }
+                body.fail(failure);
+                finish();
             } else {
                 attemptFailed(this, cause);
             }
