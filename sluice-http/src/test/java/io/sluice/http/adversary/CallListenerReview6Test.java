@@ -196,6 +196,40 @@ class CallListenerReview6Test {
         throw (T) t;
     }
 
+    /**
+     * Every call that starts gets one last event, and send() answers with a future. A client on shared resources
+     * that were closed under it (or a client closing as the call starts) has a shut-down timer: Call.begin() emits
+     * callStart, then ctx.scheduler().schedule(totalTimedOut) throws RejectedExecutionException out of send(), and
+     * the listener (a span, an observation) never hears an end.
+     */
+    @Test
+    void aCallOnClosedSharedResourcesStillEndsItsListenerAndItsFuture() {
+        RecordingCallListener l = new RecordingCallListener();
+        io.sluice.http.SluiceResources shared = io.sluice.http.SluiceResources.builder().ioThreads(1).build();
+        try (AdversaryH2Server server = AdversaryH2Server.builder().defaultScript(H2Script.ok()).start();
+             ConnectionPoolManager client = h2c().resources(shared).callListener(CallListener.Factory.of(l)).build()) {
+            // the route's pool exists (its creation schedules housekeeping, which a closed timer refuses too)
+            assertThat(within(client.send(HttpRequest.newBuilder(server.uri().resolve("/warm")).build())).status())
+                    .isEqualTo(200);
+            l.eventsAtEnd();
+            shared.close();
+            RecordingCallListener first = l;
+            Object out;
+            try {
+                out = outcome(client.send(HttpRequest.newBuilder(server.uri().resolve("/v1/models"))
+                        .totalTimeout(java.time.Duration.ofSeconds(5)).build()));
+            } catch (RuntimeException thrown) {
+                out = thrown;
+            }
+            assertThat(out).as("send() fails its future with a SluiceHttpException, never throws")
+                    .isInstanceOf(io.sluice.http.SluiceHttpException.class);
+            java.util.List<String> events = first.events();
+            assertThat(events.subList(events.lastIndexOf("callStart GET"), events.size()))
+                    .as("the second call's events: %s", events)
+                    .anyMatch(e -> e.startsWith("callFailed") || e.equals("callEnd 200"));
+        }
+    }
+
     /** Passes every event on. */
     static class Forwarding implements CallListener {
         private final CallListener d;
