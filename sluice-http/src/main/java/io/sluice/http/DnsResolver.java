@@ -43,6 +43,10 @@ public final class DnsResolver implements AddressResolver, AutoCloseable {
     private final EventLoopGroup loop;
     private final DnsNameResolver resolver;
     private final Duration queryTimeout;
+    /** Look-ups waiting for an answer, failed by {@link #close()}. */
+    private final java.util.Set<io.netty.util.concurrent.Future<List<InetAddress>>> inFlight =
+            java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
 
     private DnsResolver(Builder b) {
         this.queryTimeout = b.queryTimeout;
@@ -76,10 +80,17 @@ public final class DnsResolver implements AddressResolver, AutoCloseable {
 
     @Override
     public List<InetAddress> resolve(String host) throws UnknownHostException {
+        if (closed) {
+            throw new UnknownHostException(host + ": the resolver is closed");
+        }
+        io.netty.util.concurrent.Future<List<InetAddress>> lookUp = resolver.resolveAll(host);
+        inFlight.add(lookUp);
+        if (closed) {
+            lookUp.cancel(false); // closed while we registered: close() may have missed it
+        }
         try {
             // Netty's query timeout bounds each server's answer; the wait here is only a backstop.
-            List<InetAddress> found = resolver.resolveAll(host)
-                    .get(queryTimeout.toMillis() * 4 + 1000, TimeUnit.MILLISECONDS);
+            List<InetAddress> found = lookUp.get(queryTimeout.toMillis() * 4 + 1000, TimeUnit.MILLISECONDS);
             if (found.isEmpty()) {
                 throw new UnknownHostException(host + ": no addresses");
             }
@@ -90,15 +101,27 @@ public final class DnsResolver implements AddressResolver, AutoCloseable {
             throw u;
         } catch (TimeoutException e) {
             throw new UnknownHostException(host + ": no DNS answer within " + queryTimeout);
+        } catch (java.util.concurrent.CancellationException e) {
+            throw new UnknownHostException(host + ": the resolver was closed during the look-up");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new UnknownHostException(host + ": interrupted while resolving");
+        } finally {
+            inFlight.remove(lookUp);
         }
     }
 
-    /** Closes the socket and stops the resolver's thread; look-ups after this fail. Idempotent. */
+    /**
+     * Closes the socket and stops the resolver's thread; look-ups in flight and after this fail at once with
+     * {@link UnknownHostException} (their query timers stop with the thread, so nothing else would end them).
+     * Idempotent.
+     */
     @Override
     public void close() {
+        closed = true;
+        for (io.netty.util.concurrent.Future<List<InetAddress>> f : inFlight) {
+            f.cancel(false);
+        }
         resolver.close();
         loop.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
     }

@@ -171,6 +171,32 @@ public final class Call {
         return listener != CallListener.NONE && listenerEnded.compareAndSet(false, true);
     }
 
+    /**
+     * Whether events may still be delivered: false once the last one went out (a deadline or the caller's cancel
+     * may end the call from another thread while its attempt's loop is still reading the response).
+     */
+    private boolean live() {
+        return !listenerEnded.get();
+    }
+
+    /**
+     * Delivers a last event that ends the call from outside its attempt's loop (a deadline, the caller's cancel,
+     * a failure on the pool's thread) on that loop, so that it never runs beside the loop's own events; inline
+     * when there is no attempt, on the loop itself, or when the loop takes no more tasks.
+     */
+    private void lastEventOnLoop(Runnable event) {
+        Attempt a = current;
+        if (a != null && !a.loop.inEventLoop() && !a.loop.isShuttingDown()) {
+            try {
+                a.loop.execute(event);
+                return;
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                // the loop closed: deliver it here
+            }
+        }
+        event.run();
+    }
+
     private long sinceStart() {
         return System.nanoTime() - startNanos;
     }
@@ -185,7 +211,15 @@ public final class Call {
         }
         probe = admission == RouteGuard.Admission.PROBE;
         if (totalTimeout != null) {
-            totalTimer = ctx.scheduler().schedule(this::totalTimedOut, totalTimeout.toNanos(), TimeUnit.NANOSECONDS);
+            try {
+                totalTimer = ctx.scheduler().schedule(this::totalTimedOut, totalTimeout.toNanos(), TimeUnit.NANOSECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+                // The client closed between send()'s check and here (or its shared timer did): end the call typed,
+                // its listener included, instead of throwing from send().
+                fail(new io.sluice.http.ClientClosedException(route, "the client was closed as the request started",
+                        closing));
+                return true;
+            }
         }
         CompletableFuture<?> out = whole != null ? whole : result;
         out.whenComplete((r, e) -> {
@@ -254,7 +288,10 @@ public final class Call {
     private void acquire() {
         phase = CallListener.Phase.ACQUIRE;
         acquireStartNanos = System.nanoTime();
-        listener.acquireStart(++attempts);
+        ++attempts;
+        if (live()) {
+            listener.acquireStart(attempts);
+        }
         CompletableFuture<Lease<HttpConnection>> f = pool.acquire();
         acquiring = f;
         if (f.isDone()) {
@@ -300,9 +337,10 @@ public final class Call {
             return;
         }
         phase = CallListener.Phase.REQUEST;
-        if (listener != CallListener.NONE) {
+        // Claimed by every call, listened to or not: a call whose factory declined it still used the connection.
+        boolean fresh = lease.connection().claimFirstUse();
+        if (listener != CallListener.NONE && live()) {
             HttpConnection c = lease.connection();
-            boolean fresh = c.claimFirstUse();
             if (fresh && c.setup() != null) {
                 listener.connectionSetUp(c.setup());
             }
@@ -318,7 +356,7 @@ public final class Call {
                 return;
             }
         }
-        if (listener != CallListener.NONE) {
+        if (listener != CallListener.NONE && live()) {
             sent = listener.propagate(sent); // a trace context for this attempt (guarded: never fails the call)
         }
         Attempt a = new Attempt(lease, sent);
@@ -340,7 +378,9 @@ public final class Call {
             // budget: after a mass close (a server restart, killConnections) each dead idle connection costs one.
             notSentReplays++;
             guard.replayed("not_sent");
-            listener.replay("not_sent", t);
+            if (live()) {
+                listener.replay("not_sent", t);
+            }
             LOG.debug("{}: replaying {} {}: connection found closed before the request was sent", route,
                     request.method(), safeTarget());
             attempt();
@@ -385,7 +425,9 @@ public final class Call {
                 ? (fa.requestFullyWritten() ? "stale_connection" : "not_fully_written")
                 : kind == TransportRetryRules.Failure.GOAWAY_UNPROCESSED ? "goaway_unprocessed" : "refused_stream";
         guard.replayed(reason);
-        listener.replay(reason, t);
+        if (live()) {
+            listener.replay(reason, t);
+        }
         LOG.debug("{}: replaying {} {}: {}", route, request.method(), safeTarget(), d.reason());
         // A lost connection or a GOAWAY seldom comes alone: a server restart resets or drains every
         // connection within a millisecond. Replaying at once, from this connection's failure callback,
@@ -538,8 +580,13 @@ public final class Call {
         }
         guard.failed(e, probe);
         finish();
-        if (lastEvent()) {
-            listener.callFailed(phase, e);
+        if (listener != CallListener.NONE) {
+            CallListener.Phase at = phase;
+            lastEventOnLoop(() -> {
+                if (lastEvent()) {
+                    listener.callFailed(at, e);
+                }
+            });
         }
         CompletableFuture<?> out = whole != null ? whole : result;
         handOver(() -> out.completeExceptionally(e));
@@ -614,8 +661,12 @@ public final class Call {
     private void cancelledByCaller() {
         if (!settled.getAndSet(true)) {
             guard.abandoned(probe);
-            if (lastEvent()) {
-                listener.callCancelled();
+            if (listener != CallListener.NONE) {
+                lastEventOnLoop(() -> {
+                    if (lastEvent()) {
+                        listener.callCancelled();
+                    }
+                });
             }
         }
         finish();
@@ -683,7 +734,9 @@ public final class Call {
                 // failure reported while sending finds it; the timer before the send, so that such a
                 // failure cancels it (onFailure is terminal).
                 HttpConnection connection = lease.connection();
-                listener.requestSending(sent);
+                if (live()) {
+                    listener.requestSending(sent);
+                }
                 exchange = connection.exchange(sent, this);
                 headersTimer = loop.schedule(this::headersTimedOut, headersTimeout.toNanos(), TimeUnit.NANOSECONDS);
                 connection.send(exchange);
@@ -737,7 +790,7 @@ public final class Call {
 
         @Override
         public void onRequestWritten() {
-            if (!terminal) {
+            if (!terminal && !headers && live()) { // not after the response head (documented: skipped then)
                 listener.requestSent();
             }
         }
@@ -745,7 +798,9 @@ public final class Call {
         @Override
         public void onHeaders(int status, Headers h) {
             headers = true;
-            listener.responseHeaders(status, h, sinceStart());
+            if (live()) {
+                listener.responseHeaders(status, h, sinceStart());
+            }
             io.netty.util.concurrent.ScheduledFuture<?> timer = headersTimer;
             // Keep the pending headers timer as the body's first idle check when it is due no later than the
             // idle bound would be (an early check re-arms for the rest): one schedule and one cancel per
@@ -760,7 +815,9 @@ public final class Call {
             }
             RetryDecision d = statusRetry(status, h);
             if (d != null) {
-                listener.statusRetry(status, d.delay());
+                if (live()) {
+                    listener.statusRetry(status, d.delay());
+                }
                 retryAfterBody = d; // read and drop the error body, then retry
                 watchDrain();
                 return;
@@ -790,7 +847,9 @@ public final class Call {
                 int wire = data.readableBytes();
                 if (!bodyStarted && wire > 0) {
                     bodyStarted = true;
-                    listener.firstBodyByte(sinceStart());
+                    if (live()) {
+                        listener.firstBodyByte(sinceStart());
+                    }
                 }
                 bodyBytes += wire;
                 if (decoder == null) {
@@ -875,8 +934,15 @@ public final class Call {
                         return;
                     }
                 }
-                if (lastEvent()) {
-                    listener.callEnd(deliveredStatus, bodyBytes, sinceStart()); // before the caller sees the end
+                if (lastEvent()) { // before the caller sees the end
+                    SluiceHttpException stopped = body.stoppedWith();
+                    if (stopped != null) {
+                        listener.callFailed(CallListener.Phase.BODY, stopped); // over a limit: the call failed
+                    } else if (body.cancelledByCaller()) {
+                        listener.callCancelled();
+                    } else {
+                        listener.callEnd(deliveredStatus, bodyBytes, sinceStart());
+                    }
                 }
                 body.onEnd();
                 guard.completed(deliveredStatus, probe);
@@ -895,7 +961,9 @@ public final class Call {
                 if (decoder != null) {
                     decoder.release();
                 }
-                SluiceHttpException failure = decodeFailure != null ? decodeFailure : Errors.map(route, cause, null);
+                SluiceHttpException stopped = body.stoppedWith();
+                SluiceHttpException failure = decodeFailure != null ? decodeFailure
+                        : stopped != null ? stopped : Errors.map(route, cause, null);
                 if (lastEvent()) { // before the caller sees the failure
                     if (decodeFailure == null && (body.cancelledByCaller() || cause instanceof CancellationException)) {
                         listener.callCancelled(); // the caller closed the response early

@@ -42,7 +42,7 @@ public record ClientContext(Timeouts timeouts, Limits limits, StatusRetryPolicy 
             io.sluice.http.CallListener made;
             try {
                 made = f.create(request.route(), request);
-            } catch (RuntimeException e) {
+            } catch (Exception e) { // checked ones too (Kotlin, sneaky throws)
                 GuardedCallListener.warnOnce(listenerWarned, route, "create", e);
                 continue;
             }

@@ -141,7 +141,7 @@ final class DefaultStreamingResponse implements StreamingResponse {
             });
             return true;
         } catch (LimitExceededException tooLong) {
-            close(tooLong);
+            body.stopWith(tooLong);
             out.completeExceptionally(tooLong);
             return false;
         }
@@ -157,7 +157,7 @@ final class DefaultStreamingResponse implements StreamingResponse {
                 long declared = Long.parseLong(cl.trim());
                 if (declared > limit) {
                     LimitExceededException e = new LimitExceededException(route, LimitExceededException.Limit.BODY, limit);
-                    close(e);
+                    body.stopWith(e);
                     return CompletableFuture.failedFuture(e);
                 }
                 initial = (int) Math.max(0, declared);
@@ -222,7 +222,7 @@ final class DefaultStreamingResponse implements StreamingResponse {
                 int n = c.size();
                 if ((long) size + n > limit) {
                     LimitExceededException e = new LimitExceededException(route, LimitExceededException.Limit.BODY, limit);
-                    close(e);
+                    body.stopWith(e);
                     out.completeExceptionally(e);
                     return false;
                 }

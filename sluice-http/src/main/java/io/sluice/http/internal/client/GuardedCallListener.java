@@ -32,7 +32,7 @@ final class GuardedCallListener implements CallListener {
         this.warned = warned;
     }
 
-    static void warnOnce(AtomicBoolean warned, String route, String event, RuntimeException e) {
+    static void warnOnce(AtomicBoolean warned, String route, String event, Exception e) {
         if (warned.compareAndSet(false, true)) {
             LOG.warn("{}: a call listener threw from {} (ignored; further listener errors of this client are "
                     + "logged at DEBUG)", route, event, e);
@@ -41,7 +41,7 @@ final class GuardedCallListener implements CallListener {
         }
     }
 
-    private void failed(String event, RuntimeException e) {
+    private void failed(String event, Exception e) {
         warnOnce(warned, route, event, e);
     }
 
@@ -49,7 +49,7 @@ final class GuardedCallListener implements CallListener {
     public void callStart(HttpRequest request) {
         try {
             delegate.callStart(request);
-        } catch (RuntimeException e) {
+        } catch (Exception e) { // checked ones too: Kotlin and sneaky throws reach here
             failed("callStart", e);
         }
     }
@@ -58,7 +58,7 @@ final class GuardedCallListener implements CallListener {
     public void acquireStart(int attempt) {
         try {
             delegate.acquireStart(attempt);
-        } catch (RuntimeException e) {
+        } catch (Exception e) { // checked ones too: Kotlin and sneaky throws reach here
             failed("acquireStart", e);
         }
     }
@@ -67,7 +67,7 @@ final class GuardedCallListener implements CallListener {
     public void connectionSetUp(ConnectionSetup setup) {
         try {
             delegate.connectionSetUp(setup);
-        } catch (RuntimeException e) {
+        } catch (Exception e) { // checked ones too: Kotlin and sneaky throws reach here
             failed("connectionSetUp", e);
         }
     }
@@ -76,7 +76,7 @@ final class GuardedCallListener implements CallListener {
     public void acquireEnd(long waitNanos, ConnectionInfo connection, boolean newConnection) {
         try {
             delegate.acquireEnd(waitNanos, connection, newConnection);
-        } catch (RuntimeException e) {
+        } catch (Exception e) { // checked ones too: Kotlin and sneaky throws reach here
             failed("acquireEnd", e);
         }
     }
@@ -86,7 +86,7 @@ final class GuardedCallListener implements CallListener {
         HttpRequest out;
         try {
             out = delegate.propagate(attempt);
-        } catch (RuntimeException e) {
+        } catch (Exception e) { // checked ones too: Kotlin and sneaky throws reach here
             failed("propagate", e);
             return attempt;
         }
@@ -102,7 +102,7 @@ final class GuardedCallListener implements CallListener {
     public void requestSending(HttpRequest sent) {
         try {
             delegate.requestSending(sent);
-        } catch (RuntimeException e) {
+        } catch (Exception e) { // checked ones too: Kotlin and sneaky throws reach here
             failed("requestSending", e);
         }
     }
@@ -111,7 +111,7 @@ final class GuardedCallListener implements CallListener {
     public void requestSent() {
         try {
             delegate.requestSent();
-        } catch (RuntimeException e) {
+        } catch (Exception e) { // checked ones too: Kotlin and sneaky throws reach here
             failed("requestSent", e);
         }
     }
@@ -120,7 +120,7 @@ final class GuardedCallListener implements CallListener {
     public void responseHeaders(int status, Headers headers, long nanosSinceStart) {
         try {
             delegate.responseHeaders(status, headers, nanosSinceStart);
-        } catch (RuntimeException e) {
+        } catch (Exception e) { // checked ones too: Kotlin and sneaky throws reach here
             failed("responseHeaders", e);
         }
     }
@@ -129,7 +129,7 @@ final class GuardedCallListener implements CallListener {
     public void firstBodyByte(long nanosSinceStart) {
         try {
             delegate.firstBodyByte(nanosSinceStart);
-        } catch (RuntimeException e) {
+        } catch (Exception e) { // checked ones too: Kotlin and sneaky throws reach here
             failed("firstBodyByte", e);
         }
     }
@@ -138,7 +138,7 @@ final class GuardedCallListener implements CallListener {
     public void replay(String reason, Throwable failure) {
         try {
             delegate.replay(reason, failure);
-        } catch (RuntimeException e) {
+        } catch (Exception e) { // checked ones too: Kotlin and sneaky throws reach here
             failed("replay", e);
         }
     }
@@ -147,7 +147,7 @@ final class GuardedCallListener implements CallListener {
     public void statusRetry(int status, Duration delay) {
         try {
             delegate.statusRetry(status, delay);
-        } catch (RuntimeException e) {
+        } catch (Exception e) { // checked ones too: Kotlin and sneaky throws reach here
             failed("statusRetry", e);
         }
     }
@@ -156,7 +156,7 @@ final class GuardedCallListener implements CallListener {
     public void callEnd(int status, long bodyBytes, long nanosSinceStart) {
         try {
             delegate.callEnd(status, bodyBytes, nanosSinceStart);
-        } catch (RuntimeException e) {
+        } catch (Exception e) { // checked ones too: Kotlin and sneaky throws reach here
             failed("callEnd", e);
         }
     }
@@ -165,7 +165,7 @@ final class GuardedCallListener implements CallListener {
     public void callFailed(Phase phase, SluiceHttpException failure) {
         try {
             delegate.callFailed(phase, failure);
-        } catch (RuntimeException e) {
+        } catch (Exception e) { // checked ones too: Kotlin and sneaky throws reach here
             failed("callFailed", e);
         }
     }
@@ -174,7 +174,7 @@ final class GuardedCallListener implements CallListener {
     public void callCancelled() {
         try {
             delegate.callCancelled();
-        } catch (RuntimeException e) {
+        } catch (Exception e) { // checked ones too: Kotlin and sneaky throws reach here
             failed("callCancelled", e);
         }
     }

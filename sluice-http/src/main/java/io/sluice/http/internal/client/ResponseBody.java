@@ -1,5 +1,7 @@
 package io.sluice.http.internal.client;
 
+import io.sluice.http.SluiceHttpException;
+
 import io.netty.buffer.ByteBuf;
 import io.sluice.http.BodyChunk;
 import io.sluice.http.RequestTimeoutException;
@@ -45,6 +47,8 @@ final class ResponseBody {
     private long queuedBytes;
     private boolean ended;
     private boolean cancelled;
+    /** Why the library (not the caller) stopped the body; guarded by lock. */
+    private SluiceHttpException stoppedWith;
     private boolean paused;
     private boolean delivered;
     private Throwable failure;
@@ -265,14 +269,40 @@ final class ResponseBody {
         }
     }
 
-    /** Whether the caller stopped reading (closed the response, cancelled its subscription). */
+    /** Whether the caller stopped reading (closed the response, cancelled its subscription), not the library. */
     boolean cancelledByCaller() {
         lock.lock();
         try {
-            return cancelled;
+            return cancelled && stoppedWith == null;
         } finally {
             lock.unlock();
         }
+    }
+
+    /** The failure the library stopped the body with (a body or SSE line over its limit), or null. */
+    SluiceHttpException stoppedWith() {
+        lock.lock();
+        try {
+            return stoppedWith;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The library stops the body because of {@code failure} (the aggregated body or an SSE line over its limit): as
+     * {@link #cancel}, but the call failed; the caller did not stop it.
+     */
+    void stopWith(SluiceHttpException failure) {
+        lock.lock();
+        try {
+            if (stoppedWith == null && !cancelled) {
+                stoppedWith = failure;
+            }
+        } finally {
+            lock.unlock();
+        }
+        cancel(failure);
     }
 
     /**

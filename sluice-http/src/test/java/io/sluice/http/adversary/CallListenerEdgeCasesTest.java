@@ -28,7 +28,7 @@ import org.junit.jupiter.api.Timeout;
  * Each test failed on the code it was written against.
  */
 @Timeout(30)
-class CallListenerReview6Test {
+class CallListenerEdgeCasesTest {
 
     private static ConnectionPoolManager.Builder h2c() {
         return ConnectionPoolManager.builder().h2cPriorKnowledge(true).poolConfig(AdversaryClients.pool())

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Timeout;
  * must fail too, not block its (DNS executor) thread for the backstop of 4 x the query timeout + 1 s.
  */
 @Timeout(60)
-class DnsResolverReview6Test {
+class DnsResolverCloseTest {
 
     @Test
     void aLookUpInFlightWhenTheResolverClosesFailsPromptly() throws Exception {
