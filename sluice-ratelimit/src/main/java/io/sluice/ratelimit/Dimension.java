@@ -112,7 +112,7 @@ final class Dimension {
             return blocked;
         }
         if (ratePerNano <= 0) {
-            return -1;
+            return blocked > 0 ? blocked : -1; // after a 429's block a probe finds out; else only a response can tell
         }
         return blocked + (long) Math.ceil(need / ratePerNano);
     }
