@@ -49,7 +49,8 @@ import java.util.Objects;
  *                             of RPM/TPM); whole milliseconds, 1 ms to 24 h
  * @param rateLimitClock       the time source of the enforced limit only (tests pass a clock they
  *                             advance by hand); its wall-clock reading also dates Anthropic's reset
- *                             instants
+ *                             instants. Read from event-loop threads, so it must be thread-safe;
+ *                             default {@link Clock#systemUTC()}
  * @param rateLimitDraftHeaders with {@code enforceRateLimits}, also send the IETF draft's
  *                             {@code RateLimit-Policy} and {@code RateLimit} fields
  *                             (draft-ietf-httpapi-ratelimit-headers-09)
