@@ -91,6 +91,23 @@ final class MockCommand implements Callable<Integer> {
     @Option(names = "--goaway-after-streams", defaultValue = "0", description = "HTTP/2 GOAWAY after N streams per connection, 0 = off.")
     int goAwayAfterStreams;
 
+    @Option(names = "--rate-limit-requests", paramLabel = "N", description = "Enforce a request budget of N per "
+            + "--rate-limit-window: over it, 429 with retry-after. Any --rate-limit-* flag turns enforcement on; a "
+            + "budget not given keeps its default (10000 requests, 2000000 tokens).")
+    Long rateLimitRequests;
+
+    @Option(names = "--rate-limit-tokens", paramLabel = "N", description = "Enforce a token budget of N per "
+            + "--rate-limit-window (a request costs body bytes/4 plus max_tokens).")
+    Long rateLimitTokens;
+
+    @Option(names = "--rate-limit-window", paramLabel = "DURATION", converter = DurationConverter.Positive.class,
+            description = "The time in which an empty budget refills completely, 1ms..24h (default: 60s).")
+    Duration rateLimitWindow;
+
+    @Option(names = "--rate-limit-draft-headers", description = "With an enforced limit, also send the IETF draft's "
+            + "RateLimit-Policy and RateLimit headers.")
+    boolean rateLimitDraftHeaders;
+
     /** A region of {@code --regions}: its name and answer delay. */
     record RegionSpec(String name, long delayMs) {
         static RegionSpec parse(String spec) {
@@ -138,6 +155,14 @@ final class MockCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--host " + host + " is not a loopback address; add "
                     + "--allow-non-loopback to expose the mock beyond this machine");
         }
+        boolean enforce = rateLimitRequests != null || rateLimitTokens != null || rateLimitWindow != null;
+        Duration window = rateLimitWindow == null ? Duration.ofSeconds(60) : rateLimitWindow;
+        if (enforce) {
+            checkRateLimitWindow(window);
+        } else if (rateLimitDraftHeaders) {
+            throw new IllegalArgumentException("--rate-limit-draft-headers needs an enforced limit: add "
+                    + "--rate-limit-requests, --rate-limit-tokens or --rate-limit-window");
+        }
         MockBehavior behavior = MockBehavior.builder()
                 .tokens(tokens)
                 .delayMs(delay.toMillis())
@@ -157,11 +182,45 @@ final class MockCommand implements Callable<Integer> {
                 .idleTimeout(idleTimeout)
                 .maxRequestBodyBytes(maxBodyBytes)
                 .ioThreads(ioThreads)
-                .behavior(behavior);
+                .behavior(behavior)
+                .enforceRateLimits(enforce)
+                .rateLimitWindow(window)
+                .rateLimitDraftHeaders(rateLimitDraftHeaders);
+        if (rateLimitRequests != null) {
+            b.rateLimitRequests(checkBudget("--rate-limit-requests", rateLimitRequests, window));
+        }
+        if (rateLimitTokens != null) {
+            b.rateLimitTokens(checkBudget("--rate-limit-tokens", rateLimitTokens, window));
+        }
         if (requiredKey != null) {
             b.requiredApiKey(requiredKey);
         }
         return b.build();
+    }
+
+    private static void checkRateLimitWindow(Duration window) {
+        if (window.compareTo(MockOptions.MAX_RATE_LIMIT_WINDOW) > 0) {
+            throw new IllegalArgumentException("--rate-limit-window must be at most 24h, got " + window.toMillis() + "ms");
+        }
+        if (window.toNanos() % 1_000_000 != 0) {
+            throw new IllegalArgumentException("--rate-limit-window must be whole milliseconds, got " + window);
+        }
+    }
+
+    /**
+     * A budget is at least 1 and small enough for the mock's exact arithmetic over the window (see
+     * MockOptions); checked here so the message names the flag, not the Java option.
+     */
+    private static long checkBudget(String flag, long n, Duration window) {
+        long max = Long.MAX_VALUE / 2 / window.toMillis() - 1;
+        if (n < 1) {
+            throw new IllegalArgumentException(flag + " must be at least 1, got " + n);
+        }
+        if (n > max) {
+            throw new IllegalArgumentException(flag + " must be at most " + max + " for a " + window.toMillis()
+                    + "ms window, got " + n);
+        }
+        return n;
     }
 
     @Override
@@ -197,6 +256,11 @@ final class MockCommand implements Callable<Integer> {
         out.println("  HTTP (http/1.1, h2c): " + mock.httpUri());
         out.println("  WebSocket:            " + mock.wssUri() + "  " + mock.wsUri());
         out.println("  certificate:          " + cert);
+        if (options.enforceRateLimits()) {
+            out.println("  rate limit:           " + options.rateLimitRequests() + " requests and "
+                    + options.rateLimitTokens() + " tokens per " + options.rateLimitWindow().toMillis()
+                    + " ms (token buckets; 429 with retry-after when exceeded)");
+        }
         String auth = options.requiredApiKey() == null ? "" : " -H 'Authorization: Bearer " + options.requiredApiKey() + "'";
         out.println();
         out.println("Try:");

@@ -67,6 +67,14 @@ class BadInputTest {
         "--delay soon       | 'soon' is not a duration",
         "--idle-timeout -1s | '-1s' is negative",
         "--regions eu:fast  | bad delay 'fast' for eu",
+        "--rate-limit-requests 0    | --rate-limit-requests must be at least 1",
+        "--rate-limit-tokens -5     | --rate-limit-tokens must be at least 1",
+        "--rate-limit-requests many | --rate-limit-requests",
+        "--rate-limit-window 0s     | '0s' must be more than zero",
+        "--rate-limit-window 60     | '60' is not a duration",
+        "--rate-limit-window 25h    | --rate-limit-window must be at most 24h",
+        "--rate-limit-window 24h --rate-limit-tokens 99999999999999 | --rate-limit-tokens must be at most 53375995582",
+        "--rate-limit-draft-headers | --rate-limit-draft-headers needs an enforced limit",
     })
     void mockRefusesBadValues(String args, String message) {
         String[] a = ("mock --tls-port 0 --plain-port 0 " + args.trim()).split(" ");

@@ -34,6 +34,30 @@ class SluiceCliTest {
     }
 
     @Test
+    void rateLimitFlagsTurnEnforcementOn() {
+        MockOptions none = ((MockCommand) SluiceCli.commandLine().parseArgs("mock").subcommand().commandSpec()
+                .userObject()).options();
+        assertThat(none.enforceRateLimits()).isFalse();
+
+        CommandLine.ParseResult parsed = SluiceCli.commandLine().parseArgs("mock", "--rate-limit-requests", "50",
+                "--rate-limit-tokens", "40000", "--rate-limit-window", "10s", "--rate-limit-draft-headers");
+        MockOptions o = ((MockCommand) parsed.subcommand().commandSpec().userObject()).options();
+        assertThat(o.enforceRateLimits()).isTrue();
+        assertThat(o.rateLimitRequests()).isEqualTo(50);
+        assertThat(o.rateLimitTokens()).isEqualTo(40_000);
+        assertThat(o.rateLimitWindow()).isEqualTo(java.time.Duration.ofSeconds(10));
+        assertThat(o.rateLimitDraftHeaders()).isTrue();
+
+        // One flag is enough; the other budget keeps its default and the window is a minute.
+        MockOptions one = ((MockCommand) SluiceCli.commandLine().parseArgs("mock", "--rate-limit-requests", "3")
+                .subcommand().commandSpec().userObject()).options();
+        assertThat(one.enforceRateLimits()).isTrue();
+        assertThat(one.rateLimitRequests()).isEqualTo(3);
+        assertThat(one.rateLimitTokens()).isEqualTo(MockOptions.defaults().rateLimitTokens());
+        assertThat(one.rateLimitWindow()).isEqualTo(java.time.Duration.ofSeconds(60));
+    }
+
+    @Test
     void nonLoopbackWithoutFlagIsAUsageError() {
         CommandLine cl = SluiceCli.commandLine();
         StringWriter err = new StringWriter();

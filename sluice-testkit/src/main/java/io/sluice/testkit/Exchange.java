@@ -57,6 +57,8 @@ final class Exchange {
     private final Runnable onFinish;
     private long bodyBytes;
     private boolean finished;
+    /** The enforced limiter's verdict on this request; null when not limited (see {@link #headers}). */
+    private RateLimiter.State rateLimit;
 
     Exchange(ChannelHandlerContext ctx, MockServerContext server, ConnectionState conn, boolean http2,
             boolean keepAlive, HttpMethod method, String path, MockBehavior behavior, Runnable onFinish) {
@@ -144,6 +146,30 @@ final class Exchange {
         if (writeBody(body, true)) {
             end(null);
         }
+    }
+
+    /** Records the limiter's verdict, so this response's headers report it. */
+    void rateLimit(RateLimiter.State state) {
+        this.rateLimit = state;
+    }
+
+    /** 429 for a request the enforced limit refused: the provider's error body and retry-after. */
+    void respondRateLimited(RateLimiter.State s) {
+        rateLimit = s;
+        String unit = s.byTokens() ? "tokens" : "requests";
+        long limit = s.byTokens() ? s.tokenLimit() : s.requestLimit();
+        long requested = s.byTokens() ? s.tokenCost() : 1;
+        long remaining = s.byTokens() ? s.tokensRemaining() : s.requestsRemaining();
+        String window = ProviderHeaders.formatDuration(s.windowMs());
+        String wait = ProviderHeaders.formatDuration(s.retryAfterMs());
+        String body = anthropic
+                ? ProviderErrors.anthropic("rate_limit_error", "This request would exceed the rate limit for your "
+                        + "organization (mock) of " + limit + " " + unit + " per " + window + ". Please try again in "
+                        + wait + ".")
+                : ProviderErrors.openAi("Rate limit reached (mock) on " + unit + " per " + window + ": Limit " + limit
+                        + ", Remaining " + remaining + ", Requested " + requested + ". Please try again in " + wait
+                        + ".", unit, "rate_limit_exceeded");
+        respond(HttpResponseStatus.TOO_MANY_REQUESTS, JSON, body, 0);
     }
 
     /** The provider's error JSON with {@code status}. */
@@ -312,8 +338,18 @@ final class Exchange {
         if (contentType != null) {
             h.set(HttpHeaderNames.CONTENT_TYPE, contentType);
         }
-        server.headers.apply(h, anthropic, tokens, code == 429);
-        if (code == 429 || code == 503 || code == 529) {
+        if (server.limiter != null) {
+            // Enforced: this request's verdict, or for requests the limit does not apply to (other
+            // paths, errors before admission) the current state, so every response reports it.
+            RateLimiter.State s = rateLimit != null ? rateLimit : server.limiter.peek();
+            server.headers.applyLimited(h, anthropic, s, server.options.rateLimitDraftHeaders());
+        } else {
+            server.headers.apply(h, anthropic, tokens, code == 429);
+        }
+        if (rateLimit != null && !rateLimit.admitted()) {
+            h.set("retry-after", rateLimit.retryAfterSeconds());
+            h.set("retry-after-ms", rateLimit.retryAfterMs());
+        } else if (code == 429 || code == 503 || code == 529) {
             long ms = behavior.retryAfterMs();
             h.set("retry-after", (ms + 999) / 1000);
             h.set("retry-after-ms", ms);

@@ -34,9 +34,15 @@ final class MockHttpHandler extends ChannelInboundHandlerAdapter {
     private static final Set<HttpMethod> POST = Set.of(HttpMethod.POST);
     private static final Set<HttpMethod> GET_HEAD = Set.of(HttpMethod.GET, HttpMethod.HEAD);
 
-    /** A path's endpoint, its methods and whether it takes a JSON body. */
+    /**
+     * A path's endpoint, its methods and whether it takes a JSON body; the JSON endpoints are the
+     * model calls, the ones an enforced rate limit applies to.
+     */
     private record Route(Endpoint endpoint, Set<HttpMethod> methods, boolean jsonBody) {
     }
+
+    /** Output budgets above this count as "never fits"; the cap keeps the sum from overflowing. */
+    private static final long MAX_OUTPUT_ESTIMATE = 1L << 40;
 
     private final MockServerContext server;
     private final Map<String, Route> routes;
@@ -146,11 +152,22 @@ final class MockHttpHandler extends ChannelInboundHandlerAdapter {
                 return;
             }
         }
+        long promptTokens = Math.max(1, req.content().readableBytes() / 4);
+        if (server.limiter != null && route.jsonBody()) {
+            // Checked when the request arrives, as the providers do: after validation (a malformed
+            // request is a 400 and takes nothing), before any injected delay, barrier or fault.
+            RateLimiter.State verdict = server.limiter.tryAcquire(tokenCost(path, body, promptTokens, behavior));
+            server.stats.rateLimit(verdict.admitted());
+            if (!verdict.admitted()) {
+                ex.respondRateLimited(verdict);
+                return;
+            }
+            ex.rateLimit(verdict);
+        }
         if (behavior.blackhole()) {
             ex.blackhole();
             return;
         }
-        long promptTokens = Math.max(1, req.content().readableBytes() / 4);
         JsonNode parsed = body;
         MockBehavior b = behavior;
         Runnable answer = () -> {
@@ -170,6 +187,27 @@ final class MockHttpHandler extends ChannelInboundHandlerAdapter {
         } else {
             delayed.run();
         }
+    }
+
+    /**
+     * The tokens a request is charged: the prompt estimate (body bytes / 4, what the usage figures
+     * report) plus its output budget, which providers reserve up front: {@code max_tokens} (chat,
+     * messages), {@code max_completion_tokens} (chat), {@code max_output_tokens} (responses), else
+     * the answer's own length; embeddings produce no output tokens.
+     */
+    static long tokenCost(String path, JsonNode body, long promptTokens, MockBehavior behavior) {
+        if (path.equals(Routes.EMBEDDINGS)) {
+            return promptTokens;
+        }
+        long output = behavior.tokens();
+        for (String field : new String[] {"max_tokens", "max_completion_tokens", "max_output_tokens"}) {
+            JsonNode n = body.get(field);
+            if (n != null && n.isIntegralNumber() && n.bigIntegerValue().signum() >= 0) {
+                output = n.canConvertToLong() ? n.asLong() : MAX_OUTPUT_ESTIMATE;
+                break;
+            }
+        }
+        return promptTokens + Math.min(output, MAX_OUTPUT_ESTIMATE);
     }
 
     /** Parses the JSON object body or answers 400 and returns null. */

@@ -2,6 +2,7 @@ package io.sluice.testkit;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -23,14 +24,36 @@ import java.util.Objects;
  * @param requiredApiKey       when non-null, requests to {@code /v1/*} must carry this key as
  *                             {@code Authorization: Bearer} or {@code x-api-key}
  * @param ioThreads            event loop threads; 0 lets Netty choose (twice the core count)
- * @param rateLimitRequests    value of the request rate-limit headers' limit, per minute
- * @param rateLimitTokens      value of the token rate-limit headers' limit, per minute
+ * @param rateLimitRequests    the request budget per {@code rateLimitWindow}: the limit the rate-limit
+ *                             headers report, and with {@code enforceRateLimits} the enforced one
+ * @param rateLimitTokens      the token budget per {@code rateLimitWindow}, likewise
  * @param behavior             default answer behaviour; request headers override it
  * @param goAwayDrainTimeout   after a graceful GOAWAY, the longest an HTTP/2 connection waits for
  *                             its open streams to finish before it is closed anyway
  * @param ignorePings          HTTP/2: leave PING frames unanswered (no ACK), so clients can test
  *                             their PING timeout; {@link MockProvider#ignorePings(boolean)} changes
  *                             it at runtime
+ * @param enforceRateLimits    enforce {@code rateLimitRequests} and {@code rateLimitTokens} as the
+ *                             providers do: a continuously refilled token bucket per budget, shared
+ *                             by every connection and protocol of the server; a request that does
+ *                             not fit gets 429 with {@code retry-after} and takes nothing. A request
+ *                             to a limited endpoint ({@code /v1/chat/completions}, {@code /v1/responses},
+ *                             {@code /v1/messages}, {@code /v1/embeddings}) costs one request and
+ *                             {@code max(1, body bytes / 4)} (the prompt estimate the mock also reports
+ *                             as prompt/input tokens) plus its output budget: {@code max_tokens}
+ *                             ({@code max_completion_tokens}, {@code max_output_tokens}), else the
+ *                             answer's token count ({@link MockBehavior#tokens()}); embeddings have no
+ *                             output. Off by default: the headers then report a one-minute count
+ *                             against the limits and nothing is refused
+ * @param rateLimitWindow      the time in which an empty bucket refills completely (the "per minute"
+ *                             of RPM/TPM); whole milliseconds, 1 ms to 24 h
+ * @param rateLimitClock       the time source of the enforced limit only (tests pass a clock they
+ *                             advance by hand); its wall-clock reading also dates Anthropic's reset
+ *                             instants. Read from event-loop threads, so it must be thread-safe;
+ *                             default {@link Clock#systemUTC()}
+ * @param rateLimitDraftHeaders with {@code enforceRateLimits}, also send the IETF draft's
+ *                             {@code RateLimit-Policy} and {@code RateLimit} fields
+ *                             (draft-ietf-httpapi-ratelimit-headers-09)
  */
 public record MockOptions(
         String host,
@@ -49,7 +72,14 @@ public record MockOptions(
         long rateLimitTokens,
         MockBehavior behavior,
         Duration goAwayDrainTimeout,
-        boolean ignorePings) {
+        boolean ignorePings,
+        boolean enforceRateLimits,
+        Duration rateLimitWindow,
+        Clock rateLimitClock,
+        boolean rateLimitDraftHeaders) {
+
+    /** The longest {@link #rateLimitWindow()}: a day, as in requests-per-day limits. */
+    public static final Duration MAX_RATE_LIMIT_WINDOW = Duration.ofHours(24);
 
     /** Default request body limit: 8 MiB. */
     public static final int DEFAULT_MAX_REQUEST_BODY_BYTES = 8 * 1024 * 1024;
@@ -89,6 +119,17 @@ public record MockOptions(
         if (rateLimitRequests < 1 || rateLimitTokens < 1) {
             throw new IllegalArgumentException("rate limits must be >= 1");
         }
+        Objects.requireNonNull(rateLimitWindow, "rateLimitWindow");
+        Objects.requireNonNull(rateLimitClock, "rateLimitClock");
+        if (rateLimitWindow.compareTo(Duration.ofMillis(1)) < 0 || rateLimitWindow.compareTo(MAX_RATE_LIMIT_WINDOW) > 0
+                || rateLimitWindow.toNanos() % 1_000_000 != 0) {
+            throw new IllegalArgumentException("rateLimitWindow must be whole milliseconds from 1 ms to 24 h, got "
+                    + rateLimitWindow);
+        }
+        if (enforceRateLimits) {
+            checkBudget("rateLimitRequests", rateLimitRequests, rateLimitWindow);
+            checkBudget("rateLimitTokens", rateLimitTokens, rateLimitWindow);
+        }
         if (!allowNonLoopback && !isLoopback(host)) {
             throw new IllegalArgumentException("refusing to bind the mock provider to non-loopback address '"
                     + host + "'; set allowNonLoopback(true) to expose it beyond this machine");
@@ -111,6 +152,19 @@ public record MockOptions(
     private static void checkPort(String name, int port) {
         if (port < 0 || port > 65_535) {
             throw new IllegalArgumentException(name + " must be in [0, 65535], got " + port);
+        }
+    }
+
+    /**
+     * The limiter computes in units of 1/windowMs token (see RateLimiter), so (limit + 1) × windowMs
+     * must fit in a long with room to add one request's cost; for a 60 s window that is about 7.6e13.
+     */
+    private static void checkBudget(String name, long limit, Duration window) {
+        try {
+            Math.multiplyExact(Math.multiplyExact(limit + 1, window.toMillis()), 2);
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException(name + " " + limit + " is too large for an enforced limit over "
+                    + window + " (at most " + (Long.MAX_VALUE / 2 / window.toMillis() - 1) + ")");
         }
     }
 
@@ -145,6 +199,10 @@ public record MockOptions(
         private MockBehavior behavior = MockBehavior.defaults();
         private Duration goAwayDrainTimeout = Duration.ofSeconds(30);
         private boolean ignorePings;
+        private boolean enforceRateLimits;
+        private Duration rateLimitWindow = Duration.ofSeconds(60);
+        private Clock rateLimitClock = Clock.systemUTC();
+        private boolean rateLimitDraftHeaders;
 
         private Builder() {
         }
@@ -167,6 +225,10 @@ public record MockOptions(
             behavior = o.behavior;
             goAwayDrainTimeout = o.goAwayDrainTimeout;
             ignorePings = o.ignorePings;
+            enforceRateLimits = o.enforceRateLimits;
+            rateLimitWindow = o.rateLimitWindow;
+            rateLimitClock = o.rateLimitClock;
+            rateLimitDraftHeaders = o.rateLimitDraftHeaders;
         }
 
         public Builder host(String v) { host = v; return this; }
@@ -186,13 +248,17 @@ public record MockOptions(
         public Builder behavior(MockBehavior v) { behavior = v; return this; }
         public Builder goAwayDrainTimeout(Duration v) { goAwayDrainTimeout = v; return this; }
         public Builder ignorePings(boolean v) { ignorePings = v; return this; }
+        public Builder enforceRateLimits(boolean v) { enforceRateLimits = v; return this; }
+        public Builder rateLimitWindow(Duration v) { rateLimitWindow = v; return this; }
+        public Builder rateLimitClock(Clock v) { rateLimitClock = v; return this; }
+        public Builder rateLimitDraftHeaders(boolean v) { rateLimitDraftHeaders = v; return this; }
 
         /** @throws IllegalArgumentException when a value is invalid (e.g. a non-loopback host) */
         public MockOptions build() {
             return new MockOptions(host, tlsPort, plainPort, allowNonLoopback, forceJdkSsl,
                     maxConcurrentStreams, initialWindowSize, maxFrameSize, idleTimeout, maxRequestBodyBytes,
                     requiredApiKey, ioThreads, rateLimitRequests, rateLimitTokens, behavior, goAwayDrainTimeout,
-                    ignorePings);
+                    ignorePings, enforceRateLimits, rateLimitWindow, rateLimitClock, rateLimitDraftHeaders);
         }
     }
 }

@@ -184,6 +184,16 @@ public final class MockProvider implements AutoCloseable {
         server.stats.reset();
     }
 
+    /**
+     * Refills the enforced rate limit's buckets completely (between the phases of a bench, say).
+     * Without {@link MockOptions#enforceRateLimits()} it does nothing.
+     */
+    public void resetRateLimits() {
+        if (server.limiter != null) {
+            server.limiter.reset();
+        }
+    }
+
     /** The default behaviour for requests that do not override it with headers. */
     public MockBehavior behavior() {
         return server.behavior();

@@ -6,7 +6,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * What every handler of one server shares: options, the current default behaviour, counters,
- * rate-limit window and id source. Thread-safe: fields are final, atomics or volatile; owned by
+ * rate-limit window or enforced limiter, and id source. Thread-safe: fields are final, atomics or volatile; owned by
  * one {@link MockProvider}.
  */
 final class MockServerContext {
@@ -15,6 +15,8 @@ final class MockServerContext {
     final ConnectionRegistry connections = new ConnectionRegistry();
     final Barriers barriers = new Barriers(stats);
     final ProviderHeaders headers;
+    /** The enforced rate limit, shared by every connection; null unless {@link MockOptions#enforceRateLimits()}. */
+    final RateLimiter limiter;
     final ObjectMapper json = new ObjectMapper();
     final AtomicInteger maxConcurrentStreams;
     /** Replaced whole by {@link MockProvider#behavior(MockBehavior)}; read once per request. */
@@ -30,6 +32,7 @@ final class MockServerContext {
         this.ignorePings = options.ignorePings();
         this.maxConcurrentStreams = new AtomicInteger(options.maxConcurrentStreams());
         this.headers = new ProviderHeaders(options);
+        this.limiter = options.enforceRateLimits() ? new RateLimiter(options) : null;
     }
 
     MockBehavior behavior() {

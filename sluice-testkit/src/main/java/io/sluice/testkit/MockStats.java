@@ -20,6 +20,10 @@ import java.util.Map;
  * @param websocketSessions        WebSocket sessions established
  * @param barriersCompleted        barriers ({@link MockBarrier}) released because every party arrived
  * @param barrierTimeouts          barriers released by their deadline with parties still missing
+ * @param rateLimitAdmitted        with {@link MockOptions#enforceRateLimits()}: requests to the limited
+ *                                 endpoints that fitted the budget and took from it
+ * @param rateLimitRejected        with {@link MockOptions#enforceRateLimits()}: requests answered 429
+ *                                 because they did not fit (they took nothing)
  */
 public record MockStats(
         long connectionsAccepted,
@@ -34,7 +38,9 @@ public record MockStats(
         long http2Connections,
         long websocketSessions,
         long barriersCompleted,
-        long barrierTimeouts) {
+        long barrierTimeouts,
+        long rateLimitAdmitted,
+        long rateLimitRejected) {
 
     public MockStats {
         requestsByPath = Map.copyOf(requestsByPath);

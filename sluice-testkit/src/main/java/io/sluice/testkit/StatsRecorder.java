@@ -33,6 +33,12 @@ final class StatsRecorder {
     private final LongAdder websocketSessions = new LongAdder();
     private final LongAdder barriersCompleted = new LongAdder();
     private final LongAdder barrierTimeouts = new LongAdder();
+    private final LongAdder rateLimitAdmitted = new LongAdder();
+    private final LongAdder rateLimitRejected = new LongAdder();
+
+    void rateLimit(boolean admitted) {
+        (admitted ? rateLimitAdmitted : rateLimitRejected).increment();
+    }
 
     void barrierCompleted() {
         barriersCompleted.increment();
@@ -93,6 +99,8 @@ final class StatsRecorder {
         websocketSessions.reset();
         barriersCompleted.reset();
         barrierTimeouts.reset();
+        rateLimitAdmitted.reset();
+        rateLimitRejected.reset();
         // Maxima restart from what is open now, so a reset mid-load does not under-report.
         maxStreamsOverall.set(openStreams.get());
         maxStreamsOnOneConnection.set(0);
@@ -104,6 +112,6 @@ final class StatsRecorder {
         return new MockStats(connectionsAccepted.sum(), connectionsOpen.get(), handshakesFull.sum(),
                 handshakesResumed.sum(), handshakesFailed.sum(), paths, maxStreamsOnOneConnection.get(),
                 maxStreamsOverall.get(), openStreams.get(), http2Connections.sum(), websocketSessions.sum(),
-                barriersCompleted.sum(), barrierTimeouts.sum());
+                barriersCompleted.sum(), barrierTimeouts.sum(), rateLimitAdmitted.sum(), rateLimitRejected.sum());
     }
 }
