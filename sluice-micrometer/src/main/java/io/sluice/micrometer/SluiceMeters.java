@@ -62,6 +62,7 @@ public final class SluiceMeters {
     private final MeterRegistry registry;
     private final MeterListener listener;
     private final List<ConnectionPoolManager> clients = new CopyOnWriteArrayList<>();
+
     /** Route pool names already registered: a route is registered once, whichever client has it. */
     private final Set<String> registeredPools = ConcurrentHashMap.newKeySet();
     private final Object tlsOnce = new Object();
@@ -129,15 +130,15 @@ public final class SluiceMeters {
             Tags t = Tags.of("pool", pool);
             ToDoubleFunction<HealthMonitor> up = m -> status(m, pool, s -> s.healthy() ? 1 : 0);
             Gauge.builder("sluice.health.up", monitor, up).description("1 when the pool's last health round passed")
-                    .tags(t).register(registry);
+                    .tags(t).strongReference(true).register(registry);
             Gauge.builder("sluice.health.consecutive.failures", monitor, m -> status(m, pool, HealthStatus::consecutiveFailures))
-                    .description("Failed probes in a row, across rounds").tags(t).register(registry);
+                    .description("Failed probes in a row, across rounds").tags(t).strongReference(true).register(registry);
             Gauge.builder("sluice.health.success.ratio", monitor, m -> status(m, pool, HealthStatus::successRate))
-                    .description("Share of the last round's probes that succeeded").tags(t).register(registry);
+                    .description("Share of the last round's probes that succeeded").tags(t).strongReference(true).register(registry);
             Gauge.builder("sluice.health.latency", monitor,
                             m -> status(m, pool, s -> s.averageLatency().toNanos() / 1e9))
                     .description("Mean latency of the last round's successful probes").baseUnit("seconds").tags(t)
-                    .register(registry);
+                    .strongReference(true).register(registry);
         }
         return this;
     }
@@ -151,14 +152,14 @@ public final class SluiceMeters {
     public SluiceMeters scaler(AdaptiveScaler scaler) {
         Objects.requireNonNull(scaler, "scaler");
         for (ScalingDecision.Action a : ScalingDecision.Action.values()) {
-            FunctionCounter.builder("sluice.scaler.decisions", scaler, s -> s.decisionCounts().getOrDefault(a, 0L))
+            FunctionCounter.builder("sluice.scaler.decisions", scaler, ignored -> scaler.decisionCounts().getOrDefault(a, 0L))
                     .description("Adaptive scaler decisions since it started")
                     .tags("pool", scaler.poolName(), "action", a.name().toLowerCase(Locale.ROOT)).register(registry);
         }
         Gauge.builder("sluice.scaler.last.utilisation", scaler, s -> {
             List<ScalingDecision> ds = s.decisions();
             return ds.isEmpty() ? Double.NaN : ds.get(ds.size() - 1).utilisation();
-        }).description("Utilisation the scaler saw in its last interval").tags("pool", scaler.poolName()).register(registry);
+        }).description("Utilisation the scaler saw in its last interval").tags("pool", scaler.poolName()).strongReference(true).register(registry);
         return this;
     }
 
@@ -169,11 +170,11 @@ public final class SluiceMeters {
             Gauge.builder("sluice.region.latency", router, r -> {
                 Duration d = r.selector().latencies().get(region);
                 return d == null ? Double.NaN : d.toNanos() / 1e9;
-            }).description("Peak-EWMA latency per region").baseUnit("seconds").tags("region", region).register(registry);
+            }).description("Peak-EWMA latency per region").baseUnit("seconds").tags("region", region).strongReference(true).register(registry);
             Gauge.builder("sluice.region.cooldown", router,
                             r -> r.selector().cooldowns().getOrDefault(region, Duration.ZERO).toNanos() / 1e9)
                     .description("Time left in a region's Retry-After cooldown").baseUnit("seconds").tags("region", region)
-                    .register(registry);
+                    .strongReference(true).register(registry);
         }
         return this;
     }
@@ -197,13 +198,13 @@ public final class SluiceMeters {
         Tags t = Tags.of("pool", name);
         for (String reason : List.of("goaway", "closed", "other")) {
             FunctionCounter.builder("sluice.connections.broken", route,
-                            r -> counters(r, c -> c.connectionsBroken().getOrDefault(reason, 0L)))
+                            ignored -> counters(route, c -> c.connectionsBroken().getOrDefault(reason, 0L)))
                     .description("Pooled connections found broken between requests (passive detection)")
                     .tags(t.and("reason", reason)).register(registry);
         }
         Gauge.builder("sluice.route.ejected", route, r -> counters(r, c -> c.ejected() ? 1 : 0))
-                .description("1 while outlier detection has ejected the route").tags(t).register(registry);
-        FunctionCounter.builder("sluice.route.ejections", route, r -> counters(r, RouteCounters::ejections))
+                .description("1 while outlier detection has ejected the route").tags(t).strongReference(true).register(registry);
+        FunctionCounter.builder("sluice.route.ejections", route, ignored -> counters(route, RouteCounters::ejections))
                 .description("Times outlier detection ejected the route").tags(t).register(registry);
     }
 
@@ -217,9 +218,9 @@ public final class SluiceMeters {
     }
 
     private void tls(String kind, ToDoubleFunction<TlsStats> f) {
-        FunctionCounter.builder("sluice.tls.handshakes", clients, cs -> {
+        FunctionCounter.builder("sluice.tls.handshakes", clients, ignored -> {
             double sum = 0;
-            for (ConnectionPoolManager c : cs) {
+            for (ConnectionPoolManager c : clients) {
                 sum += f.applyAsDouble(c.tlsStats());
             }
             return sum;
@@ -254,12 +255,15 @@ public final class SluiceMeters {
         }
     }
 
+    // Micrometer holds a gauge's or function counter's state object weakly: gauges are built with
+    // strongReference(true) and function counters capture their state in the function (held strongly), or a
+    // collected snapshot would make the meter read NaN (stateMetersSurviveAGarbageCollection).
     private void gauge(String name, String help, Tags tags, Snapshot s, ToDoubleFunction<PoolStats> f) {
-        Gauge.builder(name, s, src -> src.read(f)).description(help).tags(tags).register(registry);
+        Gauge.builder(name, s, src -> src.read(f)).description(help).tags(tags).strongReference(true).register(registry);
     }
 
     private void counter(String name, String help, Tags tags, Snapshot s, ToDoubleFunction<PoolStats> f) {
-        FunctionCounter.builder(name, s, src -> src.read(f)).description(help).tags(tags).register(registry);
+        FunctionCounter.builder(name, s, ignored -> s.read(f)).description(help).tags(tags).register(registry);
     }
 
     /** One pool's stats, cached for {@link #SNAPSHOT_TTL_NANOS}; NaN while the pool does not exist. */
