@@ -38,7 +38,7 @@ public final class BenchRunner {
     /** The phases of the default run, in order. */
     public static List<Phase> phases() {
         return List.of(new TlsPhase(), new MemoryPhase(), new AcquirePhase(), new StreamsPhase(), new ScalingPhase(),
-                new HealthPhase());
+                new HealthPhase(), new ClientMetricsPhase());
     }
 
     /** The phases {@code options} asks for: the default ones, then the optional 100 000-stream phase. */

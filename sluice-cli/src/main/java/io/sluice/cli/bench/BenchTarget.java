@@ -153,14 +153,18 @@ public final class BenchTarget implements AutoCloseable {
 
     /** A new client with {@code pool} and {@code http2}; close it when done. */
     public ConnectionPoolManager client(PoolConfig pool, Http2Settings http2, int ioThreads) {
+        return clientBuilder(pool, http2, ioThreads).build();
+    }
+
+    /** The builder of {@link #client(PoolConfig, Http2Settings, int)}, for a phase that adds to it (metrics). */
+    public ConnectionPoolManager.Builder clientBuilder(PoolConfig pool, Http2Settings http2, int ioThreads) {
         return ConnectionPoolManager.builder()
                 .poolConfig(pool)
                 .http2(http2)
                 .tls(tls)
                 .statusRetries(false)
                 .ioThreads(ioThreads)
-                .callbackExecutor(callbacks)
-                .build();
+                .callbackExecutor(callbacks);
     }
 
     public ConnectionPoolManager client(PoolConfig pool) {

@@ -108,6 +108,8 @@ public final class Call {
     private volatile int notSentReplays;
     private volatile Attempt current;
     private volatile CompletableFuture<Lease<HttpConnection>> acquiring;
+    /** Set when this request's own acquire bound passed; the cancelled acquire is then not a failure of its own. */
+    private volatile RequestTimeoutException acquireBoundHit;
     /** The attempt's admission while it waits for one ({@link io.sluice.http.RequestAdmission}); cancelled if the call ends. */
     private volatile CompletableFuture<Void> admitting;
     private volatile ScheduledFuture<?> totalTimer;
@@ -317,9 +319,14 @@ public final class Call {
         if (f.isDone() || settled.get()) {
             return;
         }
-        fail(new RequestTimeoutException(route, RequestTimeoutException.Phase.ACQUIRE, bound,
-                "no connection within this request's acquire timeout", null));
+        RequestTimeoutException timedOut = new RequestTimeoutException(route, RequestTimeoutException.Phase.ACQUIRE,
+                bound, "no connection within this request's acquire timeout", null);
+        acquireBoundHit = timedOut;
+        // Cancel first: cancel() runs the pool's own completion (which takes the waiter out of its queue) before it
+        // returns, so when the caller hears of the timeout the queue has already forgotten the request.
+        // onAcquired sees acquireBoundHit and leaves the failure to this method.
         f.cancel(false);
+        fail(timedOut);
     }
 
     private void onAcquired(CompletableFuture<Lease<HttpConnection>> f) {
@@ -328,7 +335,9 @@ public final class Call {
             lease = f.join();
         } catch (RuntimeException e) {
             notSent();
-            fail(Errors.map(route, e, ctx.acquireTimeout()));
+            if (acquireBoundHit == null || !f.isCancelled()) {
+                fail(Errors.map(route, e, ctx.acquireTimeout()));
+            } // else: acquireTimedOut cancelled it and fails the call once the pool let the waiter go
             return;
         }
         if (settled.get()) {
