@@ -37,9 +37,11 @@ interface Fleet extends AutoCloseable {
 
     /**
      * A response announced {@code b}'s request budget: {@code limit} per window, refilling at {@code perNano};
-     * the shared bucket is created with it, or reconfigured when the limit changed.
+     * the shared bucket is created with it, or reconfigured when the limit changed. {@code ceiling} (when not
+     * negative) is what the provider said remains less what this process has in flight: the shared bucket
+     * cannot rightly hold more (others' requests in flight only lower the truth), so any excess is drained.
      */
-    void learned(Budget b, long limit, double perNano);
+    void learned(Budget b, long limit, double perNano, long ceiling);
 
     /** A 429 told {@code b} to wait {@code blockNanos}: the shared bucket is drained for that long (best effort). */
     void blocked(Budget b, long blockNanos);

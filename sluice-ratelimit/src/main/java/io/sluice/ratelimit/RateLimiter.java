@@ -400,6 +400,7 @@ public final class RateLimiter implements RequestAdmission, AutoCloseable {
         long blockNanos = -1;
         long limit;
         double perNano;
+        long ceiling;
         synchronized (b) {
             state.answered();
             b.requests.observe(s.requestLimit(), s.requestRemaining(), toNanos(s.requestReset(), wall, now), now);
@@ -414,9 +415,11 @@ public final class RateLimiter implements RequestAdmission, AutoCloseable {
             double l = b.requests.limit();
             limit = Double.isInfinite(l) ? -1 : (long) l;
             perNano = b.requests.ratePerNano();
+            ceiling = s.requestRemaining() < 0 || status == 429 ? -1
+                    : (long) Math.max(0, Math.floor(s.requestRemaining() - b.requests.inFlight()));
         }
         if (fleet != null) { // outside the monitor: the fleet's calls may complete futures inline
-            fleet.learned(b, limit, perNano);
+            fleet.learned(b, limit, perNano, ceiling);
             if (blockNanos > 0) {
                 fleet.blocked(b, blockNanos);
             }

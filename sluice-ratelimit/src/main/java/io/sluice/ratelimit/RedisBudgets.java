@@ -41,8 +41,10 @@ public final class RedisBudgets {
     final Duration timeout;
     final Duration retryMin;
     final Duration retryMax;
+    final Duration guard;
 
     private RedisBudgets(Builder b) {
+        this.guard = b.guard;
         this.uri = b.uri;
         this.client = b.client;
         this.connection = b.connection;
@@ -89,6 +91,7 @@ public final class RedisBudgets {
         private Duration timeout = Duration.ofMillis(100);
         private Duration retryMin = Duration.ofMillis(250);
         private Duration retryMax = Duration.ofSeconds(5);
+        private Duration guard = Duration.ofMillis(50);
 
         private Builder(RedisURI uri, RedisClient client, StatefulRedisConnection<String, byte[]> connection) {
             this.uri = uri;
@@ -121,6 +124,20 @@ public final class RedisBudgets {
             }
             this.retryMin = min;
             this.retryMax = max;
+            return this;
+        }
+
+        /**
+         * Added to the wait of a request the shared bucket reserved for later (default 50 ms). The shared bucket
+         * counts a request when it is admitted, the provider when it arrives: without a guard, a reserved request
+         * whose trip is quicker than the one that emptied the provider's bucket arrives just before its token and
+         * gets a 429. The guard delays only requests that wait anyway; the rate they go out at is unchanged.
+         */
+        public Builder guard(Duration guard) {
+            if (guard.isNegative()) {
+                throw new IllegalArgumentException("negative guard: " + guard);
+            }
+            this.guard = guard;
             return this;
         }
 

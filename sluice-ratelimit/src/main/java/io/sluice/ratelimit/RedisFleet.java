@@ -56,6 +56,7 @@ final class RedisFleet implements Fleet {
         /** Built for {@link #manager} at the time; rebuilt when a new connection replaced it. */
         volatile AsyncBucketProxy bucket;
         volatile AsyncProxyManager<String> builtFor;
+        final AtomicBoolean correcting = new AtomicBoolean();
 
         Entry(Budget budget) {
             this.budget = budget;
@@ -101,6 +102,7 @@ final class RedisFleet implements Fleet {
     private final RedisBudgets settings;
     private final ScheduledExecutorService timer;
     private final long timeoutNanos;
+    private final long guardNanos;
     private final RedisClient client;
     /** The resources of our own client (null with the caller's client or connection). */
     private final ClientResources resources;
@@ -124,6 +126,7 @@ final class RedisFleet implements Fleet {
         this.settings = settings;
         this.timer = timer;
         this.timeoutNanos = settings.timeout.toNanos();
+        this.guardNanos = settings.guard.toNanos();
         this.backoffNanos = settings.retryMin.toNanos();
         if (settings.connection != null) {
             this.client = null;
@@ -187,7 +190,7 @@ final class RedisFleet implements Fleet {
         try {
             op = reserve
                     ? bucket.consumeIgnoringRateLimits(1).thenApply(w -> w == Long.MAX_VALUE
-                            ? new Answer(false, e.nanosPerRequest()) : new Answer(true, w))
+                            ? new Answer(false, e.nanosPerRequest()) : new Answer(true, w > 0 ? w + guardNanos : 0))
                     : bucket.tryConsumeAndReturnRemaining(1).thenApply(p -> new Answer(p.isConsumed(),
                             p.isConsumed() ? 0 : p.getNanosToWaitForRefill()));
         } catch (RuntimeException ex) {
@@ -242,12 +245,41 @@ final class RedisFleet implements Fleet {
     }
 
     @Override
-    public void learned(Budget b, long limit, double perNano) {
+    public void learned(Budget b, long limit, double perNano, long ceiling) {
         if (limit <= 0 || !(perNano > 0) || closed) {
             return;
         }
-        // Whole milliseconds: processes that read slightly different resets agree on one configuration.
-        long period = Math.max(1, Math.round(limit / perNano / 1e6)) * 1_000_000L;
+        try {
+            configure(b, limit, perNano);
+            if (ceiling >= 0) {
+                correct(entries.get(b), ceiling);
+            }
+        } catch (RuntimeException ex) {
+            errors.increment(); // best effort: the next response tries again
+        }
+    }
+
+    /**
+     * Drains the shared bucket down to {@code ceiling}. The bucket is shaped by the announced limit but started
+     * from one process's estimate, and other clients of the key may spend outside it; the provider's figures
+     * correct it, as they correct the local budget. At most one correction per bucket is in flight.
+     */
+    private void correct(Entry e, long ceiling) {
+        AsyncBucketProxy bucket = e == null || !up ? null : e.bucket();
+        if (bucket == null || !e.correcting.compareAndSet(false, true)) {
+            return;
+        }
+        bucket.getAvailableTokens()
+                .thenCompose(avail -> avail > ceiling ? bucket.tryConsumeAsMuchAsPossible(avail - ceiling)
+                        : CompletableFuture.completedFuture(0L))
+                .whenComplete((drained, ex) -> e.correcting.set(false));
+    }
+
+    private void configure(Budget b, long limit, double perNano) {
+        // 1 % slower than announced, so that the provider's bucket gains on the shared one rather than the reverse
+        // (clocks and rounding differ); whole milliseconds, so that processes that read slightly different resets
+        // agree on one configuration.
+        long period = Math.max(1, Math.round(limit / perNano * 1.01 / 1e6)) * 1_000_000L;
         Entry e = entries.computeIfAbsent(b, Entry::new);
         AsyncBucketProxy current;
         synchronized (e) {
