@@ -46,12 +46,14 @@ import org.slf4j.LoggerFactory;
  * <p>Between responses the budget refills linearly so that it is full at the announced reset; each
  * response replaces the estimate with the server's figure, less what is still in flight (sent, not yet
  * counted by the server). With several processes sharing a key, each sees the fleet's consumption in the
- * figures the provider returns to it, one response late.
+ * figures the provider returns to it, one response late; {@link Builder#fleet} ({@link RedisBudgets}) shares
+ * the request budget itself through Redis instead, falling back to the local budget when Redis is slow or down.
  *
  * <p><b>Thread-safety:</b> thread-safe; each budget is guarded by its own monitor, and no future is completed
- * and no caller code runs while one is held. <b>Ownership:</b> owns one daemon timer thread that admits
- * waiting requests; {@link #close()} stops it and fails the requests still waiting. Close it after the
- * clients that use it.
+ * and no caller code runs while one is held; Redis is only ever asked asynchronously. <b>Ownership:</b> owns
+ * one daemon timer thread that admits waiting requests (and bounds Redis operations in fleet mode), and the
+ * Redis resources {@link RedisBudgets} says it owns; {@link #close()} stops and releases them and fails the
+ * requests still waiting. Close it after the clients that use it.
  */
 public final class RateLimiter implements RequestAdmission, AutoCloseable {
 
