@@ -22,11 +22,14 @@ final class Budget {
         final CallState call;
         final double tokens;
         final long since;
+        /** Its request was granted by the fleet's shared budget: locally it waits for tokens only. */
+        final boolean byFleet;
 
-        Waiter(CallState call, double tokens, long since) {
+        Waiter(CallState call, double tokens, long since, boolean byFleet) {
             this.call = call;
             this.tokens = tokens;
             this.since = since;
+            this.byFleet = byFleet;
         }
     }
 
@@ -44,9 +47,12 @@ final class Budget {
         this.keyHash = keyHash;
     }
 
-    /** Whether an attempt costing {@code tokenCost} fits now and nobody waits before it. */
-    boolean fitsNow(double tokenCost, long now) {
-        return waiters.isEmpty() && requests.fits(1, now) && tokens.fits(tokenCost, now);
+    /**
+     * Whether an attempt costing {@code tokenCost} fits now and nobody waits before it; {@code byFleet}: its
+     * request was granted by the fleet's shared budget, only the tokens are checked here.
+     */
+    boolean fitsNow(double tokenCost, long now, boolean byFleet) {
+        return waiters.isEmpty() && (byFleet || requests.fits(1, now)) && tokens.fits(tokenCost, now);
     }
 
     /** Takes room for one attempt. */
@@ -60,27 +66,27 @@ final class Budget {
      * Nanoseconds until an attempt costing {@code tokenCost} fits (behind the waiters already queued, as far as
      * the refill rates tell); -1 when only a response can make room.
      */
-    long nanosUntilRoom(double tokenCost, long now) {
+    long nanosUntilRoom(double tokenCost, long now, boolean byFleet) {
         double reqAhead = 1 + waiters.size();
         double tokAhead = tokenCost;
         for (Waiter w : waiters) {
             tokAhead += w.tokens;
         }
-        long r = requests.nanosUntil(reqAhead, now);
+        long r = byFleet ? 0 : requests.nanosUntil(reqAhead, now);
         long t = tokens.nanosUntil(tokAhead, now);
         return r < 0 || t < 0 ? -1 : Math.max(r, t);
     }
 
-    /** Nanoseconds until an attempt costing {@code tokenCost} fits, ignoring the queue; -1 when only a response can make room. */
-    long nanosUntilFits(double tokenCost, long now) {
-        long r = requests.nanosUntil(1, now);
-        long t = tokens.nanosUntil(tokenCost, now);
+    /** Nanoseconds until waiter {@code w} fits, ignoring the queue; -1 when only a response can make room. */
+    long nanosUntilFits(Waiter w, long now) {
+        long r = w.byFleet ? 0 : requests.nanosUntil(1, now);
+        long t = tokens.nanosUntil(w.tokens, now);
         return r < 0 || t < 0 ? -1 : Math.max(r, t);
     }
 
     /** Which dimension keeps an attempt out now: {@code requests} or {@code tokens}. */
-    String blockedBy(double tokenCost, long now) {
-        return !requests.fits(1 + waiters.size(), now) ? "requests" : tokens.known() ? "tokens" : "requests";
+    String blockedBy(double tokenCost, long now, boolean byFleet) {
+        return !byFleet && !requests.fits(1 + waiters.size(), now) ? "requests" : tokens.known() ? "tokens" : "requests";
     }
 
     /** Removes the head waiters that fit now, taking their room; the caller completes them outside the monitor. */
@@ -92,7 +98,7 @@ final class Budget {
                 waiters.poll();
                 continue;
             }
-            if (!(requests.fits(1, now) && tokens.fits(w.tokens, now))) {
+            if (!((w.byFleet || requests.fits(1, now)) && tokens.fits(w.tokens, now))) {
                 break;
             }
             waiters.poll();

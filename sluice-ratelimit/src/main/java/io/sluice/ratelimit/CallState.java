@@ -12,6 +12,8 @@ final class CallState {
     final double tokenCost;
     /** Attempts admitted and sent, not yet answered by a response head. */
     int unanswered;
+    /** The last admitted attempt holds a request of the fleet's shared budget (given back if never sent). */
+    boolean fleetTaken;
 
     CallState(Budget budget, double tokenCost) {
         this.budget = budget;

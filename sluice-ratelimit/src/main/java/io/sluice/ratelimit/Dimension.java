@@ -126,6 +126,16 @@ final class Dimension {
         return available;
     }
 
+    /** The announced limit per window; infinite until announced. */
+    double limit() {
+        return limit;
+    }
+
+    /** Units per nanosecond the budget refills at, as the last responses told; 0 when unknown. */
+    double ratePerNano() {
+        return ratePerNano;
+    }
+
     double inFlight() {
         return inFlight;
     }

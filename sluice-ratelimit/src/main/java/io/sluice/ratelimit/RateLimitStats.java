@@ -13,9 +13,14 @@ import java.util.List;
  * @param shapedNanos    the total time those waited
  * @param rejected       attempts refused with {@link io.sluice.http.RateLimitedException}
  * @param seen429        responses with status 429 that reached the limiter
+ * @param fleetAdmitted  fleet mode: attempts granted a request by the shared budget in Redis
+ * @param fleetFallbacks fleet mode: attempts decided by the local budget because Redis was unavailable or slow
+ * @param redisErrors    fleet mode: Redis operations (admissions, connects, probes) that failed or timed out
+ * @param fleetAvailable fleet mode: whether Redis answers now (false before it first connected)
  * @param budgets        each route and key's budget
  */
 public record RateLimitStats(long admittedAtOnce, long shaped, long shapedNanos, long rejected, long seen429,
+                             long fleetAdmitted, long fleetFallbacks, long redisErrors, boolean fleetAvailable,
                              List<BudgetStats> budgets) {
 
     /**

@@ -46,12 +46,14 @@ import org.slf4j.LoggerFactory;
  * <p>Between responses the budget refills linearly so that it is full at the announced reset; each
  * response replaces the estimate with the server's figure, less what is still in flight (sent, not yet
  * counted by the server). With several processes sharing a key, each sees the fleet's consumption in the
- * figures the provider returns to it, one response late.
+ * figures the provider returns to it, one response late; {@link Builder#fleet} ({@link RedisBudgets}) shares
+ * the request budget itself through Redis instead, falling back to the local budget when Redis is slow or down.
  *
  * <p><b>Thread-safety:</b> thread-safe; each budget is guarded by its own monitor, and no future is completed
- * and no caller code runs while one is held. <b>Ownership:</b> owns one daemon timer thread that admits
- * waiting requests; {@link #close()} stops it and fails the requests still waiting. Close it after the
- * clients that use it.
+ * and no caller code runs while one is held; Redis is only ever asked asynchronously. <b>Ownership:</b> owns
+ * one daemon timer thread that admits waiting requests (and bounds Redis operations in fleet mode), and the
+ * Redis resources {@link RedisBudgets} says it owns; {@link #close()} stops and releases them and fails the
+ * requests still waiting. Close it after the clients that use it.
  */
 public final class RateLimiter implements RequestAdmission, AutoCloseable {
 
@@ -96,6 +98,10 @@ public final class RateLimiter implements RequestAdmission, AutoCloseable {
     private final LongAdder shapedNanos = new LongAdder();
     private final LongAdder rejected = new LongAdder();
     private final LongAdder seen429 = new LongAdder();
+    /** Null in local mode; only then is neither Bucket4j nor Lettuce ever loaded. */
+    private final Fleet fleet;
+    /** Admissions waiting on the fleet (for Redis, or for their reservation): close() fails them. */
+    private final java.util.Set<CompletableFuture<Void>> pendingFleet = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
     private RateLimiter(Builder b) {
@@ -108,6 +114,7 @@ public final class RateLimiter implements RequestAdmission, AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+        this.fleet = b.fleet == null ? null : b.fleet.start(timer);
     }
 
     public static Builder builder() {
@@ -142,23 +149,43 @@ public final class RateLimiter implements RequestAdmission, AutoCloseable {
         if (call == null) { // admission without the listener (not through instrument()): untracked
             call = new CallState(budgetFor(request.route(), request), tokenEstimate.applyAsLong(request));
         }
+        if (fleet != null) {
+            CompletableFuture<Fleet.Answer> asked = fleet.acquire(call.budget, mode == Mode.WAIT);
+            if (asked != null) {
+                return admitViaFleet(call, asked, System.nanoTime());
+            }
+        }
+        return admitLocally(call, false, 0);
+    }
+
+    /**
+     * Admission by the local budget: requests and tokens, or tokens only when the fleet granted the request
+     * ({@code byFleet}); {@code waitedSince} (non-zero) is when an attempt the fleet held began to wait.
+     */
+    private CompletableFuture<Void> admitLocally(CallState call, boolean byFleet, long waitedSince) {
         Budget b = call.budget;
         long now = System.nanoTime();
         Budget.Waiter waiter;
         synchronized (b) {
-            if (b.fitsNow(call.tokenCost, now)) {
+            call.fleetTaken = byFleet;
+            if (b.fitsNow(call.tokenCost, now, byFleet)) {
                 b.take(call, call.tokenCost);
-                admittedAtOnce.increment();
+                if (waitedSince != 0) {
+                    shaped.increment();
+                    shapedNanos.add(now - waitedSince);
+                } else {
+                    admittedAtOnce.increment();
+                }
                 return ADMITTED;
             }
-            long wait = b.nanosUntilRoom(call.tokenCost, now);
+            long wait = b.nanosUntilRoom(call.tokenCost, now, byFleet);
             if (mode == Mode.FAIL || (maxWait != null && wait > maxWait.toNanos())) {
                 rejected.increment();
-                String dim = b.blockedBy(call.tokenCost, now);
+                String dim = b.blockedBy(call.tokenCost, now, byFleet);
                 long retry = wait < 0 ? PROBE_NANOS : wait;
                 return CompletableFuture.failedFuture(new RateLimitedException(b.route, dim, Duration.ofNanos(retry)));
             }
-            waiter = new Budget.Waiter(call, call.tokenCost, now);
+            waiter = new Budget.Waiter(call, call.tokenCost, waitedSince != 0 ? waitedSince : now, byFleet);
             b.waiters.add(waiter);
             schedule(b, wait, now);
         }
@@ -171,12 +198,95 @@ public final class RateLimiter implements RequestAdmission, AutoCloseable {
         return waiter.admitted;
     }
 
+    /**
+     * Admission through the fleet's shared budget, whose answer ({@code asked}) arrives on a Lettuce thread or the
+     * timer, never making anyone wait: no answer in time means the local budget decides; a request granted by the
+     * fleet then waits out its reservation on the timer and takes its tokens locally. A request the fleet granted
+     * and this attempt did not use (cancelled, refused for tokens) is given back to the fleet.
+     */
+    private CompletableFuture<Void> admitViaFleet(CallState call, CompletableFuture<Fleet.Answer> asked, long since) {
+        Budget b = call.budget;
+        CompletableFuture<Void> result = new CompletableFuture<>();
+        java.util.concurrent.atomic.AtomicBoolean held = new java.util.concurrent.atomic.AtomicBoolean();
+        pendingFleet.add(result);
+        result.whenComplete((v, e) -> {
+            pendingFleet.remove(result);
+            if (e != null && held.getAndSet(false)) {
+                fleet.giveBack(b);
+            }
+        });
+        asked.whenComplete((answer, ignored) -> { // the fleet's futures never fail: null is "decide locally"
+            if (answer != null && answer.taken()) {
+                held.set(true);
+            }
+            if (result.isDone()) { // cancelled or closed while Redis answered
+                if (held.getAndSet(false)) {
+                    fleet.giveBack(b);
+                }
+                return;
+            }
+            if (answer == null) {
+                relay(admitLocally(call, false, 0), result, held, call);
+                return;
+            }
+            long wait = Math.max(0, answer.waitNanos());
+            if (!answer.taken() || (maxWait != null && wait > maxWait.toNanos())) {
+                rejected.increment();
+                result.completeExceptionally(new RateLimitedException(b.route, "requests",
+                        Duration.ofNanos(Math.max(1, wait))));
+                return;
+            }
+            if (wait == 0) {
+                relay(admitLocally(call, true, 0), result, held, call);
+                return;
+            }
+            try {
+                java.util.concurrent.ScheduledFuture<?> t = timer.schedule(
+                        () -> relay(admitLocally(call, true, since), result, held, call), wait, TimeUnit.NANOSECONDS);
+                result.whenComplete((v, e) -> t.cancel(false));
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+                result.completeExceptionally(new io.sluice.http.ClientClosedException(b.route,
+                        "the rate limiter was closed while the request waited for room"));
+            }
+        });
+        return result;
+    }
+
+    /** Completes {@code result} as {@code local} does; a local admission nobody takes any more gives its room back. */
+    private void relay(CompletableFuture<Void> local, CompletableFuture<Void> result,
+                       java.util.concurrent.atomic.AtomicBoolean held, CallState call) {
+        local.whenComplete((v, e) -> {
+            if (e != null) {
+                result.completeExceptionally(e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+                        ? e.getCause() : e);
+            } else if (result.complete(null)) {
+                held.set(false); // the attempt uses it now; abandoned() gives it back if it is never sent
+            } else {
+                synchronized (call.budget) {
+                    call.notSent();
+                }
+                drain(call.budget);
+            }
+        });
+        result.whenComplete((v, e) -> {
+            if (e != null) {
+                local.cancel(false);
+            }
+        });
+    }
+
     @Override
     public void abandoned(HttpRequest request, int attempt) {
         CallState call = calls.get(new CallKey(request));
         if (call != null) {
+            boolean fleetRoom;
             synchronized (call.budget) {
                 call.notSent();
+                fleetRoom = call.fleetTaken;
+                call.fleetTaken = false;
+            }
+            if (fleetRoom && fleet != null) {
+                fleet.giveBack(call.budget);
             }
             drain(call.budget);
         }
@@ -207,7 +317,7 @@ public final class RateLimiter implements RequestAdmission, AutoCloseable {
             b.timer = null;
             ready = b.admitReady(now);
             Budget.Waiter head = b.waiters.peek();
-            if (ready.isEmpty() && head != null && b.nanosUntilFits(head.tokens, now) < 0) {
+            if (ready.isEmpty() && head != null && b.nanosUntilFits(head, now) < 0) {
                 Budget.Waiter probe = b.probeIfStuck();
                 ready = probe == null ? ready : List.of(probe);
             }
@@ -224,7 +334,7 @@ public final class RateLimiter implements RequestAdmission, AutoCloseable {
             ready = b.admitReady(now);
             Budget.Waiter head = b.waiters.peek();
             if (head != null) {
-                schedule(b, b.nanosUntilFits(head.tokens, now), now);
+                schedule(b, b.nanosUntilFits(head, now), now);
             }
         }
         complete(ready, now);
@@ -289,6 +399,10 @@ public final class RateLimiter implements RequestAdmission, AutoCloseable {
         long now = System.nanoTime();
         RateLimitSnapshot s = RateLimitHeaders.parse(headers, wall);
         Budget b = state.budget;
+        long blockNanos = -1;
+        long limit;
+        double perNano;
+        long ceiling;
         synchronized (b) {
             state.answered();
             b.requests.observe(s.requestLimit(), s.requestRemaining(), toNanos(s.requestReset(), wall, now), now);
@@ -297,7 +411,19 @@ public final class RateLimiter implements RequestAdmission, AutoCloseable {
                 seen429.increment();
                 Duration block = s.retryAfter() != null ? s.retryAfter()
                         : s.requestReset() != null ? Duration.between(wall, s.requestReset()) : Duration.ofSeconds(1);
-                b.requests.exhausted(Math.max(0, block.toNanos()), now);
+                blockNanos = Math.max(0, block.toNanos());
+                b.requests.exhausted(blockNanos, now);
+            }
+            double l = b.requests.limit();
+            limit = Double.isInfinite(l) ? -1 : (long) l;
+            perNano = b.requests.ratePerNano();
+            ceiling = s.requestRemaining() < 0 || status == 429 ? -1
+                    : (long) Math.max(0, Math.floor(s.requestRemaining() - b.requests.inFlight()));
+        }
+        if (fleet != null) { // outside the monitor: the fleet's calls may complete futures inline
+            fleet.learned(b, limit, perNano, ceiling);
+            if (blockNanos > 0) {
+                fleet.blocked(b, blockNanos);
             }
         }
         drain(b);
@@ -346,10 +472,14 @@ public final class RateLimiter implements RequestAdmission, AutoCloseable {
             }
         }
         return new RateLimitStats(admittedAtOnce.sum(), shaped.sum(), shapedNanos.sum(), rejected.sum(),
-                seen429.sum(), List.copyOf(out));
+                seen429.sum(), fleet == null ? 0 : fleet.admitted(), fleet == null ? 0 : fleet.fallbacks(),
+                fleet == null ? 0 : fleet.errors(), fleet != null && fleet.available(), List.copyOf(out));
     }
 
-    /** Stops the timer; requests still waiting fail with {@link io.sluice.http.ClientClosedException}. Idempotent. */
+    /**
+     * Stops the timer; requests still waiting fail with {@link io.sluice.http.ClientClosedException}; in fleet mode,
+     * releases the Redis resources the limiter owns (see {@link RedisBudgets}). Idempotent.
+     */
     @Override
     public void close() {
         closed = true;
@@ -365,6 +495,13 @@ public final class RateLimiter implements RequestAdmission, AutoCloseable {
                         "the rate limiter was closed while the request waited for room"));
             }
         }
+        for (CompletableFuture<Void> f : List.copyOf(pendingFleet)) {
+            f.completeExceptionally(new io.sluice.http.ClientClosedException("rate limiter",
+                    "the rate limiter was closed while the request waited for room"));
+        }
+        if (fleet != null) {
+            fleet.close();
+        }
         LOG.debug("rate limiter closed");
     }
 
@@ -374,8 +511,19 @@ public final class RateLimiter implements RequestAdmission, AutoCloseable {
         private Duration maxWait;
         private ToLongFunction<HttpRequest> tokenEstimate = TokenEstimate::of;
         private Clock clock = Clock.systemUTC();
+        private RedisBudgets fleet;
 
         private Builder() {
+        }
+
+        /**
+         * Fleet mode: the request budgets live in Redis, shared by every process using the same Redis, key
+         * prefix and API key; Redis slow or down falls back to this process's local budget (see
+         * {@link RedisBudgets}). Null (the default): local budgets only.
+         */
+        public Builder fleet(RedisBudgets fleet) {
+            this.fleet = fleet;
+            return this;
         }
 
         /** {@link Mode#WAIT} (the default) or {@link Mode#FAIL}. */

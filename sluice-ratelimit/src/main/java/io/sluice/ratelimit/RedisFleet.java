@@ -1,0 +1,497 @@
+package io.sluice.ratelimit;
+
+import io.github.bucket4j.BucketConfiguration;
+import io.github.bucket4j.TokensInheritanceStrategy;
+import io.github.bucket4j.distributed.AsyncBucketProxy;
+import io.github.bucket4j.distributed.ExpirationAfterWriteStrategy;
+import io.github.bucket4j.distributed.proxy.AsyncProxyManager;
+import io.github.bucket4j.distributed.proxy.optimization.Optimizations;
+import io.github.bucket4j.redis.lettuce.Bucket4jLettuce;
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.codec.RedisCodec;
+import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+import io.lettuce.core.resource.Delay;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@link Fleet} on Redis: one Bucket4j distributed bucket (compare-and-swap on Lettuce, async API only) per
+ * route and key hash, shaped like the provider's announced request limit. Every operation is bounded by the
+ * timeout on the limiter's timer; a failure marks Redis unavailable (one WARN), after which admissions go
+ * local at once and a single probe chain (connect, or PING) retries with backoff until Redis answers (one INFO).
+ *
+ * <p><b>Thread-safety:</b> thread-safe. Callbacks run on Lettuce's event loops or the limiter's timer; neither
+ * ever waits for Redis. <b>Ownership:</b> see {@link RedisBudgets}.
+ */
+final class RedisFleet implements Fleet {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RedisBudgets.class);
+    private static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
+    /** How long an idle bucket stays in Redis once full again: a restarted process finds it while it matters. */
+    private static final Duration KEEP_AFTER_FULL = Duration.ofSeconds(60);
+
+    /** One budget's shared bucket. Its limit and period are guarded by this object's monitor. */
+    private final class Entry {
+        final Budget budget;
+        final String key;
+        long limit;
+        long periodNanos;
+        /** Built for {@link #manager} at the time; rebuilt when a new connection replaced it. */
+        volatile AsyncBucketProxy bucket;
+        volatile AsyncProxyManager<String> builtFor;
+        final AtomicBoolean correcting = new AtomicBoolean();
+
+        Entry(Budget budget) {
+            this.budget = budget;
+            this.key = settings.keyPrefix + budget.route + ":" + budget.keyHash;
+        }
+
+        AsyncBucketProxy bucket() {
+            AsyncProxyManager<String> m = manager;
+            if (m == null) {
+                return null;
+            }
+            if (builtFor != m) {
+                // The supplier runs only when Redis has no bucket for the key (first use, expired, Redis restarted
+                // empty): it starts from what the local budget knows now, so a fresh bucket is not a free burst.
+                bucket = m.builder().withOptimization(Optimizations.batching())
+                        .build(key, () -> CompletableFuture.completedFuture(configuration(true)));
+                builtFor = m;
+            }
+            return bucket;
+        }
+
+        synchronized BucketConfiguration configuration(boolean fromLocalEstimate) {
+            long cap = limit;
+            long initial = cap;
+            if (fromLocalEstimate) {
+                double local;
+                synchronized (budget) {
+                    local = budget.requests.available(System.nanoTime());
+                }
+                initial = Double.isNaN(local) ? cap : (long) Math.max(0, Math.min(cap, Math.floor(local)));
+            }
+            long start = initial;
+            return BucketConfiguration.builder()
+                    .addLimit(l -> l.capacity(cap).refillGreedy(cap, Duration.ofNanos(periodNanos)).initialTokens(start))
+                    .build();
+        }
+
+        synchronized long nanosPerRequest() {
+            return periodNanos / Math.max(1, limit);
+        }
+    }
+
+    private final RedisBudgets settings;
+    private final ScheduledExecutorService timer;
+    private final long timeoutNanos;
+    private final long guardNanos;
+    private final RedisClient client;
+    /** The resources of our own client (null with the caller's client or connection). */
+    private final ClientResources resources;
+    private final boolean ownsClient;
+    private final boolean ownsConnection;
+    private final ConcurrentHashMap<Budget, Entry> entries = new ConcurrentHashMap<>();
+    private final LongAdder admitted = new LongAdder();
+    private final LongAdder fallbacks = new LongAdder();
+    private final LongAdder errors = new LongAdder();
+    /** One probe chain at a time: no reconnect storm, whatever number of admissions failed. */
+    private final AtomicBoolean probing = new AtomicBoolean();
+    private volatile StatefulRedisConnection<String, byte[]> connection;
+    private volatile AsyncProxyManager<String> manager;
+    private volatile boolean up;
+    /** The current outage was logged (once); reset when Redis answers again. */
+    private volatile boolean warned;
+    private volatile boolean closed;
+    private long backoffNanos; // the probe chain's own; one at a time
+
+    RedisFleet(RedisBudgets settings, ScheduledExecutorService timer) {
+        this.settings = settings;
+        this.timer = timer;
+        this.timeoutNanos = settings.timeout.toNanos();
+        this.guardNanos = settings.guard.toNanos();
+        this.backoffNanos = settings.retryMin.toNanos();
+        if (settings.connection != null) {
+            this.client = null;
+            this.resources = null;
+            this.ownsClient = false;
+            this.ownsConnection = false;
+            useConnection(settings.connection);
+            this.up = true; // the caller's connection: trust it until an operation fails
+        } else {
+            this.ownsConnection = true;
+            this.ownsClient = settings.client == null;
+            // Our client's reconnect backoff follows ours (Lettuce's default grows to 30 s: recovery would lag),
+            // on one I/O thread: it carries one connection.
+            this.resources = ownsClient ? DefaultClientResources.builder().ioThreadPoolSize(1)
+                    .computationThreadPoolSize(1).reconnectDelay(Delay.exponential(settings.retryMin, settings.retryMax,
+                            2, TimeUnit.MILLISECONDS)).build() : null;
+            this.client = ownsClient ? ownClient(settings, resources) : settings.client;
+            probing.set(true); // the first connect is the first probe: no other starts meanwhile
+            probe();
+        }
+    }
+
+    private static RedisClient ownClient(RedisBudgets settings, ClientResources resources) {
+        RedisClient c = RedisClient.create(resources);
+        Duration connect = connectTimeout(settings);
+        // Our client: commands fail at once while disconnected (rather than queue until Redis returns), and Lettuce
+        // expires any command after the connect timeout, so nothing piles up behind a silent Redis.
+        c.setOptions(ClientOptions.builder().autoReconnect(true)
+                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                .socketOptions(SocketOptions.builder().connectTimeout(connect).build())
+                .timeoutOptions(TimeoutOptions.enabled(connect)).build());
+        return c;
+    }
+
+    private static Duration connectTimeout(RedisBudgets settings) {
+        Duration t = settings.timeout.multipliedBy(10);
+        return t.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : t;
+    }
+
+    private void useConnection(StatefulRedisConnection<String, byte[]> c) {
+        connection = c;
+        manager = Bucket4jLettuce.casBasedBuilder(c)
+                .expirationAfterWrite(ExpirationAfterWriteStrategy.basedOnTimeForRefillingBucketUpToMax(KEEP_AFTER_FULL))
+                .build().asAsync();
+    }
+
+    // ------------------------------------------------------------------ operations
+
+    @Override
+    public CompletableFuture<Answer> acquire(Budget b, boolean reserve) {
+        Entry e = entries.get(b);
+        if (e == null || closed) {
+            return null; // no limit announced yet: nothing to share
+        }
+        AsyncBucketProxy bucket = up ? e.bucket() : null;
+        if (bucket == null) {
+            fallbacks.increment();
+            return null;
+        }
+        CompletableFuture<Answer> op;
+        try {
+            op = reserve
+                    ? bucket.consumeIgnoringRateLimits(1).thenApply(w -> w == Long.MAX_VALUE
+                            ? new Answer(false, e.nanosPerRequest()) : new Answer(true, w > 0 ? w + guardNanos : 0))
+                    : bucket.tryConsumeAndReturnRemaining(1).thenApply(p -> new Answer(p.isConsumed(),
+                            p.isConsumed() ? 0 : p.getNanosToWaitForRefill()));
+        } catch (RuntimeException ex) {
+            fallbacks.increment();
+            failed(ex);
+            return null;
+        }
+        CompletableFuture<Answer> out = new CompletableFuture<>();
+        ScheduledFuture<?> deadline;
+        try {
+            deadline = timer.schedule(() -> {
+                if (out.complete(null)) {
+                    fallbacks.increment();
+                    failed(new TimeoutException("no answer from Redis in " + settings.timeout.toMillis() + " ms"));
+                }
+            }, timeoutNanos, TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException closing) {
+            return null;
+        }
+        op.whenComplete((answer, ex) -> {
+            deadline.cancel(false);
+            if (ex != null) {
+                if (out.complete(null)) {
+                    fallbacks.increment();
+                    failed(ex);
+                }
+                return;
+            }
+            answered();
+            if (out.complete(answer)) {
+                if (answer.taken()) {
+                    admitted.increment();
+                }
+            } else if (answer.taken()) {
+                giveBack(b); // it answered after the local budget decided: the request it took is not used
+            }
+        });
+        return out;
+    }
+
+    @Override
+    public void giveBack(Budget b) {
+        Entry e = entries.get(b);
+        AsyncBucketProxy bucket = e == null || !up || closed ? null : e.bucket();
+        if (bucket != null) {
+            try {
+                bucket.addTokens(1); // best effort: a lost give-back only makes the fleet a little more careful
+            } catch (RuntimeException ignored) {
+                // the next acquire finds out whether Redis is there
+            }
+        }
+    }
+
+    @Override
+    public void learned(Budget b, long limit, double perNano, long ceiling) {
+        if (limit <= 0 || !(perNano > 0) || closed) {
+            return;
+        }
+        try {
+            configure(b, limit, perNano);
+            if (ceiling >= 0) {
+                correct(entries.get(b), ceiling);
+            }
+        } catch (RuntimeException ex) {
+            errors.increment(); // best effort: the next response tries again
+        }
+    }
+
+    /**
+     * Drains the shared bucket down to {@code ceiling}. The bucket is shaped by the announced limit but started
+     * from one process's estimate, and other clients of the key may spend outside it; the provider's figures
+     * correct it, as they correct the local budget. At most one correction per bucket is in flight.
+     */
+    private void correct(Entry e, long ceiling) {
+        AsyncBucketProxy bucket = e == null || !up ? null : e.bucket();
+        if (bucket == null || !e.correcting.compareAndSet(false, true)) {
+            return;
+        }
+        bucket.getAvailableTokens()
+                .thenCompose(avail -> avail > ceiling ? bucket.tryConsumeAsMuchAsPossible(avail - ceiling)
+                        : CompletableFuture.completedFuture(0L))
+                .whenComplete((drained, ex) -> e.correcting.set(false));
+    }
+
+    private void configure(Budget b, long limit, double perNano) {
+        // 1 % slower than announced, so that the provider's bucket gains on the shared one rather than the reverse
+        // (clocks and rounding differ); whole milliseconds, so that processes that read slightly different resets
+        // agree on one configuration.
+        long period = Math.max(1, Math.round(limit / perNano * 1.01 / 1e6)) * 1_000_000L;
+        Entry e = entries.computeIfAbsent(b, Entry::new);
+        AsyncBucketProxy current;
+        synchronized (e) {
+            if (e.limit == limit) {
+                return; // the rate is read once per limit: each response's rounding must not reconfigure Redis
+            }
+            boolean first = e.limit == 0;
+            e.limit = limit;
+            e.periodNanos = period;
+            if (first) {
+                return; // the bucket is created (or found, made by another process) at the first acquire
+            }
+            current = e.bucket;
+        }
+        if (current != null && up) {
+            try {
+                current.replaceConfiguration(e.configuration(false), TokensInheritanceStrategy.AS_IS);
+            } catch (RuntimeException ignored) {
+                // best effort; a bucket recreated later gets the new limit from the supplier
+            }
+        }
+    }
+
+    @Override
+    public void blocked(Budget b, long blockNanos) {
+        Entry e = entries.get(b);
+        AsyncBucketProxy bucket = e == null || !up || closed ? null : e.bucket();
+        if (bucket == null || blockNanos <= 0) {
+            return;
+        }
+        long perRequest = Math.max(1, e.nanosPerRequest());
+        long limit;
+        synchronized (e) {
+            limit = e.limit;
+        }
+        // Empty the shared bucket, then owe what refills during the block (at most one window): every process's
+        // next reservation waits out the 429's retry-after.
+        long owe = Math.min(limit, (blockNanos + perRequest - 1) / perRequest);
+        try {
+            bucket.tryConsumeAsMuchAsPossible().thenCompose(x -> bucket.consumeIgnoringRateLimits(owe));
+        } catch (RuntimeException ignored) {
+            // best effort
+        }
+    }
+
+    // ------------------------------------------------------------------ availability
+
+    private void answered() {
+        if (!up && !closed) {
+            up = true;
+        }
+    }
+
+    private void failed(Throwable ex) {
+        errors.increment();
+        up = false;
+        if (closed) {
+            return;
+        }
+        if (!warned) {
+            warned = true;
+            LOG.warn("Redis for fleet rate limits is unavailable ({}): admitting from each process's local budget "
+                    + "until it answers again", describe(ex));
+        }
+        if (probing.compareAndSet(false, true)) {
+            scheduleProbe(settings.retryMin.toNanos());
+        }
+    }
+
+    private void scheduleProbe(long delayNanos) {
+        try {
+            timer.schedule(this::probe, delayNanos, TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException closing) {
+            probing.set(false);
+        }
+    }
+
+    /** One probe: connect when there is no connection yet, else PING. Runs only inside the single probe chain. */
+    private void probe() {
+        if (closed) {
+            probing.set(false);
+            return;
+        }
+        CompletableFuture<Void> attempt = connection == null ? connect() : ping();
+        attempt.whenComplete((v, ex) -> {
+            if (ex == null) {
+                backoffNanos = settings.retryMin.toNanos();
+                up = true;
+                probing.set(false);
+                if (warned) {
+                    warned = false;
+                    LOG.info("Redis for fleet rate limits answers again: admitting from the shared budgets");
+                }
+            } else {
+                if (!warned) {
+                    failed(ex); // the first connect failed: warn once; the chain continues below
+                } else {
+                    errors.increment();
+                }
+                long delay = backoffNanos;
+                backoffNanos = Math.min(settings.retryMax.toNanos(), backoffNanos * 2);
+                scheduleProbe(delay);
+            }
+        });
+    }
+
+    private CompletableFuture<Void> connect() {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        CompletableFuture<StatefulRedisConnection<String, byte[]>> cf;
+        try {
+            cf = client.connectAsync(CODEC, settings.uri).toCompletableFuture();
+        } catch (RuntimeException ex) {
+            return CompletableFuture.failedFuture(ex);
+        }
+        bound(done, connectTimeout(settings).toNanos(), "connect");
+        cf.whenComplete((c, ex) -> {
+            if (ex != null) {
+                done.completeExceptionally(ex);
+                return;
+            }
+            synchronized (this) {
+                if (closed || done.isDone()) {
+                    c.closeAsync(); // too late (timed out, or closed meanwhile): not kept
+                    return;
+                }
+                useConnection(c);
+            }
+            done.complete(null);
+        });
+        return done;
+    }
+
+    private CompletableFuture<Void> ping() {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        try {
+            connection.async().ping().whenComplete((pong, ex) -> {
+                if (ex != null) {
+                    done.completeExceptionally(ex);
+                } else {
+                    done.complete(null);
+                }
+            });
+        } catch (RuntimeException ex) {
+            done.completeExceptionally(ex);
+        }
+        bound(done, timeoutNanos, "PING");
+        return done;
+    }
+
+    private void bound(CompletableFuture<Void> f, long nanos, String what) {
+        try {
+            ScheduledFuture<?> t = timer.schedule(() -> f.completeExceptionally(
+                    new TimeoutException(what + ": no answer from Redis in " + nanos / 1_000_000 + " ms")),
+                    nanos, TimeUnit.NANOSECONDS);
+            f.whenComplete((v, e) -> t.cancel(false));
+        } catch (RejectedExecutionException closing) {
+            f.completeExceptionally(closing);
+        }
+    }
+
+    private static String describe(Throwable ex) {
+        Throwable t = ex instanceof java.util.concurrent.CompletionException && ex.getCause() != null ? ex.getCause() : ex;
+        return t.getClass().getSimpleName() + ": " + t.getMessage();
+    }
+
+    // ------------------------------------------------------------------ stats, close
+
+    @Override
+    public long admitted() {
+        return admitted.sum();
+    }
+
+    @Override
+    public long fallbacks() {
+        return fallbacks.sum();
+    }
+
+    @Override
+    public long errors() {
+        return errors.sum();
+    }
+
+    @Override
+    public boolean available() {
+        return up;
+    }
+
+    @Override
+    public void close() {
+        StatefulRedisConnection<String, byte[]> c;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            up = false;
+            c = connection;
+        }
+        if (ownsConnection && c != null) {
+            c.closeAsync();
+        }
+        if (ownsClient) {
+            try {
+                // No quiet period: nothing of ours runs on these threads once the connection is closed.
+                client.shutdownAsync(0, 2, TimeUnit.SECONDS).get(3, TimeUnit.SECONDS);
+                resources.shutdown(0, 2, TimeUnit.SECONDS).get(3, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                LOG.debug("Redis client shutdown did not finish cleanly", e);
+                if (e instanceof InterruptedException) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+    }
+}
