@@ -45,8 +45,8 @@ class ArchitectureTest {
         module("http", "io.sluice.http..", "pool");
         module("websocket", "io.sluice.websocket..", "http", "pool");
         module("routing", "io.sluice.routing..", "http", "pool");
-        module("prometheus", "io.sluice.prometheus..", "pool", "http", "websocket", "routing");
-        module("micrometer", "io.sluice.micrometer..", "pool", "http", "websocket", "routing");
+        module("prometheus", "io.sluice.prometheus..", "pool", "http", "websocket", "routing", "ratelimit");
+        module("micrometer", "io.sluice.micrometer..", "pool", "http", "websocket", "routing", "ratelimit");
         module("tracing", "io.sluice.tracing..", "http", "pool");
         module("ratelimit", "io.sluice.ratelimit..", "http", "pool");
         module("openai", "io.sluice.openai..", "http", "pool");

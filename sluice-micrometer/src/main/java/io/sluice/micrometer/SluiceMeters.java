@@ -62,6 +62,9 @@ public final class SluiceMeters {
     private final MeterRegistry registry;
     private final MeterListener listener;
     private final List<ConnectionPoolManager> clients = new CopyOnWriteArrayList<>();
+    /** Bound rate limiters, as Object so this class loads without the optional sluice-ratelimit. */
+    private final List<Object> limiters = new CopyOnWriteArrayList<>();
+    private final Set<String> limiterRoutes = ConcurrentHashMap.newKeySet();
 
     /** Route pool names already registered: a route is registered once, whichever client has it. */
     private final Set<String> registeredPools = ConcurrentHashMap.newKeySet();
@@ -180,7 +183,30 @@ public final class SluiceMeters {
     }
 
     /** A route was seen (bound or called): registers its meters once, reading whichever bound client has it. */
+    /**
+     * Binds a rate limiter (sluice-ratelimit, an optional dependency): attempts admitted at once and after
+     * waiting, the total wait, refusals, 429s seen, fleet admissions and fallbacks, Redis errors; and, per route
+     * (routes its budgets have now and, with {@link #instrument}, those calls open later), what is left of the
+     * budgets and how many requests wait. Same names as sluice-prometheus.
+     */
+    public SluiceMeters rateLimiter(io.sluice.ratelimit.RateLimiter limiter) {
+        RateLimitMeters.bind(registry, Objects.requireNonNull(limiter, "limiter"));
+        limiters.add(limiter);
+        for (String route : limiter.stats().byRoute().keySet()) {
+            limiterRouteSeen(route);
+        }
+        return this;
+    }
+
+    /** The per-route budget gauges, once per route (limiters kept as Object: sluice-ratelimit is optional). */
+    private void limiterRouteSeen(String route) {
+        if (!limiters.isEmpty() && limiterRoutes.add(route)) {
+            RateLimitMeters.route(registry, limiters, route);
+        }
+    }
+
     private void routeSeen(Route route) {
+        limiterRouteSeen(route.toString());
         String name = route.toString();
         if (!registeredPools.add(name)) {
             return;

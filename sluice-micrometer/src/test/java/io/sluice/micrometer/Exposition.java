@@ -81,7 +81,7 @@ final class Exposition {
     record Documented(String name, String type, Set<String> labels) {
     }
 
-    private static final Pattern ROW = Pattern.compile("^\\| `([a-z_]+)` \\| (counter|gauge|histogram) \\|\\s*[a-z]*\\s*\\| ([a-z, ]*) \\|");
+    private static final Pattern ROW = Pattern.compile("^\\| `([a-z_]+)` \\| (counter|gauge|histogram) \\|\\s*[a-z]*\\s*\\| ?([a-z, ]*?) ?\\|");
 
     /** The table of every metric in docs/metrics.md, by exposition name (counters with _total). */
     static Map<String, Documented> documented() {

@@ -117,6 +117,16 @@ public final class PrometheusMetrics {
         return this;
     }
 
+    /**
+     * Exposes a rate limiter (sluice-ratelimit, an optional dependency): requests admitted at once and after
+     * waiting (and how long they waited), refused, 429s seen, fleet admissions and fallbacks, and per route what
+     * is left of the budgets and how many requests wait.
+     */
+    public PrometheusMetrics rateLimiter(io.sluice.ratelimit.RateLimiter limiter) {
+        state.limiters.add(Objects.requireNonNull(limiter, "limiter"));
+        return this;
+    }
+
     /** Exposes the router's region latencies and cooldowns. */
     public PrometheusMetrics router(RegionRouter router) {
         state.routers.add(Objects.requireNonNull(router, "router"));

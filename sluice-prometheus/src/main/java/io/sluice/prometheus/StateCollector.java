@@ -52,6 +52,8 @@ final class StateCollector implements MultiCollector {
     final List<HealthMonitor> monitors = new CopyOnWriteArrayList<>();
     final List<AdaptiveScaler> scalers = new CopyOnWriteArrayList<>();
     final List<RegionRouter> routers = new CopyOnWriteArrayList<>();
+    /** Rate limiters (sluice-ratelimit is optional: typed as Object so this class loads without it). */
+    final List<Object> limiters = new CopyOnWriteArrayList<>();
 
     @Override
     public MetricSnapshots collect() {
@@ -90,6 +92,9 @@ final class StateCollector implements MultiCollector {
         }
         if (!routers.isEmpty()) {
             routers(out);
+        }
+        if (!limiters.isEmpty()) {
+            RateLimitCollector.collect(out, limiters);
         }
         return new MetricSnapshots(out);
     }

@@ -24,6 +24,26 @@ public record RateLimitStats(long admittedAtOnce, long shaped, long shapedNanos,
                              List<BudgetStats> budgets) {
 
     /**
+     * The budgets summed up per route, as metrics label them (routes, not keys, so a service with many keys keeps
+     * few series): the smallest estimate of what is left among the route's keys (NaN when none was announced)
+     * and the requests waiting on all of them. The key hash of each entry is {@code *}.
+     */
+    public java.util.Map<String, BudgetStats> byRoute() {
+        java.util.Map<String, BudgetStats> out = new java.util.TreeMap<>();
+        for (BudgetStats b : budgets) {
+            out.merge(b.route(), new BudgetStats(b.route(), "*", b.requestsAvailable(), b.tokensAvailable(), b.waiting()),
+                    (x, y) -> new BudgetStats(x.route(), "*", min(x.requestsAvailable(), y.requestsAvailable()),
+                            min(x.tokensAvailable(), y.tokensAvailable()), x.waiting() + y.waiting()));
+        }
+        return out;
+    }
+
+    /** The smaller of two estimates, NaN (unknown) only when both are. */
+    private static double min(double a, double b) {
+        return Double.isNaN(a) ? b : Double.isNaN(b) ? a : Math.min(a, b);
+    }
+
+    /**
      * One budget.
      *
      * @param route             {@code scheme://host:port}

@@ -304,7 +304,7 @@ class CallbackExecutorTest {
                     ex.execute(() -> {
                         t1Started[0] = System.nanoTime(); // just after runTask wrote runningSince
                         try {
-                            if (!dependency.await(300, TimeUnit.MILLISECONDS)) {
+                            if (!dependency.await(5, TimeUnit.SECONDS)) { // a hang bound: a rescued dependency comes in about a millisecond
                                 stranded.incrementAndGet();
                             }
                         } catch (InterruptedException e) {
@@ -588,7 +588,7 @@ class CallbackExecutorTest {
                 CountDownLatch done = new CountDownLatch(1);
                 ex.execute(() -> { // T: a continuation blocking on U
                     try {
-                        later.get(100, TimeUnit.MILLISECONDS);
+                        later.get(5, TimeUnit.SECONDS); // a hang bound, not a timing: rescued U completes it in about a millisecond
                     } catch (TimeoutException e) {
                         lost.incrementAndGet();
                     } catch (Exception ignored) {
