@@ -30,4 +30,47 @@ public interface RequestAdmission {
     /** An admitted attempt was not sent after all (the call ended first): give back what it took. */
     default void abandoned(HttpRequest request, int attempt) {
     }
+
+    /**
+     * The admission of one call, asked when the call starts: the client admits each of its attempts through it
+     * and, when it has a {@link CallAdmission#listener() listener}, delivers the call's events to it first. The
+     * default delegates to {@link #admit} and {@link #abandoned} with the call's request. Override it to keep
+     * state per call rather than per request object: one {@link HttpRequest} (immutable) may be sent by several
+     * calls at once.
+     */
+    default CallAdmission forCall(HttpRequest request) {
+        return new CallAdmission() {
+            @Override
+            public CompletableFuture<Void> admit(int attempt) {
+                return RequestAdmission.this.admit(request, attempt);
+            }
+
+            @Override
+            public void abandoned(int attempt) {
+                RequestAdmission.this.abandoned(request, attempt);
+            }
+        };
+    }
+
+    /**
+     * One call's admission. <b>Thread-safety:</b> the client calls it for one call's attempts one after another
+     * (from the caller's thread, an event loop or the pool's), each call happening-before the next.
+     */
+    interface CallAdmission {
+
+        /** Admits attempt number {@code attempt} (1 for the first); as {@link RequestAdmission#admit}. */
+        CompletableFuture<Void> admit(int attempt);
+
+        /**
+         * Attempt {@code attempt} was admitted but did not count at the server: it was never sent (no connection,
+         * the call ended first), or the server provably never processed it (a refused stream, a GOAWAY below its
+         * stream, a connection found closed before any byte): give back what it took.
+         */
+        void abandoned(int attempt);
+
+        /** Hears the call's events, before any other listener (the responses' rate-limit headers); none by default. */
+        default CallListener listener() {
+            return CallListener.NONE;
+        }
+    }
 }

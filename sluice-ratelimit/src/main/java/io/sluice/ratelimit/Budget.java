@@ -55,11 +55,16 @@ final class Budget {
         return waiters.isEmpty() && (byFleet || requests.fits(1, now)) && tokens.fits(tokenCost, now);
     }
 
-    /** Takes room for one attempt. */
+    /** Takes room for one attempt (in flight until answered, unless nothing will tell this call's outcome). */
     void take(CallState call, double tokenCost) {
-        requests.take(1);
-        tokens.take(tokenCost);
-        call.sent(tokenCost);
+        if (call.tracked) {
+            requests.take(1);
+            tokens.take(tokenCost);
+            call.tookRoom();
+        } else {
+            requests.spend(1);
+            tokens.spend(tokenCost);
+        }
     }
 
     /**
@@ -67,13 +72,14 @@ final class Budget {
      * the refill rates tell); -1 when only a response can make room.
      */
     long nanosUntilRoom(double tokenCost, long now, boolean byFleet) {
+        // The whole queue ahead counts, beyond one window: each request is capped at the limit, the total is not.
         double reqAhead = 1 + waiters.size();
-        double tokAhead = tokenCost;
+        double tokAhead = tokens.capped(tokenCost);
         for (Waiter w : waiters) {
-            tokAhead += w.tokens;
+            tokAhead += tokens.capped(w.tokens);
         }
-        long r = byFleet ? 0 : requests.nanosUntil(reqAhead, now);
-        long t = tokens.nanosUntil(tokAhead, now);
+        long r = byFleet ? 0 : requests.nanosUntilTotal(reqAhead, now);
+        long t = tokens.nanosUntilTotal(tokAhead, now);
         return r < 0 || t < 0 ? -1 : Math.max(r, t);
     }
 

@@ -1,8 +1,17 @@
 package io.sluice.ratelimit;
 
 /**
- * What one call took from its budget: the attempts admitted and not yet answered, and the token estimate
- * each took, so that a response, a failure or an attempt never sent gives back exactly what was taken.
+ * What one call took from its budget, attempt by attempt: attempts admitted and not yet on the wire, attempts
+ * sent and not yet answered, and the token estimate each took; so that a response, the call's end, or an
+ * attempt that never counted at the server settles exactly what was taken, once.
+ *
+ * <ul>
+ *   <li>admitted → sent ({@link #sending}, the call's {@code requestSending}) → answered ({@link #answered},
+ *   a response head): the server counted it, it leaves the in-flight count;</li>
+ *   <li>admitted or sent, then {@link #abandon} (never sent, or provably never processed): its room comes back;</li>
+ *   <li>{@link #ended}: what is still admitted-but-unsent comes back; what was sent and not answered leaves the
+ *   in-flight count (the server may have counted it).</li>
+ * </ul>
  *
  * <p><b>Thread-safety:</b> guarded by the monitor of {@link #budget}.
  */
@@ -10,18 +19,33 @@ final class CallState {
 
     final Budget budget;
     final double tokenCost;
-    /** Attempts admitted and sent, not yet answered by a response head. */
+    /** False for an admission outside a call's own admission object: nothing tells it the outcome, so it holds nothing in flight. */
+    final boolean tracked;
+    /** Attempts admitted, not yet on the wire. */
+    int admitted;
+    /** Attempts on the wire, not yet answered by a response head. */
     int unanswered;
-    /** The last admitted attempt holds a request of the fleet's shared budget (given back if never sent). */
+    /** The last admitted attempt holds a request of the fleet's shared budget (given back if it never counted). */
     boolean fleetTaken;
 
-    CallState(Budget budget, double tokenCost) {
+    CallState(Budget budget, double tokenCost, boolean tracked) {
         this.budget = budget;
         this.tokenCost = tokenCost;
+        this.tracked = tracked;
     }
 
-    void sent(double tokens) {
-        unanswered++;
+    /** Room was taken for an attempt ({@link Budget#take}). */
+    void tookRoom() {
+        admitted++;
+    }
+
+    /** An admitted attempt is being written: from now on the server may count it. */
+    void sending() {
+        if (admitted > 0) {
+            admitted--;
+            unanswered++;
+            fleetTaken = false; // the shared request is used
+        }
     }
 
     /** A response head answered one attempt: the server counted it. */
@@ -33,21 +57,43 @@ final class CallState {
         }
     }
 
-    /** The call ended: what is still unanswered leaves the in-flight count (the server may have counted it). */
-    void ended() {
+    /**
+     * An attempt did not count at the server (never sent, or never processed): its room comes back. Returns whether
+     * it held a fleet request to give back.
+     */
+    boolean abandon() {
+        if (admitted > 0) {
+            admitted--;
+        } else if (unanswered > 0) {
+            unanswered--;
+        } else {
+            return false;
+        }
+        budget.requests.giveBack(1);
+        budget.tokens.giveBack(tokenCost);
+        boolean fleet = fleetTaken;
+        fleetTaken = false;
+        return fleet;
+    }
+
+    /**
+     * The call ended: attempts admitted but never sent give their room back; sent ones leave the in-flight count.
+     * Returns whether a fleet request is to be given back.
+     */
+    boolean ended() {
+        boolean fleet = false;
+        while (admitted > 0) {
+            admitted--;
+            budget.requests.giveBack(1);
+            budget.tokens.giveBack(tokenCost);
+            fleet |= fleetTaken;
+            fleetTaken = false;
+        }
         while (unanswered > 0) {
             unanswered--;
             budget.requests.answered(1);
             budget.tokens.answered(tokenCost);
         }
-    }
-
-    /** The last admitted attempt was never sent: its room comes back. */
-    void notSent() {
-        if (unanswered > 0) {
-            unanswered--;
-            budget.requests.giveBack(1);
-            budget.tokens.giveBack(tokenCost);
-        }
+        return fleet;
     }
 }

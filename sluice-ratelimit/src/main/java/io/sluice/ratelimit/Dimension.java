@@ -55,6 +55,13 @@ final class Dimension {
         }
     }
 
+    /** Spends {@code units} without holding them in flight (an admission whose outcome nobody will report). */
+    void spend(double units) {
+        if (known) {
+            available -= units;
+        }
+    }
+
     /** A response answered an attempt that took {@code units}: the server has counted it now. */
     void answered(double units) {
         inFlight = Math.max(0, inFlight - units);
@@ -94,7 +101,8 @@ final class Dimension {
         known = true;
         available = Math.min(available, 0);
         updatedNanos = now;
-        blockedUntilNanos = Math.max(blockedUntilNanos, now + blockNanos);
+        long until = blockNanos > Long.MAX_VALUE / 2 ? now + Long.MAX_VALUE / 2 : now + blockNanos; // no overflow
+        blockedUntilNanos = Math.max(blockedUntilNanos, until);
     }
 
     /**
@@ -102,11 +110,20 @@ final class Dimension {
      * announced): then only a response can make room.
      */
     long nanosUntil(double units, long now) {
+        return nanosUntilTotal(Math.min(units, limit), now);
+    }
+
+    /**
+     * Nanoseconds until {@code total} units are available: a queue's total (each request already capped at the
+     * limit by the caller) may exceed the limit, and its wait is then longer than one window. Saturates rather than
+     * overflows. -1 when only a response can make room.
+     */
+    long nanosUntilTotal(double total, long now) {
         if (!known) {
             return 0;
         }
         refill(now);
-        double need = Math.min(units, limit) - available;
+        double need = total - available;
         long blocked = Math.max(0, blockedUntilNanos - now);
         if (need <= 0) {
             return blocked;
@@ -114,7 +131,13 @@ final class Dimension {
         if (ratePerNano <= 0) {
             return blocked > 0 ? blocked : -1; // after a 429's block a probe finds out; else only a response can tell
         }
-        return blocked + (long) Math.ceil(need / ratePerNano);
+        double wait = Math.ceil(need / ratePerNano);
+        return wait >= Long.MAX_VALUE - blocked ? Long.MAX_VALUE : blocked + (long) wait;
+    }
+
+    /** {@code units}, or the limit when larger: one request never needs more than the whole budget. */
+    double capped(double units) {
+        return Math.min(units, limit);
     }
 
     /** The estimate now (for stats); NaN when unknown. */

@@ -38,7 +38,17 @@ public final class RateLimitHeaders {
             "(?:(\\d+(?:\\.\\d+)?)h)?(?:(\\d+(?:\\.\\d+)?)m(?!s))?(?:(\\d+(?:\\.\\d+)?)s)?(?:(\\d+(?:\\.\\d+)?)ms)?");
     private static final Pattern DRAFT_PARAM = Pattern.compile(";\\s*([a-z]+)\\s*=\\s*(\\d+)");
 
+    /**
+     * The furthest ahead a reset or retry-after is taken to be: a provider's or a proxy's absurd value (years, or
+     * more seconds than a long holds in nanoseconds) must not overflow the arithmetic and so disable the block.
+     */
+    static final Duration MAX_HORIZON = Duration.ofDays(7);
+
     private RateLimitHeaders() {
+    }
+
+    private static Instant clamp(Instant at, Instant now) {
+        return at == null || !at.isAfter(now.plus(MAX_HORIZON)) ? at : now.plus(MAX_HORIZON);
     }
 
     /** The limits {@code headers} announce, with relative times taken from {@code now}. */
@@ -79,8 +89,9 @@ public final class RateLimitHeaders {
                 reqReset = t >= 0 ? now.plusSeconds(t) : null;
             }
         }
-        return new RateLimitSnapshot(reqLimit, reqRemaining, reqReset, tokLimit, tokRemaining, tokReset,
-                retryAfter(headers, now));
+        Duration retry = retryAfter(headers, now);
+        return new RateLimitSnapshot(reqLimit, reqRemaining, clamp(reqReset, now), tokLimit, tokRemaining,
+                clamp(tokReset, now), retry == null || retry.compareTo(MAX_HORIZON) <= 0 ? retry : MAX_HORIZON);
     }
 
     /** {@code retry-after-ms}, else {@code retry-after} (seconds or an HTTP date); null when absent or malformed. */
@@ -89,8 +100,8 @@ public final class RateLimitHeaders {
         if (ms != null) {
             try {
                 double v = Double.parseDouble(ms.trim());
-                if (v >= 0 && v < 1e12) {
-                    return Duration.ofNanos((long) (v * 1_000_000));
+                if (v >= 0) {
+                    return Duration.ofNanos((long) (Math.min(v, MAX_HORIZON.toMillis()) * 1_000_000));
                 }
             } catch (NumberFormatException ignored) {
                 // fall through to retry-after
@@ -102,7 +113,7 @@ public final class RateLimitHeaders {
         }
         long seconds = number(v);
         if (seconds >= 0) {
-            return Duration.ofSeconds(seconds);
+            return Duration.ofSeconds(Math.min(seconds, MAX_HORIZON.toSeconds()));
         }
         try {
             Instant at = ZonedDateTime.parse(v.trim(), DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();

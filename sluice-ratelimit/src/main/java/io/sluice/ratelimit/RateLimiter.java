@@ -73,18 +73,6 @@ public final class RateLimiter implements RequestAdmission, AutoCloseable {
     private record BudgetKey(String route, String keyHash) {
     }
 
-    /** A request by identity: the admission and the listener of one call see the same object. */
-    private record CallKey(HttpRequest request) {
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof CallKey k && k.request == request;
-        }
-
-        @Override
-        public int hashCode() {
-            return System.identityHashCode(request);
-        }
-    }
 
     private final Mode mode;
     private final Duration maxWait;
@@ -92,7 +80,6 @@ public final class RateLimiter implements RequestAdmission, AutoCloseable {
     private final Clock clock;
     private final ScheduledExecutorService timer;
     private final ConcurrentHashMap<BudgetKey, Budget> budgets = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<CallKey, CallState> calls = new ConcurrentHashMap<>();
     private final LongAdder admittedAtOnce = new LongAdder();
     private final LongAdder shaped = new LongAdder();
     private final LongAdder shapedNanos = new LongAdder();
@@ -121,33 +108,56 @@ public final class RateLimiter implements RequestAdmission, AutoCloseable {
         return new Builder();
     }
 
-    /** Adds this limiter to {@code builder}: as its admission and as a call listener reading the headers. */
+    /**
+     * Adds this limiter to {@code builder} as its admission: each call gets its own state ({@link #forCall}), which
+     * also hears the call's responses.
+     */
     public ConnectionPoolManager.Builder instrument(ConnectionPoolManager.Builder builder) {
-        return builder.admission(this).callListener(listener());
-    }
-
-    /** The call listener that feeds responses to the budgets; {@link #instrument} adds it. */
-    public CallListener.Factory listener() {
-        return (route, request) -> {
-            Budget b = budgetFor(route, request);
-            CallState state = new CallState(b, tokenEstimate.applyAsLong(request));
-            CallKey key = new CallKey(request);
-            calls.put(key, state);
-            return new BudgetListener(key, state);
-        };
+        return builder.admission(this);
     }
 
     // ------------------------------------------------------------------ admission
 
+    /**
+     * One call's admission and listener, sharing that call's state: what its attempts took, and the responses that
+     * settle it. Per call, not per request object: one immutable {@link HttpRequest} may be sent by several calls.
+     */
+    @Override
+    public CallAdmission forCall(HttpRequest request) {
+        CallState state = new CallState(budgetFor(request.route(), request), tokenEstimate.applyAsLong(request), true);
+        BudgetListener listener = new BudgetListener(state);
+        return new CallAdmission() {
+            @Override
+            public CompletableFuture<Void> admit(int attempt) {
+                return admitCall(state, request);
+            }
+
+            @Override
+            public void abandoned(int attempt) {
+                giveBack(state);
+            }
+
+            @Override
+            public CallListener listener() {
+                return listener;
+            }
+        };
+    }
+
+    /**
+     * Admits one attempt of a request outside a call's own admission (a client built with {@code admission(limiter)}
+     * uses {@link #forCall}): nothing reports its outcome here, so it spends room without holding it in flight.
+     */
     @Override
     public CompletableFuture<Void> admit(HttpRequest request, int attempt) {
+        return admitCall(new CallState(budgetFor(request.route(), request), tokenEstimate.applyAsLong(request), false),
+                request);
+    }
+
+    private CompletableFuture<Void> admitCall(CallState call, HttpRequest request) {
         if (closed) {
             return CompletableFuture.failedFuture(new io.sluice.http.ClientClosedException(request.route().toString(),
                     "the rate limiter is closed"));
-        }
-        CallState call = calls.get(new CallKey(request));
-        if (call == null) { // admission without the listener (not through instrument()): untracked
-            call = new CallState(budgetFor(request.route(), request), tokenEstimate.applyAsLong(request));
         }
         if (fleet != null) {
             CompletableFuture<Fleet.Answer> asked = fleet.acquire(call.budget, mode == Mode.WAIT);
@@ -185,9 +195,21 @@ public final class RateLimiter implements RequestAdmission, AutoCloseable {
                 long retry = wait < 0 ? PROBE_NANOS : wait;
                 return CompletableFuture.failedFuture(new RateLimitedException(b.route, dim, Duration.ofNanos(retry)));
             }
+            if (closed) { // close() may have swept the queues since admitCall looked: queue nothing it will not fail
+                return CompletableFuture.failedFuture(new io.sluice.http.ClientClosedException(b.route,
+                        "the rate limiter is closed"));
+            }
             waiter = new Budget.Waiter(call, call.tokenCost, waitedSince != 0 ? waitedSince : now, byFleet);
             b.waiters.add(waiter);
             schedule(b, wait, now);
+        }
+        if (closed) {
+            // close() ran while we queued (its sweep may have missed us, and the timer takes no more tasks)
+            synchronized (b) {
+                b.waiters.remove(waiter);
+            }
+            waiter.admitted.completeExceptionally(new io.sluice.http.ClientClosedException(b.route,
+                    "the rate limiter was closed while the request waited for room"));
         }
         // A waiter cancelled by its call (deadline, caller cancel) leaves the queue; the ones behind may fit now.
         waiter.admitted.whenComplete((v, e) -> {
@@ -209,6 +231,9 @@ public final class RateLimiter implements RequestAdmission, AutoCloseable {
         CompletableFuture<Void> result = new CompletableFuture<>();
         java.util.concurrent.atomic.AtomicBoolean held = new java.util.concurrent.atomic.AtomicBoolean();
         pendingFleet.add(result);
+        if (closed) { // close() may have failed pendingFleet before we joined it
+            result.completeExceptionally(new io.sluice.http.ClientClosedException(b.route, "the rate limiter is closed"));
+        }
         result.whenComplete((v, e) -> {
             pendingFleet.remove(result);
             if (e != null && held.getAndSet(false)) {
@@ -262,10 +287,7 @@ public final class RateLimiter implements RequestAdmission, AutoCloseable {
             } else if (result.complete(null)) {
                 held.set(false); // the attempt uses it now; abandoned() gives it back if it is never sent
             } else {
-                synchronized (call.budget) {
-                    call.notSent();
-                }
-                drain(call.budget);
+                giveBack(call); // admitted as nobody wanted it any more
             }
         });
         result.whenComplete((v, e) -> {
@@ -275,21 +297,16 @@ public final class RateLimiter implements RequestAdmission, AutoCloseable {
         });
     }
 
-    @Override
-    public void abandoned(HttpRequest request, int attempt) {
-        CallState call = calls.get(new CallKey(request));
-        if (call != null) {
-            boolean fleetRoom;
-            synchronized (call.budget) {
-                call.notSent();
-                fleetRoom = call.fleetTaken;
-                call.fleetTaken = false;
-            }
-            if (fleetRoom && fleet != null) {
-                fleet.giveBack(call.budget);
-            }
-            drain(call.budget);
+    /** An attempt of this call did not count at the server: its room (and its fleet request) comes back. */
+    private void giveBack(CallState call) {
+        boolean fleetRoom;
+        synchronized (call.budget) {
+            fleetRoom = call.abandon();
         }
+        if (fleetRoom && fleet != null) {
+            fleet.giveBack(call.budget);
+        }
+        drain(call.budget);
     }
 
     /** Arms the budget's timer for {@code waitNanos} from now (or for a probe when it does not refill). Under b. */
@@ -346,23 +363,29 @@ public final class RateLimiter implements RequestAdmission, AutoCloseable {
                 shaped.increment();
                 shapedNanos.add(now - w.since);
             } else {
-                synchronized (w.call.budget) {
-                    w.call.notSent(); // cancelled as it was admitted: give the room back
-                }
+                giveBack(w.call); // cancelled as it was admitted: give the room back
             }
         }
     }
 
     // ------------------------------------------------------------------ responses
 
-    /** One call's view of its budget: each response head updates it; the call's end settles what is in flight. */
+    /**
+     * One call's view of its budget: its requests going out, each response head, and the call's end, which settles
+     * what the call still holds.
+     */
     private final class BudgetListener implements CallListener {
-        private final CallKey key;
         private final CallState state;
 
-        BudgetListener(CallKey key, CallState state) {
-            this.key = key;
+        BudgetListener(CallState state) {
             this.state = state;
+        }
+
+        @Override
+        public void requestSending(HttpRequest sent) {
+            synchronized (state.budget) {
+                state.sending();
+            }
         }
 
         @Override
@@ -386,9 +409,12 @@ public final class RateLimiter implements RequestAdmission, AutoCloseable {
         }
 
         private void ended() {
-            calls.remove(key);
+            boolean fleetRoom;
             synchronized (state.budget) {
-                state.ended();
+                fleetRoom = state.ended();
+            }
+            if (fleetRoom && fleet != null) {
+                fleet.giveBack(state.budget);
             }
             drain(state.budget);
         }
@@ -411,7 +437,8 @@ public final class RateLimiter implements RequestAdmission, AutoCloseable {
                 seen429.increment();
                 Duration block = s.retryAfter() != null ? s.retryAfter()
                         : s.requestReset() != null ? Duration.between(wall, s.requestReset()) : Duration.ofSeconds(1);
-                blockNanos = Math.max(0, block.toNanos());
+                blockNanos = Math.max(0, (block.compareTo(RateLimitHeaders.MAX_HORIZON) > 0
+                        ? RateLimitHeaders.MAX_HORIZON : block).toNanos());
                 b.requests.exhausted(blockNanos, now);
             }
             double l = b.requests.limit();
@@ -430,7 +457,12 @@ public final class RateLimiter implements RequestAdmission, AutoCloseable {
     }
 
     private static long toNanos(Instant at, Instant wall, long now) {
-        return at == null ? 0 : now + Math.max(1, Duration.between(wall, at).toNanos());
+        if (at == null) {
+            return 0;
+        }
+        Duration d = Duration.between(wall, at);
+        return now + Math.max(1, d.compareTo(RateLimitHeaders.MAX_HORIZON) > 0 ? RateLimitHeaders.MAX_HORIZON.toNanos()
+                : d.toNanos());
     }
 
     // ------------------------------------------------------------------ keys, stats, close

@@ -92,6 +92,8 @@ public final class Call {
     /** A failure after the response head (body or aggregation) was counted: each call counts at most one. */
     private final AtomicBoolean bodyFailureCounted = new AtomicBoolean();
 
+    /** This call's admission ({@link io.sluice.http.RequestAdmission#forCall}); null when the client has none. */
+    private final io.sluice.http.RequestAdmission.CallAdmission admission;
     /** This call's events ({@link CallListener#NONE} when nobody listens: then each event is an empty call). */
     private final CallListener listener;
     /** Set by the call's last event (end, failure or cancel), which comes once. */
@@ -131,7 +133,9 @@ public final class Call {
         this.headersTimeout = request.headersTimeout() != null ? request.headersTimeout() : ctx.timeouts().headers();
         this.bodyIdleTimeout = request.bodyIdleTimeout() != null ? request.bodyIdleTimeout() : ctx.timeouts().bodyIdle();
         this.totalTimeout = request.totalTimeout() != null ? request.totalTimeout() : ctx.timeouts().total();
-        this.listener = ctx.listenerFor(route, request);
+        this.admission = ctx.admission() == null ? null : ctx.admission().forCall(request);
+        this.listener = ctx.listenerFor(route, request,
+                admission == null ? CallListener.NONE : admission.listener());
     }
 
     /** Starts the request; the future completes with the response head (or the failure) on the callback executor. */
@@ -239,7 +243,6 @@ public final class Call {
         if (settled.get()) {
             return;
         }
-        io.sluice.http.RequestAdmission admission = ctx.admission();
         if (admission == null) {
             acquire();
             return;
@@ -248,7 +251,7 @@ public final class Call {
         phase = CallListener.Phase.ADMISSION;
         CompletableFuture<Void> admitted;
         try {
-            admitted = admission.admit(request, attempt);
+            admitted = admission.admit(attempt);
         } catch (RuntimeException e) {
             fail(new io.sluice.http.InvalidRequestException(route, "the request admission failed: " + e, e));
             return;
@@ -269,7 +272,7 @@ public final class Call {
                             + cause, cause));
                 }
             } else if (settled.get()) {
-                admission.abandoned(request, attempt); // admitted as the call ended: give the room back
+                admission.abandoned(attempt); // admitted as the call ended: give the room back
             } else {
                 acquire();
             }
@@ -281,9 +284,8 @@ public final class Call {
 
     /** The admitted attempt got no connection: the admission gets its room back. */
     private void notSent() {
-        io.sluice.http.RequestAdmission admission = ctx.admission();
         if (admission != null) {
-            admission.abandoned(request, attempts);
+            admission.abandoned(attempts);
         }
     }
 
@@ -386,6 +388,7 @@ public final class Call {
             // acquire). Free to replay, and not the peer refusing work, so it does not spend the REFUSED_STREAM
             // budget: after a mass close (a server restart, killConnections) each dead idle connection costs one.
             notSentReplays++;
+            notSent(); // never reached the server: its admission's room comes back before the replay takes its own
             guard.replayed("not_sent");
             if (live()) {
                 listener.replay("not_sent", t);
@@ -429,6 +432,7 @@ public final class Call {
             staleReplays++;
         } else {
             unprocessedReplays++;
+            notSent(); // the server provably never processed it (GOAWAY below its stream, REFUSED_STREAM)
         }
         String reason = kind == TransportRetryRules.Failure.CONNECTION_LOST
                 ? (fa.requestFullyWritten() ? "stale_connection" : "not_fully_written")

@@ -37,7 +37,14 @@ public record ClientContext(Timeouts timeouts, Limits limits, StatusRetryPolicy 
      * never changes the call, with the wire log in front of it when {@code io.sluice.http.wire} is at DEBUG.
      */
     public io.sluice.http.CallListener listenerFor(String route, io.sluice.http.HttpRequest request) {
-        io.sluice.http.CallListener user = io.sluice.http.CallListener.NONE;
+        return listenerFor(route, request, io.sluice.http.CallListener.NONE);
+    }
+
+    /** As {@link #listenerFor(String, io.sluice.http.HttpRequest)}, with {@code first} (the call's admission) ahead of the factories'. */
+    public io.sluice.http.CallListener listenerFor(String route, io.sluice.http.HttpRequest request,
+                                                   io.sluice.http.CallListener first) {
+        io.sluice.http.CallListener user = first == null || first == io.sluice.http.CallListener.NONE
+                ? io.sluice.http.CallListener.NONE : new GuardedCallListener(first, route, listenerWarned);
         for (io.sluice.http.CallListener.Factory f : listeners) {
             io.sluice.http.CallListener made;
             try {

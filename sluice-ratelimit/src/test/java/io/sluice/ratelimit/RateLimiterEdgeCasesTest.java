@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Timeout;
  * server; no wall-clock assertions (bounded waits only).
  */
 @Timeout(60)
-class RateLimiterReviewTest {
+class RateLimiterEdgeCasesTest {
 
     private static final String KEY = "Bearer sk-review-secret";
 
@@ -262,7 +262,7 @@ class RateLimiterReviewTest {
                 "x-ratelimit-remaining-requests", "0", "x-ratelimit-reset-requests", "60s");
         for (int round = 0; round < 400; round++) {
             RateLimiter limits = RateLimiter.builder().build();
-            limits.listener().create(request.route(), request).responseHeaders(200, spent, 0); // budget spent: all wait
+            limits.forCall(request).listener().responseHeaders(200, spent, 0); // budget spent: all wait
             java.util.List<CompletableFuture<Void>> futures = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
             java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(2);
             java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
