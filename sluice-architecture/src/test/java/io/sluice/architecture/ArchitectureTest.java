@@ -53,7 +53,7 @@ class ArchitectureTest {
         module("anthropic", "io.sluice.anthropic..", "http", "pool");
         module("langchain4j", "io.sluice.langchain4j..", "http", "pool");
         module("spring", "io.sluice.spring..", "http", "pool", "micrometer", "tracing", "openai", "anthropic");
-        module("cli", "io.sluice.cli..", "pool", "http", "websocket", "routing", "prometheus", "testkit");
+        module("cli", "io.sluice.cli..", "pool", "http", "websocket", "routing", "prometheus", "ratelimit", "testkit");
     }
 
     private static void module(String name, String packages, String... mayUse) {

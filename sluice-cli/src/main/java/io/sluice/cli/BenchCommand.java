@@ -5,6 +5,7 @@ import io.sluice.cli.bench.BenchReport;
 import io.sluice.cli.bench.BenchRunner;
 import io.sluice.cli.bench.HtmlReport;
 import io.sluice.cli.bench.JsonReport;
+import io.sluice.cli.bench.RateLimitPhase;
 import io.sluice.cli.bench.TextReport;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -62,6 +63,13 @@ final class BenchCommand implements Callable<Integer> {
             + " in a JVM of its own (about 2 GB of client heap; a few minutes on two cores). Not in the default run.")
     boolean hundredK;
 
+    @Option(names = "--rate-limits", description = "Also run the shared-rate-limit phase: "
+            + RateLimitPhase.CHILDREN + " client processes share one API key against a mock limited to "
+            + RateLimitPhase.LIMIT + " requests per " + RateLimitPhase.WINDOW_SECONDS + " s, for "
+            + RateLimitPhase.WINDOWS + " windows each: without shaping, with local shaping, with the fleet budget on an"
+            + " embedded Redis (about 2 minutes). Not in the default run; not with --url.")
+    boolean rateLimits;
+
     /** The options these flags describe; a bad value or file is a {@link picocli.CommandLine.ParameterException}. */
     BenchOptions options() {
         picocli.CommandLine cl = spec.commandLine();
@@ -73,6 +81,9 @@ final class BenchCommand implements Callable<Integer> {
         }
         if (html != null) {
             InputFiles.writable(cl, "--html", html);
+        }
+        if (rateLimits && url != null) {
+            throw new IllegalArgumentException("--rate-limits runs its own limited mock and cannot be combined with --url");
         }
         BenchOptions o = quick ? BenchOptions.quickDefaults() : BenchOptions.defaults();
         if (url != null) {
@@ -92,7 +103,7 @@ final class BenchCommand implements Callable<Integer> {
             }
             o = o.withStreams(streams, o.streamConnections(), o.streamTokens(), o.streamTokenDelayMs());
         }
-        return o.withProgress(!json).withHundredK(hundredK);
+        return o.withProgress(!json).withHundredK(hundredK).withRateLimits(rateLimits);
     }
 
     @Override

@@ -102,6 +102,13 @@ class BadInputTest {
     }
 
     @Test
+    void benchRateLimitsWithAUrlIsAUsageError() {
+        CliRun run = CliRun.of("bench", "--rate-limits", "--url", "https://127.0.0.1:1");
+        assertOneLine(run, ExitCode.USAGE, "bench", "--rate-limits", "--url");
+        assertThat(run.out()).as("no phase ran").isEmpty();
+    }
+
+    @Test
     void benchCacertThatIsNotPemIsAUsageError() throws IOException {
         Path notPem = Files.writeString(dir.resolve("notes.txt"), "hello");
         CliRun run = CliRun.of("bench", "--url", "https://127.0.0.1:1", "--cacert", notPem.toString());

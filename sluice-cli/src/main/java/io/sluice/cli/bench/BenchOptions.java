@@ -33,11 +33,13 @@ import java.time.Duration;
  * @param healthDuration      phase 6: how long the load runs while the mock injects faults
  * @param progress            print the live progress line on stderr
  * @param hundredK            also run the 100 000-stream phase ({@link HundredKPhase}); not in the default run
+ * @param rateLimits          also run the shared-rate-limit phase ({@link RateLimitPhase}); not in the default run
  */
 public record BenchOptions(URI url, Path cacert, boolean insecure, boolean quick, int requests, int concurrency,
         int tlsFullSamples, int tlsResumedSamples, int memoryConnections, int nativeLow, int nativeHigh, int streams,
         int streamConnections, int streamTokens, int streamTokenDelayMs, Duration scalerInterval,
-        Duration scalingBurst, Duration scalingIdle, Duration healthDuration, boolean progress, boolean hundredK) {
+        Duration scalingBurst, Duration scalingIdle, Duration healthDuration, boolean progress, boolean hundredK,
+        boolean rateLimits) {
 
     // Constants, so that the command's help text (annotation values) is built from the same numbers.
     public static final int FULL_REQUESTS = 20_000;
@@ -61,7 +63,7 @@ public record BenchOptions(URI url, Path cacert, boolean insecure, boolean quick
         return new BenchOptions(null, null, false, false, FULL_REQUESTS, CONCURRENCY, FULL_TLS_SAMPLES,
                 FULL_TLS_SAMPLES, 100, 1000, 5000, STREAMS, 100, FULL_STREAM_TOKENS, 50, Duration.ofSeconds(1),
                 Duration.ofSeconds(FULL_SPELL_SECONDS), Duration.ofSeconds(FULL_SPELL_SECONDS),
-                Duration.ofSeconds(FULL_SPELL_SECONDS), true, false);
+                Duration.ofSeconds(FULL_SPELL_SECONDS), true, false, false);
     }
 
     /**
@@ -73,61 +75,67 @@ public record BenchOptions(URI url, Path cacert, boolean insecure, boolean quick
         return new BenchOptions(null, null, false, true, QUICK_REQUESTS, CONCURRENCY, QUICK_TLS_SAMPLES,
                 QUICK_TLS_SAMPLES, 100, 0, 0, STREAMS, 100, QUICK_STREAM_TOKENS, 50, Duration.ofSeconds(1),
                 Duration.ofSeconds(QUICK_SPELL_SECONDS), Duration.ofSeconds(QUICK_SPELL_SECONDS),
-                Duration.ofSeconds(QUICK_SPELL_SECONDS), true, false);
+                Duration.ofSeconds(QUICK_SPELL_SECONDS), true, false, false);
     }
 
     public BenchOptions withUrl(URI u, Path ca, boolean insec) {
         return new BenchOptions(u, ca, insec, quick, requests, concurrency, tlsFullSamples, tlsResumedSamples,
                 memoryConnections, nativeLow, nativeHigh, streams, streamConnections, streamTokens, streamTokenDelayMs,
-                scalerInterval, scalingBurst, scalingIdle, healthDuration, progress, hundredK);
+                scalerInterval, scalingBurst, scalingIdle, healthDuration, progress, hundredK, rateLimits);
     }
 
     public BenchOptions withLoad(int n, int c) {
         return new BenchOptions(url, cacert, insecure, quick, n, c, tlsFullSamples, tlsResumedSamples,
                 memoryConnections, nativeLow, nativeHigh, streams, streamConnections, streamTokens, streamTokenDelayMs,
-                scalerInterval, scalingBurst, scalingIdle, healthDuration, progress, hundredK);
+                scalerInterval, scalingBurst, scalingIdle, healthDuration, progress, hundredK, rateLimits);
     }
 
     public BenchOptions withTls(int full, int resumed) {
         return new BenchOptions(url, cacert, insecure, quick, requests, concurrency, full, resumed,
                 memoryConnections, nativeLow, nativeHigh, streams, streamConnections, streamTokens, streamTokenDelayMs,
-                scalerInterval, scalingBurst, scalingIdle, healthDuration, progress, hundredK);
+                scalerInterval, scalingBurst, scalingIdle, healthDuration, progress, hundredK, rateLimits);
     }
 
     public BenchOptions withMemory(int connections, int low, int high) {
         return new BenchOptions(url, cacert, insecure, quick, requests, concurrency, tlsFullSamples,
                 tlsResumedSamples, connections, low, high, streams, streamConnections, streamTokens,
-                streamTokenDelayMs, scalerInterval, scalingBurst, scalingIdle, healthDuration, progress, hundredK);
+                streamTokenDelayMs, scalerInterval, scalingBurst, scalingIdle, healthDuration, progress, hundredK, rateLimits);
     }
 
     public BenchOptions withStreams(int n, int connections, int tokens, int tokenDelayMs) {
         return new BenchOptions(url, cacert, insecure, quick, requests, concurrency, tlsFullSamples,
                 tlsResumedSamples, memoryConnections, nativeLow, nativeHigh, n, connections, tokens, tokenDelayMs,
-                scalerInterval, scalingBurst, scalingIdle, healthDuration, progress, hundredK);
+                scalerInterval, scalingBurst, scalingIdle, healthDuration, progress, hundredK, rateLimits);
     }
 
     public BenchOptions withScaling(Duration interval, Duration burst, Duration idle) {
         return new BenchOptions(url, cacert, insecure, quick, requests, concurrency, tlsFullSamples,
                 tlsResumedSamples, memoryConnections, nativeLow, nativeHigh, streams, streamConnections, streamTokens,
-                streamTokenDelayMs, interval, burst, idle, healthDuration, progress, hundredK);
+                streamTokenDelayMs, interval, burst, idle, healthDuration, progress, hundredK, rateLimits);
     }
 
     public BenchOptions withHealth(Duration d) {
         return new BenchOptions(url, cacert, insecure, quick, requests, concurrency, tlsFullSamples,
                 tlsResumedSamples, memoryConnections, nativeLow, nativeHigh, streams, streamConnections, streamTokens,
-                streamTokenDelayMs, scalerInterval, scalingBurst, scalingIdle, d, progress, hundredK);
+                streamTokenDelayMs, scalerInterval, scalingBurst, scalingIdle, d, progress, hundredK, rateLimits);
     }
 
     public BenchOptions withProgress(boolean on) {
         return new BenchOptions(url, cacert, insecure, quick, requests, concurrency, tlsFullSamples,
                 tlsResumedSamples, memoryConnections, nativeLow, nativeHigh, streams, streamConnections, streamTokens,
-                streamTokenDelayMs, scalerInterval, scalingBurst, scalingIdle, healthDuration, on, hundredK);
+                streamTokenDelayMs, scalerInterval, scalingBurst, scalingIdle, healthDuration, on, hundredK, rateLimits);
     }
 
     public BenchOptions withHundredK(boolean on) {
         return new BenchOptions(url, cacert, insecure, quick, requests, concurrency, tlsFullSamples,
                 tlsResumedSamples, memoryConnections, nativeLow, nativeHigh, streams, streamConnections, streamTokens,
-                streamTokenDelayMs, scalerInterval, scalingBurst, scalingIdle, healthDuration, progress, on);
+                streamTokenDelayMs, scalerInterval, scalingBurst, scalingIdle, healthDuration, progress, on, rateLimits);
+    }
+
+    public BenchOptions withRateLimits(boolean on) {
+        return new BenchOptions(url, cacert, insecure, quick, requests, concurrency, tlsFullSamples,
+                tlsResumedSamples, memoryConnections, nativeLow, nativeHigh, streams, streamConnections, streamTokens,
+                streamTokenDelayMs, scalerInterval, scalingBurst, scalingIdle, healthDuration, progress, hundredK, on);
     }
 
     /** Whether the run uses the embedded mock provider (no {@code --url}). */

@@ -41,11 +41,17 @@ public final class BenchRunner {
                 new HealthPhase(), new ClientMetricsPhase());
     }
 
-    /** The phases {@code options} asks for: the default ones, then the optional 100 000-stream phase. */
+    /**
+     * The phases {@code options} asks for: the default ones, then the optional 100 000-stream phase, then the
+     * optional shared-rate-limit phase.
+     */
     static List<Phase> phases(BenchOptions options) {
         List<Phase> all = new ArrayList<>(phases());
         if (options.hundredK()) {
             all.add(new HundredKPhase());
+        }
+        if (options.rateLimits()) {
+            all.add(new RateLimitPhase());
         }
         return all;
     }

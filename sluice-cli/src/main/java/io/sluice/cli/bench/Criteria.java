@@ -37,6 +37,9 @@ public final class Criteria {
         if (phases.containsKey("streams_100k")) {
             out.add(load100k(phases.get("streams_100k")));
         }
+        if (phases.containsKey("rate_limits")) {
+            out.add(rateLimitsFleet(phases.get("rate_limits")));
+        }
         return out;
     }
 
@@ -277,5 +280,31 @@ public final class Criteria {
                 new Condition("connections_within_max", "<= " + (long) p.number("pool_max_connections")
                         + " connections", connections, connections <= p.number("pool_max_connections")),
                 new Condition("no_failed_requests", "0 failed streams", failed, failed == 0 && ok == streams));
+    }
+
+    static Criterion rateLimitsFleet(PhaseResult p) {
+        String id = "rate_limits_fleet";
+        String name = "Fleet rate limit";
+        String target = "processes sharing a key through the Redis budget: 0 429s after the first window, completed"
+                + " per minute within " + Math.round(RateLimitPhase.TOLERANCE * 100) + " % of the limit (--rate-limits)";
+        Criterion u = unavailable(id, name, target, p);
+        if (u != null) {
+            return u;
+        }
+        Map<?, ?> late = (Map<?, ?>) p.metrics().get("r429_after_first_window");
+        Map<?, ?> ratio = (Map<?, ?>) p.metrics().get("ratio_to_limit");
+        Map<?, ?> perMinute = (Map<?, ?>) p.metrics().get("completed_per_minute");
+        long fleetLate = ((Number) late.get("fleet")).longValue();
+        double fleetRatio = ((Number) ratio.get("fleet")).doubleValue();
+        String measured = String.format(Locale.ROOT, "fleet: %d 429s after the first window, %s completed/min (%.3f× the"
+                        + " limit of %s/min); without shaping: %s 429s after the first window, local only: %s",
+                fleetLate, perMinute.get("fleet"), fleetRatio, p.metrics().get("limit_per_minute"), late.get("none"),
+                late.get("local"));
+        return Criterion.judged(id, name, target, measured,
+                new Condition("no_429_after_first_window", "0 429s after the first window (fleet)", fleetLate,
+                        fleetLate == 0),
+                new Condition("throughput_near_limit", "completed per minute within "
+                        + Math.round(RateLimitPhase.TOLERANCE * 100) + " % of the limit (fleet)", fleetRatio,
+                        Math.abs(fleetRatio - 1) <= RateLimitPhase.TOLERANCE));
     }
 }
