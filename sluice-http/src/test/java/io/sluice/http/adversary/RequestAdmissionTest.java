@@ -75,6 +75,30 @@ class RequestAdmissionTest {
     }
 
     @Test
+    void aWaitingAttemptContinuesOffTheThreadThatAdmitsIt() throws Exception {
+        // A rate limiter admits waiters from one timer thread serving every budget: the call's continuation (the
+        // pool acquire, the listener's events) must not run there.
+        Gate gate = new Gate();
+        java.util.concurrent.atomic.AtomicReference<String> acquireThread = new java.util.concurrent.atomic.AtomicReference<>();
+        CallListener l = new CallListener() {
+            @Override
+            public void acquireStart(int attempt) {
+                acquireThread.set(Thread.currentThread().getName());
+            }
+        };
+        try (AdversaryH2Server server = AdversaryH2Server.builder().defaultScript(H2Script.ok()).start();
+             ConnectionPoolManager client = client(gate, AdversaryClients.timeouts(), l)) {
+            CompletableFuture<HttpResponse> f = client.send(HttpRequest.newBuilder(server.uri().resolve("/v1/models")).build());
+            org.awaitility.Awaitility.await().until(() -> !gate.waiting.isEmpty());
+            Thread timer = new Thread(() -> gate.waiting.get(0).complete(null), "limiter-timer");
+            timer.start();
+            timer.join();
+            assertThat(within(f).status()).isEqualTo(200);
+            assertThat(acquireThread.get()).isNotEqualTo("limiter-timer");
+        }
+    }
+
+    @Test
     void aRefusalReachesTheCallerTypedAndNothingIsSent() {
         RequestAdmission refuse = (r, attempt) -> CompletableFuture.failedFuture(
                 new RateLimitedException(r.route().toString(), "requests", Duration.ofSeconds(7)));

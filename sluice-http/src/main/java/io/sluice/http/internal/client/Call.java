@@ -110,6 +110,8 @@ public final class Call {
     private volatile int notSentReplays;
     private volatile Attempt current;
     private volatile CompletableFuture<Lease<HttpConnection>> acquiring;
+    /** Set when the total deadline passed, before it cancels the acquire: that cancellation is not a failure of its own. */
+    private volatile boolean deadlinePassed;
     /** Set when this request's own acquire bound passed; the cancelled acquire is then not a failure of its own. */
     private volatile RequestTimeoutException acquireBoundHit;
     /** The attempt's admission while it waits for one ({@link io.sluice.http.RequestAdmission}); cancelled if the call ends. */
@@ -261,7 +263,10 @@ public final class Call {
             return;
         }
         admitting = admitted;
-        admitted.whenComplete((v, e) -> {
+        // A waiting attempt continues on the client's callback executor, not on the thread that admitted it (a
+        // rate limiter's timer serves every budget: the pool acquire and the listener's events must not hold it);
+        // inline if the executor refuses (the client closing), so the call still ends.
+        admitted.whenCompleteAsync((v, e) -> {
             admitting = null;
             if (e != null) {
                 Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null
@@ -275,6 +280,12 @@ public final class Call {
                 admission.abandoned(attempt); // admitted as the call ended: give the room back
             } else {
                 acquire();
+            }
+        }, continuation -> {
+            try {
+                ctx.callbacks().execute(continuation);
+            } catch (java.util.concurrent.RejectedExecutionException refused) {
+                continuation.run();
             }
         });
         if (settled.get()) {
@@ -337,7 +348,7 @@ public final class Call {
             lease = f.join();
         } catch (RuntimeException e) {
             notSent();
-            if (acquireBoundHit == null || !f.isCancelled()) {
+            if (!deadlinePassed && (acquireBoundHit == null || !f.isCancelled())) {
                 fail(Errors.map(route, e, ctx.acquireTimeout()));
             } // else: acquireTimedOut cancelled it and fails the call once the pool let the waiter go
             return;
@@ -656,7 +667,10 @@ public final class Call {
                 totalTimeout, null);
         Attempt a = current;
         if (!settled.get()) {
-            fail(t);
+            // Stop the admission and the acquire first, then fail: cancel() runs their own completions (a rate
+            // limiter's waiter leaves its queue, the pool forgets the waiter, an admitted attempt gives its room back)
+            // before the caller can hear of the deadline. deadlinePassed tells onAcquired the cancel is ours.
+            deadlinePassed = true;
             CompletableFuture<Void> adm = admitting;
             if (adm != null) {
                 adm.cancel(false);
@@ -665,6 +679,7 @@ public final class Call {
             if (acq != null) {
                 acq.cancel(false);
             }
+            fail(t);
         }
         if (a != null) {
             a.stop(t);
@@ -672,7 +687,18 @@ public final class Call {
     }
 
     private void cancelledByCaller() {
-        if (!settled.getAndSet(true)) {
+        boolean first = !settled.getAndSet(true);
+        // The admission and the acquire stop before the last event: an attempt admitted but not yet sent gives its
+        // room back while the admission still knows the call (it forgets the call at the last event).
+        CompletableFuture<Void> adm = admitting;
+        if (adm != null) {
+            adm.cancel(false);
+        }
+        CompletableFuture<Lease<HttpConnection>> acq = acquiring;
+        if (acq != null) {
+            acq.cancel(false);
+        }
+        if (first) {
             guard.abandoned(probe);
             if (listener != CallListener.NONE) {
                 lastEventOnLoop(() -> {
@@ -683,14 +709,6 @@ public final class Call {
             }
         }
         finish();
-        CompletableFuture<Void> adm = admitting;
-        if (adm != null) {
-            adm.cancel(false);
-        }
-        CompletableFuture<Lease<HttpConnection>> acq = acquiring;
-        if (acq != null) {
-            acq.cancel(false);
-        }
         Attempt a = current;
         if (a != null) {
             a.stop(new CancellationException("request cancelled by the caller"));
