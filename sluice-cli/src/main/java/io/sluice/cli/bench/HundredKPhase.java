@@ -85,6 +85,7 @@ public final class HundredKPhase implements Phase {
         long[] peakHeap = {0};
         long[] peakRss = {0};
         int[] peakLeases = {0};
+        int[] peakConnections = {0};
         var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         var memory = ManagementFactory.getMemoryMXBean();
         try (ConnectionPoolManager client = target.client(config)) {
@@ -98,6 +99,7 @@ public final class HundredKPhase implements Phase {
                 synchronized (peakLeases) {
                     if (st.leasesOut() > peakLeases[0]) {
                         peakLeases[0] = st.leasesOut();
+                        peakConnections[0] = Math.max(peakConnections[0], st.open());
                         peakHeap[0] = memory.getHeapMemoryUsage().getUsed();
                         peakRss[0] = MemoryProbe.rssBytes();
                     }
@@ -134,7 +136,8 @@ public final class HundredKPhase implements Phase {
             }
             r.metric("events", events.get());
             r.metric("duration_s", Num.round(elapsed / 1e9, 3));
-            r.metric("connections_created", st.created());
+            r.metric("connections_created", st.created()); // a connection closed mid-run (a loaded machine) is replaced
+            r.metric("peak_connections_open", peakConnections[0]);
             r.metric("peak_streams_open_client", peakOpen.get());
             r.metric("peak_leases", peakLeases[0]);
             r.metric("scripted_head_to_last_event_ms", scriptedMs);
