@@ -124,7 +124,7 @@ public final class RateLimiter implements RequestAdmission, AutoCloseable {
      */
     @Override
     public CallAdmission forCall(HttpRequest request) {
-        CallState state = new CallState(budgetFor(request.route(), request), tokenEstimate.applyAsLong(request), true);
+        CallState state = new CallState(budgetFor(request.route(), request), estimate(request), true);
         BudgetListener listener = new BudgetListener(state);
         return new CallAdmission() {
             @Override
@@ -150,7 +150,7 @@ public final class RateLimiter implements RequestAdmission, AutoCloseable {
      */
     @Override
     public CompletableFuture<Void> admit(HttpRequest request, int attempt) {
-        return admitCall(new CallState(budgetFor(request.route(), request), tokenEstimate.applyAsLong(request), false),
+        return admitCall(new CallState(budgetFor(request.route(), request), estimate(request), false),
                 request);
     }
 
@@ -480,7 +480,13 @@ public final class RateLimiter implements RequestAdmission, AutoCloseable {
             credential = h.get("authorization");
         }
         if (credential == null) {
-            credential = h.get("api-key");
+            credential = h.get("api-key"); // Azure OpenAI
+        }
+        if (credential == null) {
+            credential = h.get("x-goog-api-key"); // Gemini
+        }
+        if (credential == null) {
+            credential = queryKey(request.uri().getRawQuery()); // ?key= / ?api_key=
         }
         if (credential == null) {
             return "none";
@@ -491,6 +497,28 @@ public final class RateLimiter implements RequestAdmission, AutoCloseable {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is required of every JVM", e);
         }
+    }
+
+    /** A key given in the query string ({@code key=} or {@code api_key=}), or null. */
+    private static String queryKey(String rawQuery) {
+        if (rawQuery == null) {
+            return null;
+        }
+        for (String pair : rawQuery.split("&")) {
+            int eq = pair.indexOf('=');
+            if (eq > 0) {
+                String name = pair.substring(0, eq);
+                if (name.equalsIgnoreCase("key") || name.equalsIgnoreCase("api_key")) {
+                    return pair.substring(eq + 1);
+                }
+            }
+        }
+        return null;
+    }
+
+    /** The request's token estimate; a negative one (a custom estimate's mistake) counts as 0, never as room. */
+    private long estimate(HttpRequest request) {
+        return Math.max(0, tokenEstimate.applyAsLong(request));
     }
 
     /** Totals and every budget, now. */

@@ -485,9 +485,17 @@ final class RedisFleet implements Fleet {
             try {
                 // No quiet period: nothing of ours runs on these threads once the connection is closed.
                 client.shutdownAsync(0, 2, TimeUnit.SECONDS).get(3, TimeUnit.SECONDS);
-                resources.shutdown(0, 2, TimeUnit.SECONDS).get(3, TimeUnit.SECONDS);
             } catch (Exception e) {
                 LOG.debug("Redis client shutdown did not finish cleanly", e);
+                if (e instanceof InterruptedException) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            try {
+                // Whether or not the client's shutdown finished in time: Lettuce's threads must not outlive the limiter.
+                resources.shutdown(0, 2, TimeUnit.SECONDS).get(3, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                LOG.debug("Redis client resources did not shut down cleanly", e);
                 if (e instanceof InterruptedException) {
                     Thread.currentThread().interrupt();
                 }

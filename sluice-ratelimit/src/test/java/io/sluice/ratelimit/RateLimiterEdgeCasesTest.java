@@ -288,4 +288,32 @@ class RateLimiterEdgeCasesTest {
                     .as("round %d: admissions left incomplete after close()", round0).isZero();
         }
     }
+
+    @Test
+    void keysInGeminiHeadersAndQueryStringsHaveBudgetsOfTheirOwn() {
+        HttpRequest none = HttpRequest.newBuilder(java.net.URI.create("https://g.example/v1/models")).build();
+        HttpRequest gemini = HttpRequest.newBuilder(java.net.URI.create("https://g.example/v1/models"))
+                .header("x-goog-api-key", "AIza-secret-1").build();
+        HttpRequest query = HttpRequest.newBuilder(java.net.URI.create("https://g.example/v1/models?key=AIza-secret-2"))
+                .build();
+        assertThat(RateLimiter.keyHash(none)).isEqualTo("none");
+        assertThat(RateLimiter.keyHash(gemini)).hasSize(16).isNotEqualTo("none").doesNotContain("AIza");
+        assertThat(RateLimiter.keyHash(query)).hasSize(16).isNotEqualTo(RateLimiter.keyHash(gemini));
+    }
+
+    @Test
+    void aNegativeTokenEstimateNeverAddsRoom() {
+        HttpRequest request = HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:9/v1/chat/completions"))
+                .header("authorization", KEY).POST("{}").build();
+        try (RateLimiter limits = RateLimiter.builder().mode(RateLimiter.Mode.FAIL).tokenEstimate(r -> -1_000).build()) {
+            io.sluice.http.RequestAdmission.CallAdmission call = limits.forCall(request);
+            call.listener().responseHeaders(200, io.sluice.http.Headers.of("x-ratelimit-limit-tokens", "1000",
+                    "x-ratelimit-remaining-tokens", "100", "x-ratelimit-reset-tokens", "60s"), 0);
+            assertThat(call.admit(1)).isCompleted();
+            // 100 left, refilling at 15 a second: a negative estimate taken as is would have added 1 000 (capped at
+            // the limit, 1 000); counted as 0 it leaves about 100
+            assertThat(limits.stats().budgets().get(0).tokensAvailable()).as("no room made out of a negative estimate")
+                    .isLessThan(500);
+        }
+    }
 }
