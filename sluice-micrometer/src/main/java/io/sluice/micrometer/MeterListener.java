@@ -1,5 +1,6 @@
 package io.sluice.micrometer;
 
+import io.sluice.http.sdk.MetricLabels;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;

@@ -1,5 +1,6 @@
 package io.sluice.prometheus;
 
+import io.sluice.http.sdk.MetricLabels;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;

@@ -1,4 +1,4 @@
-package io.sluice.micrometer;
+package io.sluice.http.sdk;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -7,7 +7,7 @@ import io.sluice.http.RequestTimeoutException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** The label values are a fixed set (io.sluice.prometheus.MetricLabelsTest checks the same values). */
+/** The label values are a fixed set, whatever the traffic. */
 @Timeout(10)
 class MetricLabelsTest {
 

@@ -1,4 +1,4 @@
-package io.sluice.prometheus;
+package io.sluice.http.sdk;
 
 import io.sluice.http.SluiceHttpException;
 import java.util.Locale;
@@ -7,12 +7,12 @@ import java.util.Set;
 /**
  * Label values with a fixed, small set of possible values, so that no label can grow with the traffic
  * (a series per URL, per request id or per odd method would make the time series database pay for
- * every request). The same rules are in {@code io.sluice.micrometer.MetricLabels}: the two modules do
- * not depend on each other, and both must give the same values (each has a test of them).
+ * every request). Shared by the metrics bindings (sluice-prometheus, sluice-micrometer), which must give the
+ * same values.
  *
  * <p><b>Thread-safety:</b> stateless.
  */
-final class MetricLabels {
+public final class MetricLabels {
 
     /** Methods kept as they are; any other becomes {@code OTHER}. */
     private static final Set<String> METHODS = Set.of("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS");
@@ -24,21 +24,21 @@ final class MetricLabels {
     private static final Set<Integer> KEPT_STATUSES = Set.of(408, 409, 429, 500, 502, 503, 504, 529);
 
     /** The label of a call that got no response. */
-    static final String NO_STATUS_FAILED = "failed";
+    public static final String NO_STATUS_FAILED = "failed";
     /** The label of a call the caller cancelled before its response ended. */
-    static final String NO_STATUS_CANCELLED = "cancelled";
+    public static final String NO_STATUS_CANCELLED = "cancelled";
     /** The protocol label before a connection was leased. */
-    static final String NO_PROTOCOL = "none";
+    public static final String NO_PROTOCOL = "none";
 
     private MetricLabels() {
     }
 
-    static String method(String method) {
+    public static String method(String method) {
         String m = method == null ? "" : method.toUpperCase(Locale.ROOT);
         return METHODS.contains(m) ? m : "OTHER";
     }
 
-    static String status(int status) {
+    public static String status(int status) {
         if (KEPT_STATUSES.contains(status)) {
             return Integer.toString(status);
         }
@@ -52,7 +52,7 @@ final class MetricLabels {
      * {@code ConnectFailedException} → {@code connect_failed}: the exception's type, which is one of
      * the client's dozen {@link SluiceHttpException} subclasses, never its message.
      */
-    static String kind(Throwable failure) {
+    public static String kind(Throwable failure) {
         if (failure == null) {
             return "unknown";
         }
