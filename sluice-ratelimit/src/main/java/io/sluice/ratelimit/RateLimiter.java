@@ -509,7 +509,8 @@ public final class RateLimiter implements RequestAdmission, AutoCloseable {
             if (eq > 0) {
                 String name = pair.substring(0, eq);
                 if (name.equalsIgnoreCase("key") || name.equalsIgnoreCase("api_key")) {
-                    return pair.substring(eq + 1);
+                    // decoded: one key, percent-encoded or not, is one budget
+                    return java.net.URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
                 }
             }
         }

@@ -340,6 +340,12 @@ public final class Call {
         // onAcquired sees acquireBoundHit and leaves the failure to this method.
         f.cancel(false);
         fail(timedOut);
+        // The pool may have delivered the lease between the isDone() check and the cancel: an attempt started on it
+        // is stopped with the call (read after the call is settled, as in totalTimedOut).
+        Attempt a = current;
+        if (a != null && f.isDone() && !f.isCancelled()) {
+            a.stop(timedOut);
+        }
     }
 
     private void onAcquired(CompletableFuture<Lease<HttpConnection>> f) {
@@ -665,7 +671,6 @@ public final class Call {
         }
         RequestTimeoutException t = new RequestTimeoutException(route, RequestTimeoutException.Phase.TOTAL,
                 totalTimeout, null);
-        Attempt a = current;
         if (!settled.get()) {
             // Stop the admission and the acquire first, then fail: cancel() runs their own completions (a rate
             // limiter's waiter leaves its queue, the pool forgets the waiter, an admitted attempt gives its room back)
@@ -680,7 +685,14 @@ public final class Call {
                 acq.cancel(false);
             }
             fail(t);
+            CompletableFuture<Lease<HttpConnection>> late = acquiring;
+            if (late != null && late != acq) {
+                late.cancel(false); // an admission that completed during the cancels above started one more acquire
+            }
         }
+        // Read after the call is settled: an attempt that started before this point is published in current (its
+        // start task sees settled otherwise), so it is stopped with the call rather than left running.
+        Attempt a = current;
         if (a != null) {
             a.stop(t);
         }
