@@ -51,7 +51,8 @@ import java.util.concurrent.TimeUnit;
  * <p><b>Thread-safety:</b> thread-safe; share one instance. Futures complete on the
  * callback executor (the client's own threads unless configured), never on an I/O thread.
  * <b>Ownership:</b> owns its event loops, scheduler, pools and connections; {@link #close()}
- * closes them all and fails requests in flight with {@link ClientClosedException}. A
+ * closes them all and fails requests in flight with {@link ClientClosedException};
+ * {@link #closeGracefully(Duration)} lets them finish first. A
  * {@link StreamingResponse} holds a pool slot until read to its end or closed.
  */
 public final class ConnectionPoolManager implements AutoCloseable {
@@ -85,6 +86,14 @@ public final class ConnectionPoolManager implements AutoCloseable {
     /** Shared by every route; null when outlier ejection is off. */
     private final io.sluice.pool.health.OutlierDetector outliers;
     private volatile boolean closed;
+    /** Won by the one {@link #close()} that closes; others return at once. */
+    private final java.util.concurrent.atomic.AtomicBoolean closeStarted = new java.util.concurrent.atomic.AtomicBoolean();
+    /** Completed once, when that close has finished: the futures {@link #closeGracefully} hands out are copies. */
+    private final CompletableFuture<Void> terminated = new CompletableFuture<>();
+    /** The graceful close's timeout; cancelled by the close (on shared resources the timer outlives this client). */
+    private volatile java.util.concurrent.ScheduledFuture<?> drainTimer;
+    /** Set when the drain's end has started the close on a thread of its own (its last call and its timeout race). */
+    private final java.util.concurrent.atomic.AtomicBoolean closerStarted = new java.util.concurrent.atomic.AtomicBoolean();
 
     private ConnectionPoolManager(Builder b) {
         this.poolConfig = b.poolConfig;
@@ -138,7 +147,8 @@ public final class ConnectionPoolManager implements AutoCloseable {
         this.context = new ClientContext(t, b.limits, b.statusRetryPolicy, scheduler,
                 resources.callbacks, poolConfig.connectionTimeout(),
                 new io.sluice.http.internal.client.DelayedAttempts(), b.decompress, List.copyOf(b.attemptInterceptors),
-                List.copyOf(b.callListeners), new java.util.concurrent.atomic.AtomicBoolean(), b.admission);
+                List.copyOf(b.callListeners), new java.util.concurrent.atomic.AtomicBoolean(), b.admission,
+                new io.sluice.http.internal.client.CallsInFlight(this::closeInBackground));
         this.callInterceptors = List.copyOf(b.callInterceptors);
         if (LOG.isDebugEnabled()) {
             LOG.debug("sluice client {}: transport {}, TLS engine {}, {} threads", implementationVersion(),
@@ -164,25 +174,8 @@ public final class ConnectionPoolManager implements AutoCloseable {
      * statuses included, after status retries) or fails with a {@link SluiceHttpException}.
      */
     public CompletableFuture<HttpResponse> send(HttpRequest request) {
-        Objects.requireNonNull(request, "request");
-        if (closed) {
-            return CompletableFuture.failedFuture(new ClientClosedException(request.route().toString(),
-                    "the client is closed"));
-        }
-        Pool<HttpConnection> pool;
-        try {
-            pool = routePool(request.route());
-        } catch (ClientClosedException e) {
-            return CompletableFuture.failedFuture(e);
-        }
-        HttpRequest sent;
-        try {
-            sent = callInterceptors.isEmpty() ? request : RequestInterceptor.applyAll(callInterceptors, request);
-        } catch (InvalidRequestException e) {
-            return CompletableFuture.failedFuture(e);
-        }
         // Aggregated on the event loop, completed once on the callback executor (docs/http.md "Layers").
-        return Call.startAggregated(pool, request.route().toString(), sent, context, guard(request.route()));
+        return start(request, Call::startAggregated);
     }
 
     /**
@@ -190,24 +183,43 @@ public final class ConnectionPoolManager implements AutoCloseable {
      * streaming. The caller must read the body to its end or close the response.
      */
     public CompletableFuture<StreamingResponse> stream(HttpRequest request) {
+        return start(request, Call::start);
+    }
+
+    /** {@link Call#start} or {@link Call#startAggregated}. */
+    @FunctionalInterface
+    private interface Starter<T> {
+        CompletableFuture<T> start(Pool<HttpConnection> pool, String route, HttpRequest request, ClientContext ctx,
+                                   io.sluice.http.internal.client.RouteGuard guard);
+    }
+
+    /**
+     * What {@link #send} and {@link #stream} share. The call is counted before anything else, so that a graceful
+     * close that has begun refuses it here, before a pool is made or a byte sent, and one that begins later waits
+     * for it. Until the {@link Call} exists every way out gives the count back; from then on the call does, when it
+     * ends.
+     */
+    private <T> CompletableFuture<T> start(HttpRequest request, Starter<T> starter) {
         Objects.requireNonNull(request, "request");
-        if (closed) {
+        if (closed || !context.calls().enter()) {
             return CompletableFuture.failedFuture(new ClientClosedException(request.route().toString(),
                     "the client is closed"));
         }
         Pool<HttpConnection> pool;
+        HttpRequest sent;
+        io.sluice.http.internal.client.RouteGuard guard;
         try {
             pool = routePool(request.route());
-        } catch (ClientClosedException e) {
-            return CompletableFuture.failedFuture(e);
-        }
-        HttpRequest sent;
-        try {
             sent = callInterceptors.isEmpty() ? request : RequestInterceptor.applyAll(callInterceptors, request);
-        } catch (InvalidRequestException e) {
+            guard = guard(request.route());
+        } catch (ClientClosedException | InvalidRequestException e) {
+            context.calls().exit();
             return CompletableFuture.failedFuture(e);
+        } catch (RuntimeException | Error e) {
+            context.calls().exit(); // an interceptor's own exception reaches the caller, as it always did
+            throw e;
         }
-        return Call.start(pool, request.route().toString(), sent, context, guard(request.route()));
+        return starter.start(pool, request.route().toString(), sent, context, guard);
     }
 
     /** {@link #send}, waiting; failures are thrown as {@link SluiceHttpException}. */
@@ -379,35 +391,146 @@ public final class ConnectionPoolManager implements AutoCloseable {
         return tls.current().getClass().getSimpleName().contains("OpenSsl") ? "OPENSSL" : "JDK";
     }
 
-    /** Closes every pool and connection, then the event loops and the scheduler. Idempotent. */
+    /**
+     * The calls started ({@link #send}, {@link #stream}) and not yet ended, over every route: waiting for admission
+     * or a connection, between retries, waiting for the response head, or streaming the body (a
+     * {@link StreamingResponse} until its body ends, fails or is closed). What {@link #closeGracefully} waits for.
+     * Thread-safe; a snapshot.
+     */
+    public int callsInFlight() {
+        return context.calls().count();
+    }
+
+    /**
+     * Closes the client once the calls already started have ended, or when {@code timeout} has passed, whichever
+     * comes first.
+     *
+     * <p>From the moment this is called, new calls ({@link #send}, {@link #stream} and their blocking forms) fail at
+     * once with the {@link ClientClosedException} of a closed client, and nothing is sent for them. The calls
+     * started before carry on wherever they are: waiting for admission ({@link RequestAdmission}) or for a
+     * connection in the pool's queue, waiting out a status retry's delay or a replay's back-off, waiting for the
+     * response head, or streaming the body. Their status retries and transport replays go ahead too, each within
+     * the call's own deadline and retry budget: the client accepted the call, and a retry is part of it, not a new
+     * call. Until the close, the pools stay open for them (new connections included) and the TLS reload keeps
+     * running.
+     *
+     * <p>When the last of them ends, or at {@code timeout}, the client closes exactly as {@link #close()} does:
+     * calls still running then fail as they fail there (a warning counts them). That close runs on a short-lived
+     * thread of its own, never on the thread whose call ended (an event loop, which the close shuts down and waits
+     * for, or a callback lane), nor on the timer, nor on the caller's thread: with no call running, or a zero
+     * timeout, it starts at once there. {@link #close()} during the drain closes at once, on its caller's thread.
+     *
+     * <p>The returned future completes normally, once, after the client is closed, whichever way that came: the
+     * last call, the timeout, or {@code close()}; never exceptionally. Its dependents run on the thread that
+     * finished the close, under no lock. Each call returns a future of its own: cancelling it stops nothing. Called
+     * again during the drain it joins the first (whose timeout holds); called after the close it returns a completed
+     * future.
+     *
+     * <p><b>Thread-safety:</b> thread-safe. A call starting on another thread as this runs is either refused, or
+     * counted and waited for: never neither (the count and the refusal are one atomic step, and the end of the last
+     * call counted triggers the close, with no polling). It never blocks, so any thread may call it.
+     *
+     * @param timeout the longest wait for the calls in flight; zero closes at once
+     * @return completes when the client is closed
+     * @throws IllegalArgumentException when {@code timeout} is negative
+     */
+    public CompletableFuture<Void> closeGracefully(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException("timeout must not be negative, was " + timeout);
+        }
+        CompletableFuture<Void> done = terminated.copy(); // the caller's own: what it does to it reaches no other
+        long running = context.calls().drain();
+        if (running < 0) {
+            return done; // a drain is under way: its close (or a close()) completes this one too
+        }
+        if (running == 0 || timeout.isZero() || closed) {
+            // Nothing to wait for (and no call will end the drain: none is counted), or a close is under way already
+            // (then nothing starts here, and that close completes done when it has finished).
+            closeInBackground();
+            return done;
+        }
+        LOG.debug("closing gracefully: waiting up to {} for {} call(s) in flight", timeout, running);
+        try {
+            long nanos = timeout.compareTo(Duration.ofNanos(Long.MAX_VALUE)) < 0 ? timeout.toNanos() : Long.MAX_VALUE;
+            java.util.concurrent.ScheduledFuture<?> t = scheduler.schedule(() -> drainTimedOut(timeout), nanos,
+                    TimeUnit.NANOSECONDS);
+            drainTimer = t;
+            if (closeStarted.get()) {
+                t.cancel(false); // the last call ended, and the close ran, while the timer was being set
+            }
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            closeInBackground(); // the shared timer was shut down by its owner: nothing can time the wait
+        }
+        return done;
+    }
+
+    /** The graceful close's timeout passed with calls still running: they are cut as close() cuts them. */
+    private void drainTimedOut(Duration timeout) {
+        int cut = context.calls().count();
+        if (cut > 0 && !closed) {
+            LOG.warn("{} call(s) still running after closeGracefully's {}; closing cuts them", cut, timeout);
+        }
+        closeInBackground();
+    }
+
+    /**
+     * Ends the drain (the last call counted has ended, the timeout passed, or there was nothing to wait for) with a
+     * close on a thread of its own: this runs on whatever thread ended that call (an event loop, which close() shuts
+     * down and waits for, or a callback lane), on the timer, which close() shuts down as well, or on the caller of
+     * closeGracefully, which must not block.
+     */
+    private void closeInBackground() {
+        if (closeStarted.get() || !closerStarted.compareAndSet(false, true)) {
+            return;
+        }
+        Thread closer = new Thread(this::close, "sluice-http-close");
+        closer.setDaemon(true); // as every thread of the client
+        closer.start();
+    }
+
+    /**
+     * Closes every pool and connection, then the event loops and the scheduler. Calls in flight fail with
+     * {@link ClientClosedException} ({@link #closeGracefully} lets them finish first); during a graceful close this
+     * closes at once and completes its future. Idempotent; while another thread is closing the client (a graceful
+     * close's end) it returns at once. Thread-safe.
+     */
     @Override
     public void close() {
-        if (closed) {
+        if (!closeStarted.compareAndSet(false, true)) {
             return;
         }
         closed = true;
-        for (RouteConnectionManager m : managers.values()) {
-            m.clientClosing(); // attempts cut by this close are the client's doing, not failed handshakes
-        }
-        if (tlsReloadTask != null) {
-            tlsReloadTask.cancel(false);
+        java.util.concurrent.ScheduledFuture<?> drain = drainTimer;
+        if (drain != null) {
+            drain.cancel(false);
         }
         try {
-            for (Pool<HttpConnection> p : pools.values()) {
-                p.closeNow(); // the client's close ends requests in flight (documented above); no grace period
+            for (RouteConnectionManager m : managers.values()) {
+                m.clientClosing(); // attempts cut by this close are the client's doing, not failed handshakes
             }
-        } finally {
+            if (tlsReloadTask != null) {
+                tlsReloadTask.cancel(false);
+            }
             try {
-                context.delayed().closeAll(); // calls waiting out a retry delay: their attempt will not run
+                for (Pool<HttpConnection> p : pools.values()) {
+                    p.closeNow(); // the client's close ends requests in flight (documented above); no grace period
+                }
             } finally {
-                if (ownsResources) {
-                    // Event loops, timer, DNS; the callback lanes still run queued completions (failures of calls
-                    // cut by the close) and later ones too. Shared resources stay up for the other clients.
-                    resources.close();
+                try {
+                    context.delayed().closeAll(); // calls waiting out a retry delay: their attempt will not run
+                } finally {
+                    if (ownsResources) {
+                        // Event loops, timer, DNS; the callback lanes still run queued completions (failures of calls
+                        // cut by the close) and later ones too. Shared resources stay up for the other clients.
+                        resources.close();
+                    }
                 }
             }
+            tls.close();
+        } finally {
+            terminated.complete(null); // everything is closed: the graceful closes' futures complete, here, lock-free
         }
-        tls.close();
     }
 
     /**

@@ -300,4 +300,55 @@ class GracefulCloseTest {
         drained.get(10, TimeUnit.SECONDS);
         assertThat(mock.stats().requests("/ping")).isEqualTo(1);
     }
+
+    /**
+     * The count the drain waits on comes back to zero whichever way a call ends: served, streamed to its end, a
+     * stream closed early, cancelled, timed out, refused by an interceptor, a failed connect, a route ejected. A call
+     * that kept its count would hold the drain to its timeout; here the drain's timeout is far beyond the bound.
+     */
+    @Test
+    void everyWayACallEndsGivesItsCountBack() throws Exception {
+        int deadPort;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            deadPort = s.getLocalPort();
+        }
+        URI base = mock.httpsUri();
+        ConnectionPoolManager client = clientFor(mock).interceptor(r -> {
+            if (r.headers().contains("x-refuse")) {
+                throw new IllegalStateException("refused by the interceptor");
+            }
+            return r;
+        }).build();
+        assertThat(client.sendBlocking(HttpRequest.newBuilder(base.resolve("/ping")).build()).status()).isEqualTo(200);
+        try (StreamingResponse whole = client.streamBlocking(HttpTestSupport.chat(base.resolve("/v1/chat/completions"), true))) {
+            while (whole.nextEventBlocking() != null) {
+                // read to the end
+            }
+        }
+        try (StreamingResponse cut = client.streamBlocking(HttpRequest.newBuilder(base.resolve("/v1/chat/completions"))
+                .POST("{\"model\":\"m\",\"stream\":true,\"messages\":[]}").header("content-type", "application/json")
+                .header(MockBehavior.H_TOKENS, "1000").header(MockBehavior.H_TOKEN_DELAY_MS, "20").build())) {
+            assertThat(cut.nextEventBlocking()).isNotNull(); // then closed with the body still coming
+        }
+        CompletableFuture<HttpResponse> cancelled = client.send(HttpRequest.newBuilder(base.resolve("/ping"))
+                .header(MockBehavior.H_BLACKHOLE, "true").build());
+        cancelled.cancel(false);
+        assertThatThrownBy(() -> client.sendBlocking(HttpRequest.newBuilder(base.resolve("/ping"))
+                .header(MockBehavior.H_BLACKHOLE, "true").headersTimeout(Duration.ofMillis(100)).build()))
+                .isInstanceOf(RequestTimeoutException.class);
+        assertThatThrownBy(() -> client.sendBlocking(HttpRequest.newBuilder(base.resolve("/ping"))
+                .header("x-refuse", "1").build())).isInstanceOf(InvalidRequestException.class);
+        List<Class<?>> deadRoute = new ArrayList<>();
+        for (int i = 0; i < 7; i++) {
+            try {
+                client.sendBlocking(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + deadPort + "/x")).build());
+            } catch (SluiceHttpException e) {
+                deadRoute.add(e.getClass());
+            }
+        }
+        assertThat(deadRoute).contains(ConnectFailedException.class, RouteUnavailableException.class);
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> client.callsInFlight() == 0);
+        assertThat(client.closeGracefully(Duration.ofSeconds(120)).get(20, TimeUnit.SECONDS)).isNull();
+    }
 }

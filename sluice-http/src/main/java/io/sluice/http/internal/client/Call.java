@@ -122,6 +122,16 @@ public final class Call {
     private volatile int deliveredStatus;
     /** While the call waits out a status retry's delay or a replay's back-off: its entry in the client's registry. */
     private volatile Runnable delayedClose;
+    /**
+     * Which of the call's two ends have come ({@link #EXCHANGE_OVER}, {@link #FUTURE_DONE}): the call leaves the
+     * client's {@link CallsInFlight} when both have, so a graceful close waits for the exchange and for the caller's
+     * future, whichever is last (a failure ends the exchange before its future is completed on the callback
+     * executor; a stream's future completes at the head, long before its body ends).
+     */
+    private final java.util.concurrent.atomic.AtomicInteger ends = new java.util.concurrent.atomic.AtomicInteger();
+    private static final int EXCHANGE_OVER = 1;
+    private static final int FUTURE_DONE = 2;
+    private static final int BOTH = EXCHANGE_OVER | FUTURE_DONE;
 
     private Call(Pool<HttpConnection> pool, String route, HttpRequest request, ClientContext ctx, RouteGuard guard,
                  boolean aggregate) {
@@ -140,10 +150,14 @@ public final class Call {
                 admission == null ? CallListener.NONE : admission.listener());
     }
 
-    /** Starts the request; the future completes with the response head (or the failure) on the callback executor. */
+    /**
+     * Starts the request; the future completes with the response head (or the failure) on the callback executor.
+     * The caller has counted the call in {@code ctx.calls()} ({@link CallsInFlight#enter()}): from here the call
+     * gives that count back, once, when it ends.
+     */
     public static CompletableFuture<StreamingResponse> start(Pool<HttpConnection> pool, String route, HttpRequest request,
                                                              ClientContext ctx, RouteGuard guard) {
-        Call c = new Call(pool, route, request, ctx, guard, false);
+        Call c = create(pool, route, request, ctx, guard, false);
         return c.begin() ? c.result : CompletableFuture.failedFuture(c.ejected());
     }
 
@@ -153,13 +167,34 @@ public final class Call {
      * code runs there), and the future completes once, on the callback executor, with the
      * whole response or the failure: one executor hop per request instead of one for the head
      * plus one per body read. Cancelling the future stops the request (the stream is reset or
-     * the HTTP/1.1 connection closed).
+     * the HTTP/1.1 connection closed). Counted as {@link #start} says.
      */
     public static CompletableFuture<HttpResponse> startAggregated(Pool<HttpConnection> pool, String route,
                                                                   HttpRequest request, ClientContext ctx,
                                                                   RouteGuard guard) {
-        Call c = new Call(pool, route, request, ctx, guard, true);
+        Call c = create(pool, route, request, ctx, guard, true);
         return c.begin() ? c.whole : CompletableFuture.failedFuture(c.ejected());
+    }
+
+    private static Call create(Pool<HttpConnection> pool, String route, HttpRequest request, ClientContext ctx,
+                               RouteGuard guard, boolean aggregate) {
+        try {
+            return new Call(pool, route, request, ctx, guard, aggregate);
+        } catch (RuntimeException | Error e) {
+            ctx.calls().exit(); // no call to give the count back (the admission's forCall threw): the caller sees this
+            throw e;
+        }
+    }
+
+    /**
+     * One of the call's two ends has come (see {@link #ends}); when the other has too, the call leaves the client's
+     * count of calls in flight. Each end counts once, however often it is reported.
+     */
+    private void ended(int end) {
+        int before = ends.getAndUpdate(e -> e | end);
+        if (before != BOTH && (before | end) == BOTH) {
+            ctx.calls().exit();
+        }
     }
 
     /** The route is ejected: the call fails at once, and its listener hears of it. */
@@ -215,9 +250,19 @@ public final class Call {
         RouteGuard.Admission admission = guard.admit();
         if (admission == RouteGuard.Admission.EJECTED) {
             // Fail fast: every request would only add load to an upstream that keeps failing.
+            ended(BOTH);
             return false;
         }
         probe = admission == RouteGuard.Admission.PROBE;
+        CompletableFuture<?> out = whole != null ? whole : result;
+        // Before anything can end the call (the timer's refusal below fails it at once). A cancel is the caller
+        // stopping the call; any completion is one of the call's two ends.
+        out.whenComplete((r, e) -> {
+            if (e instanceof CancellationException) {
+                cancelledByCaller();
+            }
+            ended(FUTURE_DONE);
+        });
         if (totalTimeout != null) {
             try {
                 totalTimer = ctx.scheduler().schedule(this::totalTimedOut, totalTimeout.toNanos(), TimeUnit.NANOSECONDS);
@@ -229,12 +274,6 @@ public final class Call {
                 return true;
             }
         }
-        CompletableFuture<?> out = whole != null ? whole : result;
-        out.whenComplete((r, e) -> {
-            if (e instanceof CancellationException) {
-                cancelledByCaller();
-            }
-        });
         attempt();
         return true;
     }
@@ -652,7 +691,10 @@ public final class Call {
         guard.failedAfterHead(e);
     }
 
-    /** The exchange is over for good (body ended or failed, or the call failed): stop the deadline timer. */
+    /**
+     * The exchange is over for good (body ended or failed, or the call failed): stop the deadline timer; one of the
+     * call's two ends ({@link #ended}). May run more than once (a cancel after the body ended).
+     */
     private void finish() {
         finished = true;
         Runnable d = delayedClose;
@@ -663,6 +705,7 @@ public final class Call {
         if (t != null) {
             t.cancel(false);
         }
+        ended(EXCHANGE_OVER);
     }
 
     private void totalTimedOut() {

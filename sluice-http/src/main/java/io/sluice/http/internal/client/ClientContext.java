@@ -22,6 +22,8 @@ import java.util.concurrent.ScheduledExecutorService;
  * @param listeners      make each call's {@link io.sluice.http.CallListener}s, in order (empty: none)
  * @param listenerWarned set by the first listener exception logged, so a broken listener warns once per client
  * @param admission      asked before every attempt (a rate limiter); null when the client has none
+ * @param calls          the calls started and not yet ended, for the client's graceful close (each call leaves it
+ *                       once, when it ends)
  */
 public record ClientContext(Timeouts timeouts, Limits limits, StatusRetryPolicy statusRetries,
                             ScheduledExecutorService scheduler, Executor callbacks, Duration acquireTimeout,
@@ -29,7 +31,7 @@ public record ClientContext(Timeouts timeouts, Limits limits, StatusRetryPolicy 
                             java.util.List<io.sluice.http.RequestInterceptor> attemptInterceptors,
                             java.util.List<io.sluice.http.CallListener.Factory> listeners,
                             java.util.concurrent.atomic.AtomicBoolean listenerWarned,
-                            io.sluice.http.RequestAdmission admission) {
+                            io.sluice.http.RequestAdmission admission, CallsInFlight calls) {
 
     /**
      * The listener of a call on {@code route}: {@link io.sluice.http.CallListener#NONE} (nothing allocated) when
