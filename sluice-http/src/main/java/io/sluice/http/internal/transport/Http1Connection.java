@@ -448,11 +448,15 @@ public final class Http1Connection extends HttpConnection {
 
         @Override
         public void readingWanted(boolean wanted) {
-            loop.execute(() -> {
-                if (!done && current == this) {
-                    channel.config().setAutoRead(wanted);
-                }
-            });
+            try {
+                loop.execute(() -> {
+                    if (!done && current == this) {
+                        channel.config().setAutoRead(wanted);
+                    }
+                });
+            } catch (java.util.concurrent.RejectedExecutionException closed) {
+                // the client closed (a body that had fully arrived is read after a graceful close): nothing to read
+            }
         }
 
         @Override

@@ -738,21 +738,31 @@ public final class Http2Connection extends HttpConnection {
         loop.execute(() -> resetAndFail(ex, reason));
     }
 
-    /** {@link H2Exchange#bytesConsumed}: credit the stream's window with what the caller is done with. Any thread. */
+    /**
+     * {@link H2Exchange#bytesConsumed}: credit the stream's window with what the caller is done with. Any thread,
+     * also after the client closed: a caller may still read (and close the chunks of) a body that had fully arrived
+     * when a graceful close ended; the loop refuses the task then, and the stream and its window are gone anyway.
+     */
     void consumed(H2Exchange ex, int bytes) {
-        loop.execute(() -> {
-            Http2Stream s = ex.streamId == 0 ? null : handler.connection().stream(ex.streamId);
-            if (s == null) {
-                return; // closed: Netty returned its unconsumed bytes to the connection window already
+        try {
+            loop.execute(() -> credit(ex, bytes));
+        } catch (java.util.concurrent.RejectedExecutionException closed) {
+            // the client closed: nothing to credit
+        }
+    }
+
+    private void credit(H2Exchange ex, int bytes) {
+        Http2Stream s = ex.streamId == 0 ? null : handler.connection().stream(ex.streamId);
+        if (s == null) {
+            return; // closed: Netty returned its unconsumed bytes to the connection window already
+        }
+        try {
+            if (handler.decoder().flowController().consumeBytes(s, bytes)) {
+                handler.flush(ctx);
             }
-            try {
-                if (handler.decoder().flowController().consumeBytes(s, bytes)) {
-                    handler.flush(ctx);
-                }
-            } catch (Http2Exception e) {
-                LOG.debug("{}: consumeBytes failed: {}", route, e.toString());
-            }
-        });
+        } catch (Http2Exception e) {
+            LOG.debug("{}: consumeBytes failed: {}", route, e.toString());
+        }
     }
 
     EventLoop eventLoop() {
