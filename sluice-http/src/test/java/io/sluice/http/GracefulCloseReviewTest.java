@@ -270,4 +270,42 @@ class GracefulCloseReviewTest {
         untouched.close(); // before the close: reading after it is the first test's finding
         assertThat(client.closeGracefully(Duration.ofSeconds(120)).get(20, TimeUnit.SECONDS)).isNull();
     }
+
+    /**
+     * Intended: a call still running at the drain's timeout fails with the {@link ClientClosedException} close()
+     * gives it ({@code GracefulCloseTest.aCallStillRunningAtTheTimeoutIsCutAsCloseCutsIt}, which fails about one
+     * run in five because of this). Over HTTP/2 (TLS or h2c; never HTTP/1.1 in 90 tries) about one close in six
+     * leaves the call's future incomplete for ever: the pool hands the connection to {@code channel.close()} (it is
+     * gone from {@code connections(route)}), yet the event loops terminate with the socket still open (the mock
+     * still counts the connection and its stream) and the exchange never hears of it. Pre-existing: main's plain
+     * {@code close()} does the same (4 and 5 hangs in 30 closes); the drain inherits it at its timeout, and its
+     * count then never reaches zero. Repeated until the first hang (about 30 closes make one near certain).
+     */
+    @Test
+    @Timeout(value = 240, unit = TimeUnit.SECONDS)
+    void everyH2CallCutAtTheDrainsTimeoutCompletes() throws Exception {
+        URI base = mock.httpsUri();
+        for (int i = 0; i < 30; i++) {
+            long openBefore = mock.stats().connectionsOpen();
+            long arrived = mock.stats().requests("/ping");
+            ConnectionPoolManager client = clientFor(mock).build();
+            CompletableFuture<HttpResponse> stuck = client.send(HttpRequest.newBuilder(base.resolve("/ping"))
+                    .header(MockBehavior.H_BLACKHOLE, "true").build());
+            await().atMost(Duration.ofSeconds(10)).until(() -> mock.stats().requests("/ping") == arrived + 1);
+            client.closeGracefully(Duration.ofMillis(50)).get(20, TimeUnit.SECONDS);
+            String outcome;
+            try {
+                stuck.get(5, TimeUnit.SECONDS);
+                outcome = "answered";
+            } catch (java.util.concurrent.ExecutionException e) {
+                outcome = e.getCause().getClass().getSimpleName();
+            } catch (java.util.concurrent.TimeoutException e) {
+                outcome = "never completed (close " + (i + 1) + "; pool: " + client.stats(Route.of(base))
+                        + "; connections the pool still tracks: " + client.connections(Route.of(base)).size()
+                        + "; connections open at the mock: " + mock.stats().connectionsOpen() + ", before: "
+                        + openBefore + ")";
+            }
+            assertThat(outcome).as("the call cut at the drain's timeout").isEqualTo("ClientClosedException");
+        }
+    }
 }
