@@ -25,8 +25,8 @@ final class CallState {
     int admitted;
     /** Attempts on the wire, not yet answered by a response head. */
     int unanswered;
-    /** The last admitted attempt holds a request of the fleet's shared budget (given back if it never counted). */
-    boolean fleetTaken;
+    /** What the last admitted attempt holds of the fleet's shared budgets (given back if it never counted); or null. */
+    Fleet.Held fleetHeld;
 
     CallState(Budget budget, double tokenCost, boolean tracked) {
         this.budget = budget;
@@ -44,7 +44,7 @@ final class CallState {
         if (admitted > 0) {
             admitted--;
             unanswered++;
-            fleetTaken = false; // the shared request is used
+            fleetHeld = null; // the shared room is used
         }
     }
 
@@ -58,36 +58,38 @@ final class CallState {
     }
 
     /**
-     * An attempt did not count at the server (never sent, or never processed): its room comes back. Returns whether
-     * it held a fleet request to give back.
+     * An attempt did not count at the server (never sent, or never processed): its room comes back. Returns what it
+     * held of the fleet's budgets, to give back (or null).
      */
-    boolean abandon() {
+    Fleet.Held abandon() {
         if (admitted > 0) {
             admitted--;
         } else if (unanswered > 0) {
             unanswered--;
         } else {
-            return false;
+            return null;
         }
         budget.requests.giveBack(1);
         budget.tokens.giveBack(tokenCost);
-        boolean fleet = fleetTaken;
-        fleetTaken = false;
+        Fleet.Held fleet = fleetHeld;
+        fleetHeld = null;
         return fleet;
     }
 
     /**
      * The call ended: attempts admitted but never sent give their room back; sent ones leave the in-flight count.
-     * Returns whether a fleet request is to be given back.
+     * Returns what is to be given back to the fleet's budgets (or null).
      */
-    boolean ended() {
-        boolean fleet = false;
+    Fleet.Held ended() {
+        Fleet.Held fleet = null;
         while (admitted > 0) {
             admitted--;
             budget.requests.giveBack(1);
             budget.tokens.giveBack(tokenCost);
-            fleet |= fleetTaken;
-            fleetTaken = false;
+            if (fleetHeld != null) {
+                fleet = fleetHeld;
+                fleetHeld = null;
+            }
         }
         while (unanswered > 0) {
             unanswered--;

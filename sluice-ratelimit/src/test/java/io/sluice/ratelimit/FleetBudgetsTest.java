@@ -190,6 +190,36 @@ class FleetBudgetsTest {
         }
     }
 
+    /**
+     * In FAIL mode a request the shared token bucket refuses gives back the shared request it took first: with 30
+     * requests but only ~10 requests' worth of tokens per minute, 40 refusals in a row are all for tokens. Had each
+     * refusal kept its request, the request bucket would run dry after 30 and the rest would be refused for requests.
+     */
+    @Test
+    void aRequestRefusedForTokensGivesBackItsSharedRequest() throws Exception {
+        try (MockProvider mock = MockProvider.start(MockOptions.builder().enforceRateLimits(true)
+                .rateLimitRequests(30).rateLimitTokens(1000).rateLimitWindow(Duration.ofMinutes(1)).build());
+             RateLimiter limits = RateLimiter.builder().mode(RateLimiter.Mode.FAIL).fleet(shared()).build();
+             ConnectionPoolManager client = client(limits, mock)) {
+            await().atMost(Duration.ofSeconds(10)).until(() -> limits.stats().fleetAvailable());
+            List<String> refusedFor = new ArrayList<>();
+            int ok = 0;
+            for (int i = 0; i < 60 && refusedFor.size() < 40; i++) {
+                try {
+                    assertThat(send(client, mock, 1, 80).get(0).get(30, TimeUnit.SECONDS).status()).isEqualTo(200);
+                    ok++;
+                } catch (java.util.concurrent.ExecutionException e) {
+                    assertThat(e.getCause()).isInstanceOf(io.sluice.http.RateLimitedException.class);
+                    refusedFor.add(((io.sluice.http.RateLimitedException) e.getCause()).budget());
+                }
+            }
+            assertThat(ok).as("about 1 000 / ~100 tokens admitted").isBetween(8, 12);
+            assertThat(refusedFor).hasSize(40).containsOnly("tokens");
+            assertThat(mock.stats().rateLimitRejected()).as("429s at the provider").isZero();
+            assertThat(limits.stats().fleetFallbacks()).isZero();
+        }
+    }
+
     @Test
     void withoutTheFleetTwoProcessesOverrunTheSharedLimit() throws Exception {
         try (MockProvider mock = limitedMock(); RateLimiter a = RateLimiter.builder().build();
