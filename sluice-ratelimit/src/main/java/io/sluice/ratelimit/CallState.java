@@ -44,7 +44,8 @@ final class CallState {
         if (admitted > 0) {
             admitted--;
             unanswered++;
-            fleetHeld = null; // the shared room is used
+            // the grant stays with the attempt until it is answered: one refused or never processed is abandoned
+            // (REFUSED_STREAM, a GOAWAY below it, a connection found closed) and its grant goes back
         }
     }
 
@@ -54,6 +55,7 @@ final class CallState {
             unanswered--;
             budget.requests.answered(1);
             budget.tokens.answered(tokenCost);
+            fleetHeld = null; // the server counted it: the shared room is used
         }
     }
 
@@ -96,6 +98,7 @@ final class CallState {
             budget.requests.answered(1);
             budget.tokens.answered(tokenCost);
         }
+        fleetHeld = null; // sent and unanswered: the server may have counted it, the shared room stays spent
         return fleet;
     }
 }

@@ -451,12 +451,12 @@ public final class RateLimiter implements RequestAdmission, AutoCloseable {
             }
             double l = b.requests.limit();
             limit = Double.isInfinite(l) ? -1 : (long) l;
-            perNano = b.requests.ratePerNano();
+            perNano = b.requests.fleetRatePerNano();
             ceiling = s.requestRemaining() < 0 || status == 429 ? -1
                     : (long) Math.max(0, Math.floor(s.requestRemaining() - b.requests.inFlight()));
             double tl = b.tokens.limit();
             tokenLimit = Double.isInfinite(tl) ? -1 : (long) tl;
-            tokenPerNano = b.tokens.ratePerNano();
+            tokenPerNano = b.tokens.fleetRatePerNano();
             tokenCeiling = s.tokenRemaining() < 0 || status == 429 ? -1
                     : (long) Math.max(0, Math.floor(s.tokenRemaining() - b.tokens.inFlight()));
         }

@@ -58,6 +58,8 @@ final class RedisFleet implements Fleet {
         final String key;
         long limit;
         long periodNanos;
+        /** The refill rate the bucket was configured with, units per nanosecond. */
+        double perNano;
         /** Built for {@link #manager} at the time; rebuilt when a new connection replaced it. */
         volatile AsyncBucketProxy bucket;
         volatile AsyncProxyManager<String> builtFor;
@@ -220,7 +222,7 @@ final class RedisFleet implements Fleet {
         long t = tok == null ? 0 : Math.min(tokens, tokenLimit);
         CompletableFuture<Answer> op;
         try {
-            op = reserve ? reserve(e, req, tok, t) : tryTake(req, tok, t);
+            op = reserve ? reserve(e, req, tok, t) : tryTake(e, req, tok, t);
         } catch (RuntimeException ex) {
             fallbacks.increment();
             failed(ex);
@@ -249,11 +251,13 @@ final class RedisFleet implements Fleet {
                 return;
             }
             answered();
-            if (out.complete(answer)) {
+            if (answer.taken()) {
+                admitted.increment(); // counted before the admission can be seen complete
+            }
+            if (!out.complete(answer)) {
                 if (answer.taken()) {
-                    admitted.increment();
+                    admitted.decrement();
                 }
-            } else {
                 giveBack(b, answer.held()); // it answered after the local budget decided: what it took is not used
             }
         });
@@ -277,11 +281,18 @@ final class RedisFleet implements Fleet {
      */
     private CompletableFuture<Answer> reserve(Entry e, AsyncBucketProxy req, AsyncBucketProxy tok, long t) {
         CompletableFuture<Long> r = req == null ? CompletableFuture.completedFuture(0L) : req.consumeIgnoringRateLimits(1);
-        CompletableFuture<Long> k = tok == null ? CompletableFuture.completedFuture(0L) : tok.consumeIgnoringRateLimits(t);
+        CompletableFuture<Long> k;
+        try {
+            k = tok == null ? CompletableFuture.completedFuture(0L) : tok.consumeIgnoringRateLimits(t);
+        } catch (RuntimeException ex) {
+            k = CompletableFuture.failedFuture(ex); // the request reserved above is returned below
+        }
         return r.handle(Outcome::of).thenCombine(k.handle(Outcome::of), (ro, ko) -> {
             if (ro.took() && ko.took()) {
                 long wait = Math.max(ro.nanos(), ko.nanos());
-                return new Answer(true, wait > 0 ? wait + guardNanos : 0, new Held(req != null, t), null);
+                // the longer wait names the budget that keeps it out, should the wait exceed the caller's maxWait
+                return new Answer(true, wait > 0 ? wait + guardNanos : 0, new Held(req != null, t),
+                        ko.nanos() > ro.nanos() ? "tokens" : "requests");
             }
             if (ro.took() && req != null) {
                 req.addTokens(1);
@@ -302,17 +313,24 @@ final class RedisFleet implements Fleet {
     }
 
     /** FAIL: takes one request, then {@code t} tokens, only if free now; a request taken for a refused token cost is returned. */
-    private CompletableFuture<Answer> tryTake(AsyncBucketProxy req, AsyncBucketProxy tok, long t) {
+    private CompletableFuture<Answer> tryTake(Entry e, AsyncBucketProxy req, AsyncBucketProxy tok, long t) {
         CompletableFuture<ConsumptionProbe> r = req == null ? CompletableFuture.completedFuture(null)
                 : req.tryConsumeAndReturnRemaining(1);
         return r.thenCompose(rp -> {
             if (rp != null && !rp.isConsumed()) {
-                return CompletableFuture.completedFuture(new Answer(false, rp.getNanosToWaitForRefill(), null, "requests"));
+                return CompletableFuture.completedFuture(new Answer(false, finite(rp.getNanosToWaitForRefill(), e.requests),
+                        null, "requests"));
             }
             if (tok == null) {
                 return CompletableFuture.completedFuture(new Answer(true, 0, new Held(true, 0), null));
             }
-            return tok.tryConsumeAndReturnRemaining(t).handle((tp, ex) -> {
+            CompletableFuture<ConsumptionProbe> k;
+            try {
+                k = tok.tryConsumeAndReturnRemaining(t);
+            } catch (RuntimeException ex) {
+                k = CompletableFuture.failedFuture(ex); // the request taken above is returned below
+            }
+            return k.handle((tp, ex) -> {
                 if (ex != null || !tp.isConsumed()) {
                     if (rp != null) {
                         req.addTokens(1);
@@ -321,11 +339,25 @@ final class RedisFleet implements Fleet {
                         throw ex instanceof java.util.concurrent.CompletionException c ? c
                                 : new java.util.concurrent.CompletionException(ex);
                     }
-                    return new Answer(false, tp.getNanosToWaitForRefill(), null, "tokens");
+                    return new Answer(false, finite(tp.getNanosToWaitForRefill(), e.tokens), null, "tokens");
                 }
                 return new Answer(true, 0, new Held(rp != null, t), null);
             });
         });
+    }
+
+    /**
+     * Bucket4j's "never" ({@code Long.MAX_VALUE}: a cost above the bucket's capacity, while another process's
+     * smaller limit configures it) becomes one window of {@code shared}: the configuration converges on the limit
+     * the responses announce, so a retry within a window finds out.
+     */
+    private static long finite(long nanos, Shared shared) {
+        if (nanos != Long.MAX_VALUE) {
+            return nanos;
+        }
+        synchronized (shared) {
+            return Math.max(1, shared.periodNanos);
+        }
     }
 
     @Override
@@ -395,20 +427,28 @@ final class RedisFleet implements Fleet {
         long period = Math.max(1, Math.round(limit / perNano * 1.01 / 1e6)) * 1_000_000L;
         AsyncBucketProxy current;
         synchronized (shared) {
-            if (shared.limit == limit) {
-                return; // the rate is read once per limit: each response's rounding must not reconfigure Redis
+            if (shared.limit == limit && Math.abs(perNano - shared.perNano) <= shared.perNano * 0.01) {
+                return; // the same limit and rate (the rate bound changes only when it is much more precise)
             }
             boolean first = shared.limit == 0;
             shared.limit = limit;
             shared.periodNanos = period;
-            if (first) {
-                return; // the bucket is created (or found, made by another process) at the first acquire
-            }
-            current = shared.bucket;
+            shared.perNano = perNano;
+            current = first ? null : shared.bucket;
+        }
+        boolean fresh = current == null;
+        if (fresh && up) {
+            // The first limit this process learned: the bucket may exist already, made by another process from a
+            // different announcement (a limit raised since, or a bucket left from earlier). The configuration
+            // follows the latest announcement, as each process's local budget does; a bucket that does not exist
+            // yet is created from the local estimate first.
+            current = shared.bucket();
         }
         if (current != null && up) {
             try {
-                current.replaceConfiguration(shared.configuration(false), TokensInheritanceStrategy.AS_IS);
+                // AS_IS keeps an existing bucket's tokens; a bucket the replacement creates starts from the local
+                // estimate, as one the supplier creates does (a fresh bucket must not be a free burst)
+                current.replaceConfiguration(shared.configuration(fresh), TokensInheritanceStrategy.AS_IS);
             } catch (RuntimeException ignored) {
                 // best effort; a bucket recreated later gets the new limit from the supplier
             }
