@@ -19,6 +19,11 @@ final class Dimension {
     private long updatedNanos;
     /** Nothing refills before this (a 429's retry-after). */
     private long blockedUntilNanos;
+    /**
+     * A windowed quota (the IETF draft's fields): nothing refills before this instant, then the whole limit comes back
+     * at once; 0 for a continuously replenished budget, or once the step was taken (until a response says more).
+     */
+    private long stepAtNanos;
     /** Units admitted and not yet answered by a response (the server has not counted them yet). */
     private double inFlight;
     /**
@@ -35,6 +40,11 @@ final class Dimension {
     }
 
     private void refill(long now) {
+        if (stepAtNanos > 0 && now >= stepAtNanos) {
+            // the window reset: the whole quota, less what is on its way (it may count in the new window)
+            available = Math.max(available, limit - inFlight);
+            stepAtNanos = 0;
+        }
         if (now <= blockedUntilNanos) {
             updatedNanos = now;
             return;
@@ -88,6 +98,14 @@ final class Dimension {
      * {@code resetNanos} (0: not said). What is still in flight was not counted by the server yet.
      */
     void observe(long limit, long remaining, long resetNanos, long now) {
+        observe(limit, remaining, resetNanos, now, false);
+    }
+
+    /**
+     * As {@link #observe(long, long, long, long)}; {@code windowed}: the figures are a quota that comes back whole at
+     * its reset, nothing before (see {@link RateLimitSnapshot#requestWindowed()}).
+     */
+    void observe(long limit, long remaining, long resetNanos, long now, boolean windowed) {
         if (remaining < 0) {
             return;
         }
@@ -101,6 +119,16 @@ final class Dimension {
         }
         available = remaining - inFlight;
         updatedNanos = now;
+        stepAtNanos = 0;
+        if (windowed) {
+            ratePerNano = 0; // nothing comes back bit by bit; the shared (fleet) bucket, which does, stays out of it
+            if (resetNanos > now && this.limit != Double.POSITIVE_INFINITY) {
+                stepAtNanos = resetNanos;
+            } else if (resetNanos > 0 && resetNanos <= now && this.limit != Double.POSITIVE_INFINITY) {
+                available = this.limit - inFlight; // reset passed
+            }
+            return;
+        }
         if (resetNanos > now && this.limit != Double.POSITIVE_INFINITY) {
             ratePerNano = Math.max(0, this.limit - remaining) / (double) (resetNanos - now);
             learnFleetRate(this.limit - remaining, resetNanos - now);
@@ -165,6 +193,9 @@ final class Dimension {
         long blocked = Math.max(0, blockedUntilNanos - now);
         if (need <= 0) {
             return blocked;
+        }
+        if (stepAtNanos > now && total <= limit - inFlight) {
+            return Math.max(blocked, stepAtNanos - now); // a windowed quota: all of it at the reset
         }
         if (ratePerNano <= 0) {
             return blocked > 0 ? blocked : -1; // after a 429's block a probe finds out; else only a response can tell

@@ -439,7 +439,8 @@ public final class RateLimiter implements RequestAdmission, AutoCloseable {
         long tokenCeiling;
         synchronized (b) {
             state.answered();
-            b.requests.observe(s.requestLimit(), s.requestRemaining(), toNanos(s.requestReset(), wall, now), now);
+            b.requests.observe(s.requestLimit(), s.requestRemaining(), toNanos(s.requestReset(), wall, now), now,
+                    s.requestWindowed());
             b.tokens.observe(s.tokenLimit(), s.tokenRemaining(), toNanos(s.tokenReset(), wall, now), now);
             if (status == 429) {
                 seen429.increment();

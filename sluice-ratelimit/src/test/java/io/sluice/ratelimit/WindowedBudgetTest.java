@@ -74,4 +74,26 @@ class WindowedBudgetTest {
             assertThat(refused.retryAfter()).as("one request refills in 30 s / 5").isLessThan(Duration.ofSeconds(7));
         }
     }
+
+    @Test
+    void theWholeQuotaComesBackAtTheResetAndNotBefore() {
+        Dimension d = new Dimension();
+        long now = 1_000_000_000L;
+        d.observe(5, 0, now + 100_000_000L, now, true);
+        assertThat(d.fits(1, now + 99_000_000L)).as("1 ms before the reset").isFalse();
+        assertThat(d.nanosUntil(1, now + 50_000_000L)).isEqualTo(50_000_000L);
+        assertThat(d.fits(5, now + 100_000_000L)).as("at the reset: all five").isTrue();
+        assertThat(d.available(now + 100_000_000L)).isEqualTo(5.0);
+    }
+
+    @Test
+    void theIetfFieldsAreReadAsAWindowAndTheProvidersAsARefill() {
+        java.time.Instant wall = java.time.Instant.parse("2026-12-05T12:00:00Z");
+        io.sluice.http.Headers ietf = io.sluice.http.Headers.of("ratelimit-policy", "\"default\";q=5;w=30",
+                "ratelimit", "\"default\";r=2;t=30");
+        io.sluice.http.Headers openAi = io.sluice.http.Headers.of("x-ratelimit-limit-requests", "5",
+                "x-ratelimit-remaining-requests", "2", "x-ratelimit-reset-requests", "30s");
+        assertThat(RateLimitHeaders.parse(ietf, wall).requestWindowed()).isTrue();
+        assertThat(RateLimitHeaders.parse(openAi, wall).requestWindowed()).isFalse();
+    }
 }
