@@ -52,7 +52,8 @@ class ArchitectureTest {
         module("openai", "io.sluice.openai..", "http", "pool");
         module("anthropic", "io.sluice.anthropic..", "http", "pool");
         module("langchain4j", "io.sluice.langchain4j..", "http", "pool");
-        module("spring", "io.sluice.spring..", "http", "pool", "micrometer", "tracing", "openai", "anthropic");
+        module("spring", "io.sluice.spring..", "http", "pool", "micrometer", "tracing", "ratelimit", "openai",
+                "anthropic");
         module("cli", "io.sluice.cli..", "pool", "http", "websocket", "routing", "prometheus", "ratelimit", "testkit");
     }
 

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The budget of one route and one API key (by its hash): requests and tokens, and the requests waiting for
@@ -22,14 +23,17 @@ final class Budget {
         final CallState call;
         final double tokens;
         final long since;
-        /** Its request was granted by the fleet's shared budget: locally it waits for tokens only. */
-        final boolean byFleet;
+        /** What the fleet's shared budgets granted it (null: nothing): locally it waits only for the rest. */
+        final Fleet.Held grant;
+        /** Holds {@link #grant} until an attempt takes it over ({@link #take}) or its admission gives it back. */
+        final AtomicReference<Fleet.Held> holder;
 
-        Waiter(CallState call, double tokens, long since, boolean byFleet) {
+        Waiter(CallState call, double tokens, long since, AtomicReference<Fleet.Held> holder, Fleet.Held grant) {
             this.call = call;
             this.tokens = tokens;
             this.since = since;
-            this.byFleet = byFleet;
+            this.holder = holder;
+            this.grant = grant;
         }
     }
 
@@ -47,17 +51,34 @@ final class Budget {
         this.keyHash = keyHash;
     }
 
-    /**
-     * Whether an attempt costing {@code tokenCost} fits now and nobody waits before it; {@code byFleet}: its
-     * request was granted by the fleet's shared budget, only the tokens are checked here.
-     */
-    boolean fitsNow(double tokenCost, long now, boolean byFleet) {
-        return waiters.isEmpty() && (byFleet || requests.fits(1, now)) && tokens.fits(tokenCost, now);
+    /** Whether the fleet granted the request (null: no grant): then only the local tokens are checked. */
+    static boolean requestGranted(Fleet.Held grant) {
+        return grant != null && grant.request();
     }
 
-    /** Takes room for one attempt (in flight until answered, unless nothing will tell this call's outcome). */
-    void take(CallState call, double tokenCost) {
+    /** Whether the fleet granted the tokens (null: no grant): then the local token budget is not checked. */
+    static boolean tokensGranted(Fleet.Held grant) {
+        return grant != null && grant.tokens() > 0;
+    }
+
+    /**
+     * Whether an attempt costing {@code tokenCost} fits now and nobody waits before it; what the fleet's shared
+     * budgets granted ({@code grant}, or null) is not checked again here.
+     */
+    boolean fitsNow(double tokenCost, long now, Fleet.Held grant) {
+        return waiters.isEmpty() && (requestGranted(grant) || requests.fits(1, now))
+                && (tokensGranted(grant) || tokens.fits(tokenCost, now));
+    }
+
+    /**
+     * Takes room for one attempt (in flight until answered, unless nothing will tell this call's outcome); the
+     * attempt takes over what {@code holder} (null: nothing) holds of the fleet's budgets, unless its admission
+     * already gave that back.
+     */
+    void take(CallState call, double tokenCost, AtomicReference<Fleet.Held> holder) {
+        Fleet.Held held = holder == null ? null : holder.getAndSet(null);
         if (call.tracked) {
+            call.fleetHeld = held;
             requests.take(1);
             tokens.take(tokenCost);
             call.tookRoom();
@@ -71,28 +92,29 @@ final class Budget {
      * Nanoseconds until an attempt costing {@code tokenCost} fits (behind the waiters already queued, as far as
      * the refill rates tell); -1 when only a response can make room.
      */
-    long nanosUntilRoom(double tokenCost, long now, boolean byFleet) {
+    long nanosUntilRoom(double tokenCost, long now, Fleet.Held grant) {
         // The whole queue ahead counts, beyond one window: each request is capped at the limit, the total is not.
         double reqAhead = 1 + waiters.size();
         double tokAhead = tokens.capped(tokenCost);
         for (Waiter w : waiters) {
             tokAhead += tokens.capped(w.tokens);
         }
-        long r = byFleet ? 0 : requests.nanosUntilTotal(reqAhead, now);
-        long t = tokens.nanosUntilTotal(tokAhead, now);
+        long r = requestGranted(grant) ? 0 : requests.nanosUntilTotal(reqAhead, now);
+        long t = tokensGranted(grant) ? 0 : tokens.nanosUntilTotal(tokAhead, now);
         return r < 0 || t < 0 ? -1 : Math.max(r, t);
     }
 
     /** Nanoseconds until waiter {@code w} fits, ignoring the queue; -1 when only a response can make room. */
     long nanosUntilFits(Waiter w, long now) {
-        long r = w.byFleet ? 0 : requests.nanosUntil(1, now);
-        long t = tokens.nanosUntil(w.tokens, now);
+        long r = requestGranted(w.grant) ? 0 : requests.nanosUntil(1, now);
+        long t = tokensGranted(w.grant) ? 0 : tokens.nanosUntil(w.tokens, now);
         return r < 0 || t < 0 ? -1 : Math.max(r, t);
     }
 
     /** Which dimension keeps an attempt out now: {@code requests} or {@code tokens}. */
-    String blockedBy(double tokenCost, long now, boolean byFleet) {
-        return !byFleet && !requests.fits(1 + waiters.size(), now) ? "requests" : tokens.known() ? "tokens" : "requests";
+    String blockedBy(double tokenCost, long now, Fleet.Held grant) {
+        return !requestGranted(grant) && !requests.fits(1 + waiters.size(), now) ? "requests"
+                : tokens.known() ? "tokens" : "requests";
     }
 
     /** Removes the head waiters that fit now, taking their room; the caller completes them outside the monitor. */
@@ -104,11 +126,11 @@ final class Budget {
                 waiters.poll();
                 continue;
             }
-            if (!((w.byFleet || requests.fits(1, now)) && tokens.fits(w.tokens, now))) {
+            if (!((requestGranted(w.grant) || requests.fits(1, now)) && (tokensGranted(w.grant) || tokens.fits(w.tokens, now)))) {
                 break;
             }
             waiters.poll();
-            take(w.call, w.tokens);
+            take(w.call, w.tokens, w.holder);
             if (ready == null) {
                 ready = new ArrayList<>();
             }
@@ -127,7 +149,7 @@ final class Budget {
             return null;
         }
         waiters.poll();
-        take(w.call, w.tokens);
+        take(w.call, w.tokens, w.holder);
         return w;
     }
 }

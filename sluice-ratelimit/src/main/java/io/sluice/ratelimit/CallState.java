@@ -25,8 +25,8 @@ final class CallState {
     int admitted;
     /** Attempts on the wire, not yet answered by a response head. */
     int unanswered;
-    /** The last admitted attempt holds a request of the fleet's shared budget (given back if it never counted). */
-    boolean fleetTaken;
+    /** What the last admitted attempt holds of the fleet's shared budgets (given back if it never counted); or null. */
+    Fleet.Held fleetHeld;
 
     CallState(Budget budget, double tokenCost, boolean tracked) {
         this.budget = budget;
@@ -44,7 +44,8 @@ final class CallState {
         if (admitted > 0) {
             admitted--;
             unanswered++;
-            fleetTaken = false; // the shared request is used
+            // the grant stays with the attempt until it is answered: one refused or never processed is abandoned
+            // (REFUSED_STREAM, a GOAWAY below it, a connection found closed) and its grant goes back
         }
     }
 
@@ -54,46 +55,50 @@ final class CallState {
             unanswered--;
             budget.requests.answered(1);
             budget.tokens.answered(tokenCost);
+            fleetHeld = null; // the server counted it: the shared room is used
         }
     }
 
     /**
-     * An attempt did not count at the server (never sent, or never processed): its room comes back. Returns whether
-     * it held a fleet request to give back.
+     * An attempt did not count at the server (never sent, or never processed): its room comes back. Returns what it
+     * held of the fleet's budgets, to give back (or null).
      */
-    boolean abandon() {
+    Fleet.Held abandon() {
         if (admitted > 0) {
             admitted--;
         } else if (unanswered > 0) {
             unanswered--;
         } else {
-            return false;
+            return null;
         }
         budget.requests.giveBack(1);
         budget.tokens.giveBack(tokenCost);
-        boolean fleet = fleetTaken;
-        fleetTaken = false;
+        Fleet.Held fleet = fleetHeld;
+        fleetHeld = null;
         return fleet;
     }
 
     /**
      * The call ended: attempts admitted but never sent give their room back; sent ones leave the in-flight count.
-     * Returns whether a fleet request is to be given back.
+     * Returns what is to be given back to the fleet's budgets (or null).
      */
-    boolean ended() {
-        boolean fleet = false;
+    Fleet.Held ended() {
+        Fleet.Held fleet = null;
         while (admitted > 0) {
             admitted--;
             budget.requests.giveBack(1);
             budget.tokens.giveBack(tokenCost);
-            fleet |= fleetTaken;
-            fleetTaken = false;
+            if (fleetHeld != null) {
+                fleet = fleetHeld;
+                fleetHeld = null;
+            }
         }
         while (unanswered > 0) {
             unanswered--;
             budget.requests.answered(1);
             budget.tokens.answered(tokenCost);
         }
+        fleetHeld = null; // sent and unanswered: the server may have counted it, the shared room stays spent
         return fleet;
     }
 }

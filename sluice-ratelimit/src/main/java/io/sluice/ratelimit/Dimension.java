@@ -19,14 +19,32 @@ final class Dimension {
     private long updatedNanos;
     /** Nothing refills before this (a 429's retry-after). */
     private long blockedUntilNanos;
+    /**
+     * A windowed quota (the IETF draft's fields): nothing refills before this instant, then the whole limit comes back
+     * at once; 0 for a continuously replenished budget, or once the step was taken (until a response says more).
+     */
+    private long stepAtNanos;
     /** Units admitted and not yet answered by a response (the server has not counted them yet). */
     private double inFlight;
+    /**
+     * A lower bound of the refill rate, for the fleet's shared bucket (0: none yet): {@link #ratePerNano} follows
+     * each response, errors included, because the next response corrects it; a shared bucket is configured once and
+     * must not refill faster than the provider's.
+     */
+    private double fleetRatePerNano;
+    /** The units used (limit - remaining) of the response that gave {@link #fleetRatePerNano}: its precision. */
+    private double fleetBasis;
 
     boolean known() {
         return known;
     }
 
     private void refill(long now) {
+        if (stepAtNanos > 0 && now >= stepAtNanos) {
+            // the window reset: the whole quota, less what is on its way (it may count in the new window)
+            available = Math.max(available, limit - inFlight);
+            stepAtNanos = 0;
+        }
         if (now <= blockedUntilNanos) {
             updatedNanos = now;
             return;
@@ -80,20 +98,68 @@ final class Dimension {
      * {@code resetNanos} (0: not said). What is still in flight was not counted by the server yet.
      */
     void observe(long limit, long remaining, long resetNanos, long now) {
+        observe(limit, remaining, resetNanos, now, false);
+    }
+
+    /**
+     * As {@link #observe(long, long, long, long)}; {@code windowed}: the figures are a quota that comes back whole at
+     * its reset, nothing before (see {@link RateLimitSnapshot#requestWindowed()}).
+     */
+    void observe(long limit, long remaining, long resetNanos, long now, boolean windowed) {
         if (remaining < 0) {
             return;
         }
         known = true;
         if (limit > 0) {
+            if (limit != this.limit) {
+                fleetRatePerNano = 0; // a new limit: its rate is learned anew
+                fleetBasis = 0;
+            }
             this.limit = limit;
         }
         available = remaining - inFlight;
         updatedNanos = now;
+        stepAtNanos = 0;
+        if (windowed) {
+            ratePerNano = 0; // nothing comes back bit by bit; the shared (fleet) bucket, which does, stays out of it
+            if (resetNanos > now && this.limit != Double.POSITIVE_INFINITY) {
+                stepAtNanos = resetNanos;
+            } else if (resetNanos > 0 && resetNanos <= now && this.limit != Double.POSITIVE_INFINITY) {
+                available = this.limit - inFlight; // reset passed
+            }
+            return;
+        }
         if (resetNanos > now && this.limit != Double.POSITIVE_INFINITY) {
             ratePerNano = Math.max(0, this.limit - remaining) / (double) (resetNanos - now);
+            learnFleetRate(this.limit - remaining, resetNanos - now);
         } else if (resetNanos > 0 && resetNanos <= now) {
             available = this.limit == Double.POSITIVE_INFINITY ? available : this.limit - inFlight; // reset passed
         }
+    }
+
+    /**
+     * A provider announces whole units: {@code remaining} rounded (down, or to the nearest), {@code reset} rounded
+     * up. From {@code used} = limit - remaining, the units really used lie within one of it, and the rate is at least
+     * (used - 1) / reset: a bound that holds whatever the rounding, and tightens as more of the budget is used (at
+     * 2 used it is half the truth at worst, at 100 within 1 %). With 1 used nothing is bounded (0.05 used shows as
+     * 1): the first such figure gives a provisional rate, the figure's own, which the first figure with 2 or more
+     * used replaces (under load, the next response or so). A bound is kept only when {@code used} at least doubled
+     * since the last one, so the shared bucket is reconfigured a few times per limit, not at every response.
+     */
+    private void learnFleetRate(double used, long resetNanos) {
+        if (used < 1 || (fleetBasis > 0 && used < 2 * fleetBasis)) {
+            return;
+        }
+        fleetBasis = used;
+        fleetRatePerNano = used < 2 ? used / (double) resetNanos : (used - 1) / (double) resetNanos;
+    }
+
+    /**
+     * A refill rate that is not above the provider's once a figure with 2 or more used was seen (see
+     * {@link #learnFleetRate}); 0 when unknown.
+     */
+    double fleetRatePerNano() {
+        return fleetRatePerNano;
     }
 
     /** A 429: nothing is left, and nothing refills for {@code blockNanos}. */
@@ -127,6 +193,9 @@ final class Dimension {
         long blocked = Math.max(0, blockedUntilNanos - now);
         if (need <= 0) {
             return blocked;
+        }
+        if (stepAtNanos > now && total <= limit - inFlight) {
+            return Math.max(blocked, stepAtNanos - now); // a windowed quota: all of it at the reset
         }
         if (ratePerNano <= 0) {
             return blocked > 0 ? blocked : -1; // after a 429's block a probe finds out; else only a response can tell

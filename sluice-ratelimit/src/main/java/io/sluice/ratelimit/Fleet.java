@@ -3,8 +3,9 @@ package io.sluice.ratelimit;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * The request budgets shared by a fleet of processes (one implementation: {@link RedisFleet}). The limiter
- * sees only this interface, so that a local-only limiter never loads Bucket4j or Lettuce (both optional).
+ * The budgets shared by a fleet of processes (one implementation: {@link RedisFleet}): per route and key, one
+ * shared bucket of requests and, once a token limit is announced, one of tokens. The limiter sees only this
+ * interface, so that a local-only limiter never loads Bucket4j or Lettuce (both optional).
  *
  * <p><b>Thread-safety:</b> implementations are thread-safe and never block: every Redis operation is
  * asynchronous and bounded by a timeout, after which the answer is "decide locally".
@@ -12,38 +13,50 @@ import java.util.concurrent.CompletableFuture;
 interface Fleet extends AutoCloseable {
 
     /**
-     * The fleet's answer for one attempt.
+     * What one attempt holds of the shared budgets, to be given back if the attempt never counts at the provider.
      *
-     * @param taken     the attempt holds one request of the shared budget (it may have to wait {@code waitNanos}
-     *                  before that request is its to use)
-     * @param waitNanos with {@code taken}: how long until the reserved request is usable; without: how long until
-     *                  one would fit (a request that waits longer than the provider's window is never taken)
+     * @param request whether it holds one request of the shared request bucket
+     * @param tokens  the tokens it holds of the shared token bucket (0: none)
      */
-    record Answer(boolean taken, long waitNanos) {
+    record Held(boolean request, long tokens) {
     }
 
     /**
-     * Asks the shared budget for one request of {@code b}: {@code reserve} (WAIT) takes it now and says when it is
-     * usable; otherwise (FAIL) takes it only if it is free now.
+     * The fleet's answer for one attempt.
+     *
+     * @param taken     the attempt holds {@code held} of the shared budgets (it may have to wait {@code waitNanos}
+     *                  before they are its to use)
+     * @param waitNanos with {@code taken}: how long until the reservation is usable; without: how long until one
+     *                  would fit
+     * @param held      with {@code taken}: what the attempt holds; else null
+     * @param blockedBy without {@code taken}: {@code requests} or {@code tokens}, the shared bucket that was short
+     */
+    record Answer(boolean taken, long waitNanos, Held held, String blockedBy) {
+    }
+
+    /**
+     * Asks the shared budgets for one request of {@code b} costing {@code tokens}: {@code reserve} (WAIT) takes
+     * both now and says when they are usable; otherwise (FAIL) takes them only if both are free now.
      *
      * @return null when the fleet does not govern this budget now (no limit announced yet: the local budget admits
      *         freely; or Redis unavailable: the local budget decides); else a future that never fails and completes
      *         within the timeout, with null when Redis did not answer in time (decide locally)
      */
-    CompletableFuture<Answer> acquire(Budget b, boolean reserve);
+    CompletableFuture<Answer> acquire(Budget b, boolean reserve, long tokens);
 
-    /** An attempt that took a shared request did not use it (cancelled, refused locally, never sent). Best effort. */
-    void giveBack(Budget b);
+    /** An attempt that took {@code held} did not use it (cancelled, refused locally, never sent). Best effort. */
+    void giveBack(Budget b, Held held);
 
     /**
-     * A response announced {@code b}'s request budget: {@code limit} per window, refilling at {@code perNano};
-     * the shared bucket is created with it, or reconfigured when the limit changed. {@code ceiling} (when not
-     * negative) is what the provider said remains less what this process has in flight: the shared bucket
-     * cannot rightly hold more (others' requests in flight only lower the truth), so any excess is drained.
+     * A response announced one of {@code b}'s budgets ({@code tokens}: the token budget, else the request budget):
+     * {@code limit} per window, refilling at {@code perNano}; the shared bucket is created with it, or
+     * reconfigured when the limit changed. {@code ceiling} (when not negative) is what the provider said remains
+     * less what this process has in flight: the shared bucket cannot rightly hold more (others' requests in flight
+     * only lower the truth), so any excess is drained.
      */
-    void learned(Budget b, long limit, double perNano, long ceiling);
+    void learned(Budget b, boolean tokens, long limit, double perNano, long ceiling);
 
-    /** A 429 told {@code b} to wait {@code blockNanos}: the shared bucket is drained for that long (best effort). */
+    /** A 429 told {@code b} to wait {@code blockNanos}: the shared request bucket is drained for that long (best effort). */
     void blocked(Budget b, long blockNanos);
 
     long admitted();

@@ -72,7 +72,9 @@ public final class RateLimitHeaders {
             tokRemaining = number(headers.get(prefix + "remaining"));
             tokReset = instant(headers.get(prefix + "reset"));
         }
+        boolean windowed = false;
         if (reqLimit < 0 && reqRemaining < 0) {
+            windowed = true; // the draft promises nothing between resets: a fixed window is the safe reading
             // IETF draft: RateLimit-Policy: "default";q=100;w=60  RateLimit: "default";r=42;t=30
             String policy = headers.get("ratelimit-policy");
             String state = headers.get("ratelimit");
@@ -91,7 +93,8 @@ public final class RateLimitHeaders {
         }
         Duration retry = retryAfter(headers, now);
         return new RateLimitSnapshot(reqLimit, reqRemaining, clamp(reqReset, now), tokLimit, tokRemaining,
-                clamp(tokReset, now), retry == null || retry.compareTo(MAX_HORIZON) <= 0 ? retry : MAX_HORIZON);
+                clamp(tokReset, now), retry == null || retry.compareTo(MAX_HORIZON) <= 0 ? retry : MAX_HORIZON,
+                windowed && reqRemaining >= 0);
     }
 
     /** {@code retry-after-ms}, else {@code retry-after} (seconds or an HTTP date); null when absent or malformed. */

@@ -17,9 +17,19 @@ import java.time.Instant;
  * @param tokenRemaining   tokens left now
  * @param tokenReset       when the token budget is full again
  * @param retryAfter       {@code retry-after} / {@code retry-after-ms}: wait this long before the next request
+ * @param requestWindowed  the request figures are a quota that comes back whole at {@code requestReset} (the IETF
+ *                         draft's fields, which promise nothing between resets), rather than a budget replenished
+ *                         continuously up to it (OpenAI's and Anthropic's)
  */
 public record RateLimitSnapshot(long requestLimit, long requestRemaining, Instant requestReset,
-                                long tokenLimit, long tokenRemaining, Instant tokenReset, Duration retryAfter) {
+                                long tokenLimit, long tokenRemaining, Instant tokenReset, Duration retryAfter,
+                                boolean requestWindowed) {
+
+    /** Figures of a continuously replenished budget. */
+    public RateLimitSnapshot(long requestLimit, long requestRemaining, Instant requestReset,
+                             long tokenLimit, long tokenRemaining, Instant tokenReset, Duration retryAfter) {
+        this(requestLimit, requestRemaining, requestReset, tokenLimit, tokenRemaining, tokenReset, retryAfter, false);
+    }
 
     /** Whether the response carried anything about limits. */
     public boolean isEmpty() {

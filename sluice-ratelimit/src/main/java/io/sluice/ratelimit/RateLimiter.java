@@ -23,6 +23,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.ToLongFunction;
 import org.slf4j.Logger;
@@ -47,7 +48,7 @@ import org.slf4j.LoggerFactory;
  * response replaces the estimate with the server's figure, less what is still in flight (sent, not yet
  * counted by the server). With several processes sharing a key, each sees the fleet's consumption in the
  * figures the provider returns to it, one response late; {@link Builder#fleet} ({@link RedisBudgets}) shares
- * the request budget itself through Redis instead, falling back to the local budget when Redis is slow or down.
+ * the request and token budgets themselves through Redis instead, falling back to the local budget when Redis is slow or down.
  *
  * <p><b>Thread-safety:</b> thread-safe; each budget is guarded by its own monitor, and no future is completed
  * and no caller code runs while one is held; Redis is only ever asked asynchronously. <b>Ownership:</b> owns
@@ -160,26 +161,28 @@ public final class RateLimiter implements RequestAdmission, AutoCloseable {
                     "the rate limiter is closed"));
         }
         if (fleet != null) {
-            CompletableFuture<Fleet.Answer> asked = fleet.acquire(call.budget, mode == Mode.WAIT);
+            CompletableFuture<Fleet.Answer> asked = fleet.acquire(call.budget, mode == Mode.WAIT,
+                    (long) Math.ceil(call.tokenCost));
             if (asked != null) {
                 return admitViaFleet(call, asked, System.nanoTime());
             }
         }
-        return admitLocally(call, false, 0);
+        return admitLocally(call, null, 0);
     }
 
     /**
-     * Admission by the local budget: requests and tokens, or tokens only when the fleet granted the request
-     * ({@code byFleet}); {@code waitedSince} (non-zero) is when an attempt the fleet held began to wait.
+     * Admission by the local budget: requests and tokens, less what the fleet granted ({@code holder}: the grant,
+     * which the attempt takes over once admitted; null: no grant); {@code waitedSince} (non-zero) is when an attempt
+     * the fleet held began to wait.
      */
-    private CompletableFuture<Void> admitLocally(CallState call, boolean byFleet, long waitedSince) {
+    private CompletableFuture<Void> admitLocally(CallState call, AtomicReference<Fleet.Held> holder, long waitedSince) {
         Budget b = call.budget;
         long now = System.nanoTime();
+        Fleet.Held grant = holder == null ? null : holder.get();
         Budget.Waiter waiter;
         synchronized (b) {
-            call.fleetTaken = byFleet;
-            if (b.fitsNow(call.tokenCost, now, byFleet)) {
-                b.take(call, call.tokenCost);
+            if (b.fitsNow(call.tokenCost, now, grant)) {
+                b.take(call, call.tokenCost, holder);
                 if (waitedSince != 0) {
                     shaped.increment();
                     shapedNanos.add(now - waitedSince);
@@ -188,10 +191,10 @@ public final class RateLimiter implements RequestAdmission, AutoCloseable {
                 }
                 return ADMITTED;
             }
-            long wait = b.nanosUntilRoom(call.tokenCost, now, byFleet);
+            long wait = b.nanosUntilRoom(call.tokenCost, now, grant);
             if (mode == Mode.FAIL || (maxWait != null && wait > maxWait.toNanos())) {
                 rejected.increment();
-                String dim = b.blockedBy(call.tokenCost, now, byFleet);
+                String dim = b.blockedBy(call.tokenCost, now, grant);
                 long retry = wait < 0 ? PROBE_NANOS : wait;
                 return CompletableFuture.failedFuture(new RateLimitedException(b.route, dim, Duration.ofNanos(retry)));
             }
@@ -199,7 +202,7 @@ public final class RateLimiter implements RequestAdmission, AutoCloseable {
                 return CompletableFuture.failedFuture(new io.sluice.http.ClientClosedException(b.route,
                         "the rate limiter is closed"));
             }
-            waiter = new Budget.Waiter(call, call.tokenCost, waitedSince != 0 ? waitedSince : now, byFleet);
+            waiter = new Budget.Waiter(call, call.tokenCost, waitedSince != 0 ? waitedSince : now, holder, grant);
             b.waiters.add(waiter);
             schedule(b, wait, now);
         }
@@ -223,51 +226,51 @@ public final class RateLimiter implements RequestAdmission, AutoCloseable {
     /**
      * Admission through the fleet's shared budget, whose answer ({@code asked}) arrives on a Lettuce thread or the
      * timer, never making anyone wait: no answer in time means the local budget decides; a request granted by the
-     * fleet then waits out its reservation on the timer and takes its tokens locally. A request the fleet granted
-     * and this attempt did not use (cancelled, refused for tokens) is given back to the fleet.
+     * fleet then waits out its reservation on the timer and is admitted locally for what the fleet did not grant.
+     * What the fleet granted is held by {@code holder} until the admitted attempt takes it over ({@link Budget#take});
+     * if the admission fails first (cancelled, refused locally, closed) it goes back to the fleet: exactly one of the
+     * two takes it.
      */
     private CompletableFuture<Void> admitViaFleet(CallState call, CompletableFuture<Fleet.Answer> asked, long since) {
         Budget b = call.budget;
         CompletableFuture<Void> result = new CompletableFuture<>();
-        java.util.concurrent.atomic.AtomicBoolean held = new java.util.concurrent.atomic.AtomicBoolean();
+        AtomicReference<Fleet.Held> holder = new AtomicReference<>();
         pendingFleet.add(result);
         if (closed) { // close() may have failed pendingFleet before we joined it
             result.completeExceptionally(new io.sluice.http.ClientClosedException(b.route, "the rate limiter is closed"));
         }
         result.whenComplete((v, e) -> {
             pendingFleet.remove(result);
-            if (e != null && held.getAndSet(false)) {
-                fleet.giveBack(b);
+            if (e != null) {
+                giveBackToFleet(b, holder.getAndSet(null));
             }
         });
         asked.whenComplete((answer, ignored) -> { // the fleet's futures never fail: null is "decide locally"
             if (answer != null && answer.taken()) {
-                held.set(true);
+                holder.set(answer.held());
             }
             if (result.isDone()) { // cancelled or closed while Redis answered
-                if (held.getAndSet(false)) {
-                    fleet.giveBack(b);
-                }
+                giveBackToFleet(b, holder.getAndSet(null));
                 return;
             }
             if (answer == null) {
-                relay(admitLocally(call, false, 0), result, held, call);
+                relay(admitLocally(call, null, 0), result, call);
                 return;
             }
             long wait = Math.max(0, answer.waitNanos());
             if (!answer.taken() || (maxWait != null && wait > maxWait.toNanos())) {
                 rejected.increment();
-                result.completeExceptionally(new RateLimitedException(b.route, "requests",
-                        Duration.ofNanos(Math.max(1, wait))));
+                result.completeExceptionally(new RateLimitedException(b.route,
+                        answer.blockedBy() != null ? answer.blockedBy() : "requests", Duration.ofNanos(Math.max(1, wait))));
                 return;
             }
             if (wait == 0) {
-                relay(admitLocally(call, true, 0), result, held, call);
+                relay(admitLocally(call, holder, 0), result, call);
                 return;
             }
             try {
                 java.util.concurrent.ScheduledFuture<?> t = timer.schedule(
-                        () -> relay(admitLocally(call, true, since), result, held, call), wait, TimeUnit.NANOSECONDS);
+                        () -> relay(admitLocally(call, holder, since), result, call), wait, TimeUnit.NANOSECONDS);
                 result.whenComplete((v, e) -> t.cancel(false));
             } catch (java.util.concurrent.RejectedExecutionException closing) {
                 result.completeExceptionally(new io.sluice.http.ClientClosedException(b.route,
@@ -277,16 +280,22 @@ public final class RateLimiter implements RequestAdmission, AutoCloseable {
         return result;
     }
 
-    /** Completes {@code result} as {@code local} does; a local admission nobody takes any more gives its room back. */
-    private void relay(CompletableFuture<Void> local, CompletableFuture<Void> result,
-                       java.util.concurrent.atomic.AtomicBoolean held, CallState call) {
+    private void giveBackToFleet(Budget b, Fleet.Held held) {
+        if (held != null && fleet != null) {
+            fleet.giveBack(b, held);
+        }
+    }
+
+    /**
+     * Completes {@code result} as {@code local} does; a local admission nobody takes any more gives its room back
+     * (and, through the call's state, what it took over of the fleet's grant).
+     */
+    private void relay(CompletableFuture<Void> local, CompletableFuture<Void> result, CallState call) {
         local.whenComplete((v, e) -> {
             if (e != null) {
                 result.completeExceptionally(e instanceof java.util.concurrent.CompletionException && e.getCause() != null
                         ? e.getCause() : e);
-            } else if (result.complete(null)) {
-                held.set(false); // the attempt uses it now; abandoned() gives it back if it is never sent
-            } else {
+            } else if (!result.complete(null)) {
                 giveBack(call); // admitted as nobody wanted it any more
             }
         });
@@ -299,13 +308,11 @@ public final class RateLimiter implements RequestAdmission, AutoCloseable {
 
     /** An attempt of this call did not count at the server: its room (and its fleet request) comes back. */
     private void giveBack(CallState call) {
-        boolean fleetRoom;
+        Fleet.Held fleetRoom;
         synchronized (call.budget) {
             fleetRoom = call.abandon();
         }
-        if (fleetRoom && fleet != null) {
-            fleet.giveBack(call.budget);
-        }
+        giveBackToFleet(call.budget, fleetRoom);
         drain(call.budget);
     }
 
@@ -409,13 +416,11 @@ public final class RateLimiter implements RequestAdmission, AutoCloseable {
         }
 
         private void ended() {
-            boolean fleetRoom;
+            Fleet.Held fleetRoom;
             synchronized (state.budget) {
                 fleetRoom = state.ended();
             }
-            if (fleetRoom && fleet != null) {
-                fleet.giveBack(state.budget);
-            }
+            giveBackToFleet(state.budget, fleetRoom);
             drain(state.budget);
         }
     }
@@ -429,9 +434,13 @@ public final class RateLimiter implements RequestAdmission, AutoCloseable {
         long limit;
         double perNano;
         long ceiling;
+        long tokenLimit;
+        double tokenPerNano;
+        long tokenCeiling;
         synchronized (b) {
             state.answered();
-            b.requests.observe(s.requestLimit(), s.requestRemaining(), toNanos(s.requestReset(), wall, now), now);
+            b.requests.observe(s.requestLimit(), s.requestRemaining(), toNanos(s.requestReset(), wall, now), now,
+                    s.requestWindowed());
             b.tokens.observe(s.tokenLimit(), s.tokenRemaining(), toNanos(s.tokenReset(), wall, now), now);
             if (status == 429) {
                 seen429.increment();
@@ -443,12 +452,18 @@ public final class RateLimiter implements RequestAdmission, AutoCloseable {
             }
             double l = b.requests.limit();
             limit = Double.isInfinite(l) ? -1 : (long) l;
-            perNano = b.requests.ratePerNano();
+            perNano = b.requests.fleetRatePerNano();
             ceiling = s.requestRemaining() < 0 || status == 429 ? -1
                     : (long) Math.max(0, Math.floor(s.requestRemaining() - b.requests.inFlight()));
+            double tl = b.tokens.limit();
+            tokenLimit = Double.isInfinite(tl) ? -1 : (long) tl;
+            tokenPerNano = b.tokens.fleetRatePerNano();
+            tokenCeiling = s.tokenRemaining() < 0 || status == 429 ? -1
+                    : (long) Math.max(0, Math.floor(s.tokenRemaining() - b.tokens.inFlight()));
         }
         if (fleet != null) { // outside the monitor: the fleet's calls may complete futures inline
-            fleet.learned(b, limit, perNano, ceiling);
+            fleet.learned(b, false, limit, perNano, ceiling);
+            fleet.learned(b, true, tokenLimit, tokenPerNano, tokenCeiling);
             if (blockNanos > 0) {
                 fleet.blocked(b, blockNanos);
             }
@@ -578,7 +593,7 @@ public final class RateLimiter implements RequestAdmission, AutoCloseable {
         }
 
         /**
-         * Fleet mode: the request budgets live in Redis, shared by every process using the same Redis, key
+         * Fleet mode: the request and token budgets live in Redis, shared by every process using the same Redis, key
          * prefix and API key; Redis slow or down falls back to this process's local budget (see
          * {@link RedisBudgets}). Null (the default): local budgets only.
          */

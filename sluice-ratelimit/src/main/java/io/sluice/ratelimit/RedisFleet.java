@@ -1,6 +1,7 @@
 package io.sluice.ratelimit;
 
 import io.github.bucket4j.BucketConfiguration;
+import io.github.bucket4j.ConsumptionProbe;
 import io.github.bucket4j.TokensInheritanceStrategy;
 import io.github.bucket4j.distributed.AsyncBucketProxy;
 import io.github.bucket4j.distributed.ExpirationAfterWriteStrategy;
@@ -32,8 +33,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@link Fleet} on Redis: one Bucket4j distributed bucket (compare-and-swap on Lettuce, async API only) per
- * route and key hash, shaped like the provider's announced request limit. Every operation is bounded by the
+ * {@link Fleet} on Redis: per route and key hash, one Bucket4j distributed bucket (compare-and-swap on Lettuce,
+ * async API only) shaped like the provider's announced request limit, and one like its token limit. Every operation is bounded by the
  * timeout on the limiter's timer; a failure marks Redis unavailable (one WARN), after which admissions go
  * local at once and a single probe chain (connect, or PING) retries with backoff until Redis answers (one INFO).
  *
@@ -47,25 +48,34 @@ final class RedisFleet implements Fleet {
     /** How long an idle bucket stays in Redis once full again: a restarted process finds it while it matters. */
     private static final Duration KEEP_AFTER_FULL = Duration.ofSeconds(60);
 
-    /** One budget's shared bucket. Its limit and period are guarded by this object's monitor. */
-    private final class Entry {
+    /**
+     * One dimension (requests or tokens) of one budget, shared: its Bucket4j bucket in Redis. Its limit and period
+     * are guarded by this object's monitor; 0 until a response announced the dimension's limit.
+     */
+    private final class Shared {
         final Budget budget;
+        final boolean tokens;
         final String key;
         long limit;
         long periodNanos;
+        /** The refill rate the bucket was configured with, units per nanosecond. */
+        double perNano;
         /** Built for {@link #manager} at the time; rebuilt when a new connection replaced it. */
         volatile AsyncBucketProxy bucket;
         volatile AsyncProxyManager<String> builtFor;
         final AtomicBoolean correcting = new AtomicBoolean();
 
-        Entry(Budget budget) {
+        Shared(Budget budget, boolean tokens) {
             this.budget = budget;
-            this.key = settings.keyPrefix + budget.route + ":" + budget.keyHash;
+            this.tokens = tokens;
+            // the request bucket's key names the budget; the token bucket's adds a suffix no key hash can end with
+            this.key = settings.keyPrefix + budget.route + ":" + budget.keyHash + (tokens ? ":tokens" : "");
         }
 
+        /** The bucket, or null while the limit is unknown or there is no connection. */
         AsyncBucketProxy bucket() {
             AsyncProxyManager<String> m = manager;
-            if (m == null) {
+            if (m == null || limit() <= 0) {
                 return null;
             }
             if (builtFor != m) {
@@ -78,13 +88,17 @@ final class RedisFleet implements Fleet {
             return bucket;
         }
 
+        synchronized long limit() {
+            return limit;
+        }
+
         synchronized BucketConfiguration configuration(boolean fromLocalEstimate) {
             long cap = limit;
             long initial = cap;
             if (fromLocalEstimate) {
                 double local;
                 synchronized (budget) {
-                    local = budget.requests.available(System.nanoTime());
+                    local = (tokens ? budget.tokens : budget.requests).available(System.nanoTime());
                 }
                 initial = Double.isNaN(local) ? cap : (long) Math.max(0, Math.min(cap, Math.floor(local)));
             }
@@ -94,8 +108,20 @@ final class RedisFleet implements Fleet {
                     .build();
         }
 
-        synchronized long nanosPerRequest() {
+        /** How long one unit takes to refill. */
+        synchronized long nanosPerUnit() {
             return periodNanos / Math.max(1, limit);
+        }
+    }
+
+    /** The shared buckets of one budget. */
+    private final class Entry {
+        final Shared requests;
+        final Shared tokens;
+
+        Entry(Budget budget) {
+            this.requests = new Shared(budget, false);
+            this.tokens = new Shared(budget, true);
         }
     }
 
@@ -176,23 +202,27 @@ final class RedisFleet implements Fleet {
     // ------------------------------------------------------------------ operations
 
     @Override
-    public CompletableFuture<Answer> acquire(Budget b, boolean reserve) {
+    public CompletableFuture<Answer> acquire(Budget b, boolean reserve, long tokens) {
         Entry e = entries.get(b);
         if (e == null || closed) {
             return null; // no limit announced yet: nothing to share
         }
-        AsyncBucketProxy bucket = up ? e.bucket() : null;
-        if (bucket == null) {
+        boolean requestsKnown = e.requests.limit() > 0;
+        long tokenLimit = tokens > 0 ? e.tokens.limit() : 0;
+        if (!requestsKnown && tokenLimit <= 0) {
+            return null;
+        }
+        AsyncBucketProxy req = up && requestsKnown ? e.requests.bucket() : null;
+        AsyncBucketProxy tok = up && tokenLimit > 0 ? e.tokens.bucket() : null;
+        if ((requestsKnown && req == null) || (tokenLimit > 0 && tok == null)) {
             fallbacks.increment();
             return null;
         }
+        // one request never needs more than the whole token budget (as locally: Dimension.capped)
+        long t = tok == null ? 0 : Math.min(tokens, tokenLimit);
         CompletableFuture<Answer> op;
         try {
-            op = reserve
-                    ? bucket.consumeIgnoringRateLimits(1).thenApply(w -> w == Long.MAX_VALUE
-                            ? new Answer(false, e.nanosPerRequest()) : new Answer(true, w > 0 ? w + guardNanos : 0))
-                    : bucket.tryConsumeAndReturnRemaining(1).thenApply(p -> new Answer(p.isConsumed(),
-                            p.isConsumed() ? 0 : p.getNanosToWaitForRefill()));
+            op = reserve ? reserve(e, req, tok, t) : tryTake(e, req, tok, t);
         } catch (RuntimeException ex) {
             fallbacks.increment();
             failed(ex);
@@ -208,6 +238,7 @@ final class RedisFleet implements Fleet {
                 }
             }, timeoutNanos, TimeUnit.NANOSECONDS);
         } catch (RejectedExecutionException closing) {
+            op.thenAccept(late -> giveBack(b, late.held())); // closing: whatever it takes is not used
             return null;
         }
         op.whenComplete((answer, ex) -> {
@@ -220,39 +251,153 @@ final class RedisFleet implements Fleet {
                 return;
             }
             answered();
-            if (out.complete(answer)) {
+            if (answer.taken()) {
+                admitted.increment(); // counted before the admission can be seen complete
+            }
+            if (!out.complete(answer)) {
                 if (answer.taken()) {
-                    admitted.increment();
+                    admitted.decrement();
                 }
-            } else if (answer.taken()) {
-                giveBack(b); // it answered after the local budget decided: the request it took is not used
+                giveBack(b, answer.held()); // it answered after the local budget decided: what it took is not used
             }
         });
         return out;
     }
 
+    /** One outcome of a Bucket4j operation, kept so that the other's success can be undone when one fails. */
+    private record Outcome(Long nanos, Throwable error) {
+        static Outcome of(Long nanos, Throwable error) {
+            return new Outcome(nanos, error);
+        }
+
+        boolean took() {
+            return error == null && nanos != Long.MAX_VALUE;
+        }
+    }
+
+    /**
+     * WAIT: reserves one request and {@code t} tokens now, in both shared buckets at once; the attempt waits for the
+     * later of the two. When one bucket refuses (or fails) what the other took is returned.
+     */
+    private CompletableFuture<Answer> reserve(Entry e, AsyncBucketProxy req, AsyncBucketProxy tok, long t) {
+        CompletableFuture<Long> r = req == null ? CompletableFuture.completedFuture(0L) : req.consumeIgnoringRateLimits(1);
+        CompletableFuture<Long> k;
+        try {
+            k = tok == null ? CompletableFuture.completedFuture(0L) : tok.consumeIgnoringRateLimits(t);
+        } catch (RuntimeException ex) {
+            k = CompletableFuture.failedFuture(ex); // the request reserved above is returned below
+        }
+        return r.handle(Outcome::of).thenCombine(k.handle(Outcome::of), (ro, ko) -> {
+            if (ro.took() && ko.took()) {
+                long wait = Math.max(ro.nanos(), ko.nanos());
+                // the longer wait names the budget that keeps it out, should the wait exceed the caller's maxWait
+                return new Answer(true, wait > 0 ? wait + guardNanos : 0, new Held(req != null, t),
+                        ko.nanos() > ro.nanos() ? "tokens" : "requests");
+            }
+            if (ro.took() && req != null) {
+                req.addTokens(1);
+            }
+            if (ko.took() && tok != null) {
+                tok.addTokens(t);
+            }
+            Throwable error = ro.error() != null ? ro.error() : ko.error();
+            if (error != null) {
+                throw error instanceof java.util.concurrent.CompletionException c ? c
+                        : new java.util.concurrent.CompletionException(error);
+            }
+            // more than a bucket's capacity (another process configured a lower limit): wait a unit and ask again
+            boolean tokensShort = !ko.took();
+            return new Answer(false, (tokensShort ? e.tokens : e.requests).nanosPerUnit(), null,
+                    tokensShort ? "tokens" : "requests");
+        });
+    }
+
+    /** FAIL: takes one request, then {@code t} tokens, only if free now; a request taken for a refused token cost is returned. */
+    private CompletableFuture<Answer> tryTake(Entry e, AsyncBucketProxy req, AsyncBucketProxy tok, long t) {
+        CompletableFuture<ConsumptionProbe> r = req == null ? CompletableFuture.completedFuture(null)
+                : req.tryConsumeAndReturnRemaining(1);
+        return r.thenCompose(rp -> {
+            if (rp != null && !rp.isConsumed()) {
+                return CompletableFuture.completedFuture(new Answer(false, finite(rp.getNanosToWaitForRefill(), e.requests),
+                        null, "requests"));
+            }
+            if (tok == null) {
+                return CompletableFuture.completedFuture(new Answer(true, 0, new Held(true, 0), null));
+            }
+            CompletableFuture<ConsumptionProbe> k;
+            try {
+                k = tok.tryConsumeAndReturnRemaining(t);
+            } catch (RuntimeException ex) {
+                k = CompletableFuture.failedFuture(ex); // the request taken above is returned below
+            }
+            return k.handle((tp, ex) -> {
+                if (ex != null || !tp.isConsumed()) {
+                    if (rp != null) {
+                        req.addTokens(1);
+                    }
+                    if (ex != null) {
+                        throw ex instanceof java.util.concurrent.CompletionException c ? c
+                                : new java.util.concurrent.CompletionException(ex);
+                    }
+                    return new Answer(false, finite(tp.getNanosToWaitForRefill(), e.tokens), null, "tokens");
+                }
+                return new Answer(true, 0, new Held(rp != null, t), null);
+            });
+        });
+    }
+
+    /**
+     * Bucket4j's "never" ({@code Long.MAX_VALUE}: a cost above the bucket's capacity, while another process's
+     * smaller limit configures it) becomes one window of {@code shared}: the configuration converges on the limit
+     * the responses announce, so a retry within a window finds out.
+     */
+    private static long finite(long nanos, Shared shared) {
+        if (nanos != Long.MAX_VALUE) {
+            return nanos;
+        }
+        synchronized (shared) {
+            return Math.max(1, shared.periodNanos);
+        }
+    }
+
     @Override
-    public void giveBack(Budget b) {
-        Entry e = entries.get(b);
-        AsyncBucketProxy bucket = e == null || !up || closed ? null : e.bucket();
+    public void giveBack(Budget b, Held held) {
+        Entry e = held == null ? null : entries.get(b);
+        if (e == null || !up || closed) {
+            return;
+        }
+        // best effort: a lost give-back only makes the fleet a little more careful; the next acquire finds out
+        // whether Redis is there
+        if (held.request()) {
+            addBack(e.requests, 1);
+        }
+        if (held.tokens() > 0) {
+            addBack(e.tokens, held.tokens());
+        }
+    }
+
+    private static void addBack(Shared shared, long units) {
+        AsyncBucketProxy bucket = shared.bucket();
         if (bucket != null) {
             try {
-                bucket.addTokens(1); // best effort: a lost give-back only makes the fleet a little more careful
+                bucket.addTokens(units);
             } catch (RuntimeException ignored) {
-                // the next acquire finds out whether Redis is there
+                // best effort
             }
         }
     }
 
     @Override
-    public void learned(Budget b, long limit, double perNano, long ceiling) {
+    public void learned(Budget b, boolean tokens, long limit, double perNano, long ceiling) {
         if (limit <= 0 || !(perNano > 0) || closed) {
             return;
         }
         try {
-            configure(b, limit, perNano);
+            Entry e = entries.computeIfAbsent(b, Entry::new);
+            Shared shared = tokens ? e.tokens : e.requests;
+            configure(shared, limit, perNano);
             if (ceiling >= 0) {
-                correct(entries.get(b), ceiling);
+                correct(shared, ceiling);
             }
         } catch (RuntimeException ex) {
             errors.increment(); // best effort: the next response tries again
@@ -264,39 +409,46 @@ final class RedisFleet implements Fleet {
      * from one process's estimate, and other clients of the key may spend outside it; the provider's figures
      * correct it, as they correct the local budget. At most one correction per bucket is in flight.
      */
-    private void correct(Entry e, long ceiling) {
-        AsyncBucketProxy bucket = e == null || !up ? null : e.bucket();
-        if (bucket == null || !e.correcting.compareAndSet(false, true)) {
+    private void correct(Shared shared, long ceiling) {
+        AsyncBucketProxy bucket = !up ? null : shared.bucket();
+        if (bucket == null || !shared.correcting.compareAndSet(false, true)) {
             return;
         }
         bucket.getAvailableTokens()
                 .thenCompose(avail -> avail > ceiling ? bucket.tryConsumeAsMuchAsPossible(avail - ceiling)
                         : CompletableFuture.completedFuture(0L))
-                .whenComplete((drained, ex) -> e.correcting.set(false));
+                .whenComplete((drained, ex) -> shared.correcting.set(false));
     }
 
-    private void configure(Budget b, long limit, double perNano) {
+    private void configure(Shared shared, long limit, double perNano) {
         // 1 % slower than announced, so that the provider's bucket gains on the shared one rather than the reverse
         // (clocks and rounding differ); whole milliseconds, so that processes that read slightly different resets
         // agree on one configuration.
         long period = Math.max(1, Math.round(limit / perNano * 1.01 / 1e6)) * 1_000_000L;
-        Entry e = entries.computeIfAbsent(b, Entry::new);
         AsyncBucketProxy current;
-        synchronized (e) {
-            if (e.limit == limit) {
-                return; // the rate is read once per limit: each response's rounding must not reconfigure Redis
+        synchronized (shared) {
+            if (shared.limit == limit && Math.abs(perNano - shared.perNano) <= shared.perNano * 0.01) {
+                return; // the same limit and rate (the rate bound changes only when it is much more precise)
             }
-            boolean first = e.limit == 0;
-            e.limit = limit;
-            e.periodNanos = period;
-            if (first) {
-                return; // the bucket is created (or found, made by another process) at the first acquire
-            }
-            current = e.bucket;
+            boolean first = shared.limit == 0;
+            shared.limit = limit;
+            shared.periodNanos = period;
+            shared.perNano = perNano;
+            current = first ? null : shared.bucket;
+        }
+        boolean fresh = current == null;
+        if (fresh && up) {
+            // The first limit this process learned: the bucket may exist already, made by another process from a
+            // different announcement (a limit raised since, or a bucket left from earlier). The configuration
+            // follows the latest announcement, as each process's local budget does; a bucket that does not exist
+            // yet is created from the local estimate first.
+            current = shared.bucket();
         }
         if (current != null && up) {
             try {
-                current.replaceConfiguration(e.configuration(false), TokensInheritanceStrategy.AS_IS);
+                // AS_IS keeps an existing bucket's tokens; a bucket the replacement creates starts from the local
+                // estimate, as one the supplier creates does (a fresh bucket must not be a free burst)
+                current.replaceConfiguration(shared.configuration(fresh), TokensInheritanceStrategy.AS_IS);
             } catch (RuntimeException ignored) {
                 // best effort; a bucket recreated later gets the new limit from the supplier
             }
@@ -306,17 +458,15 @@ final class RedisFleet implements Fleet {
     @Override
     public void blocked(Budget b, long blockNanos) {
         Entry e = entries.get(b);
-        AsyncBucketProxy bucket = e == null || !up || closed ? null : e.bucket();
+        Shared requests = e == null ? null : e.requests;
+        AsyncBucketProxy bucket = requests == null || !up || closed ? null : requests.bucket();
         if (bucket == null || blockNanos <= 0) {
             return;
         }
-        long perRequest = Math.max(1, e.nanosPerRequest());
-        long limit;
-        synchronized (e) {
-            limit = e.limit;
-        }
-        // Empty the shared bucket, then owe what refills during the block (at most one window): every process's
-        // next reservation waits out the 429's retry-after.
+        long perRequest = Math.max(1, requests.nanosPerUnit());
+        long limit = requests.limit();
+        // Empty the shared request bucket, then owe what refills during the block (at most one window): every
+        // process's next reservation waits out the 429's retry-after, whichever dimension the 429 was for.
         long owe = Math.min(limit, (blockNanos + perRequest - 1) / perRequest);
         try {
             bucket.tryConsumeAsMuchAsPossible().thenCompose(x -> bucket.consumeIgnoringRateLimits(owe));

@@ -98,11 +98,18 @@ class FleetBudgetsTest {
     }
 
     private static List<CompletableFuture<HttpResponse>> send(ConnectionPoolManager client, MockProvider mock, int n) {
+        return send(client, mock, n, 16);
+    }
+
+    /** {@code n} chat requests whose token cost (prompt bytes / 4 + max_tokens, as the mock charges) is ~maxTokens + 25. */
+    private static List<CompletableFuture<HttpResponse>> send(ConnectionPoolManager client, MockProvider mock, int n,
+                                                              int maxTokens) {
         List<CompletableFuture<HttpResponse>> sent = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             sent.add(client.send(HttpRequest.newBuilder(mock.httpsUri().resolve("/v1/chat/completions"))
                     .header("authorization", "Bearer " + KEY).header("content-type", "application/json")
-                    .POST("{\"model\":\"gpt-4o-mini\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
+                    .POST("{\"model\":\"gpt-4o-mini\",\"max_tokens\":" + maxTokens
+                            + ",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
                     .build()));
         }
         return sent;
@@ -152,6 +159,64 @@ class FleetBudgetsTest {
             assertThat(atOnce).as("admitted at once across both").isBetween(14L, 21L);
             assertThat(sa.shaped() + sb.shaped()).as("waited for the shared refill").isEqualTo(40 - atOnce);
             assertThat(logged(Level.WARN)).isZero();
+        }
+    }
+
+    /**
+     * The token budget is shared too: against a provider whose binding limit is tokens (1 000 requests but 2 000
+     * tokens per 2 s; each request costs ~100 tokens), two processes' bursts of 20 each fit in one budget of ~20
+     * without a 429. Each process's local token budget alone lets both spend what they saw: twice the limit.
+     */
+    @Test
+    void twoProcessesShareOneTokenBudget() throws Exception {
+        try (MockProvider mock = MockProvider.start(MockOptions.builder().enforceRateLimits(true)
+                .rateLimitRequests(1000).rateLimitTokens(2000).rateLimitWindow(LIMIT_WINDOW).build());
+             RateLimiter a = RateLimiter.builder().fleet(shared()).build();
+             RateLimiter b = RateLimiter.builder().fleet(shared()).build();
+             ConnectionPoolManager clientA = client(a, mock); ConnectionPoolManager clientB = client(b, mock)) {
+            await().atMost(Duration.ofSeconds(10)).until(() -> a.stats().fleetAvailable() && b.stats().fleetAvailable());
+            assertThat(statuses(send(clientA, mock, 1, 80))).containsOnly(200);
+            assertThat(statuses(send(clientB, mock, 1, 80))).containsOnly(200);
+            Thread.sleep(400);
+            List<CompletableFuture<HttpResponse>> burst = new ArrayList<>(send(clientA, mock, 20, 80));
+            burst.addAll(send(clientB, mock, 20, 80));
+            assertThat(statuses(burst)).as("40 requests of ~100 tokens against 2 000 tokens per 2 s").containsOnly(200);
+            assertThat(mock.stats().rateLimitRejected()).as("429s at the provider").isZero();
+            RateLimitStats sa = a.stats();
+            RateLimitStats sb = b.stats();
+            assertThat(sa.fleetAdmitted() + sb.fleetAdmitted()).as("every burst request went through Redis").isEqualTo(40);
+            assertThat(sa.shaped() + sb.shaped()).as("about half waited for the shared token refill").isBetween(15L, 26L);
+            assertThat(logged(Level.WARN)).isZero();
+        }
+    }
+
+    /**
+     * In FAIL mode a request the shared token bucket refuses gives back the shared request it took first: with 30
+     * requests but only ~10 requests' worth of tokens per minute, 40 refusals in a row are all for tokens. Had each
+     * refusal kept its request, the request bucket would run dry after 30 and the rest would be refused for requests.
+     */
+    @Test
+    void aRequestRefusedForTokensGivesBackItsSharedRequest() throws Exception {
+        try (MockProvider mock = MockProvider.start(MockOptions.builder().enforceRateLimits(true)
+                .rateLimitRequests(30).rateLimitTokens(1000).rateLimitWindow(Duration.ofMinutes(1)).build());
+             RateLimiter limits = RateLimiter.builder().mode(RateLimiter.Mode.FAIL).fleet(shared()).build();
+             ConnectionPoolManager client = client(limits, mock)) {
+            await().atMost(Duration.ofSeconds(10)).until(() -> limits.stats().fleetAvailable());
+            List<String> refusedFor = new ArrayList<>();
+            int ok = 0;
+            for (int i = 0; i < 60 && refusedFor.size() < 40; i++) {
+                try {
+                    assertThat(send(client, mock, 1, 80).get(0).get(30, TimeUnit.SECONDS).status()).isEqualTo(200);
+                    ok++;
+                } catch (java.util.concurrent.ExecutionException e) {
+                    assertThat(e.getCause()).isInstanceOf(io.sluice.http.RateLimitedException.class);
+                    refusedFor.add(((io.sluice.http.RateLimitedException) e.getCause()).budget());
+                }
+            }
+            assertThat(ok).as("about 1 000 / ~100 tokens admitted").isBetween(8, 12);
+            assertThat(refusedFor).hasSize(40).containsOnly("tokens");
+            assertThat(mock.stats().rateLimitRejected()).as("429s at the provider").isZero();
+            assertThat(limits.stats().fleetFallbacks()).isZero();
         }
     }
 

@@ -24,8 +24,9 @@ public final class SluiceMetricsAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean
     SluiceMeterBinder sluiceMeterBinder(ObjectProvider<MeterRegistry> registries,
-                                        ObjectProvider<ConnectionPoolManager> managers) {
-        return new SluiceMeterBinder(registries, managers);
+                                        ObjectProvider<ConnectionPoolManager> managers,
+                                        ObjectProvider<SluiceMeterBinder.Extra> extras) {
+        return new SluiceMeterBinder(registries, managers, extras);
     }
 
     @Bean

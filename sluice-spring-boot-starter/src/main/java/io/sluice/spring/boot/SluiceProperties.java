@@ -31,6 +31,7 @@ public class SluiceProperties {
     private final Sdk anthropic = new Sdk();
     private final SpringAi springAi = new SpringAi();
     private final Observations observations = new Observations();
+    private final RateLimits rateLimits = new RateLimits();
 
     /** Speak HTTP/2 without TLS (prior knowledge) on http:// routes; off: http:// routes speak HTTP/1.1. */
     private boolean h2cPriorKnowledge;
@@ -90,6 +91,10 @@ public class SluiceProperties {
 
     public SpringAi getSpringAi() {
         return springAi;
+    }
+
+    public RateLimits getRateLimits() {
+        return rateLimits;
     }
 
     public boolean isH2cPriorKnowledge() {
@@ -555,6 +560,96 @@ public class SluiceProperties {
 
         public void setEnabled(boolean enabled) {
             this.enabled = enabled;
+        }
+    }
+
+    /**
+     * Shaping the manager's traffic to the rate limits providers announce, before the 429 (sluice-ratelimit's
+     * {@code RateLimiter}; see docs/rate-limits.md). Off unless enabled: shaping makes requests wait or fail.
+     */
+    public static class RateLimits {
+        /** Shape requests to the providers' announced rate limits (needs io.sluice:sluice-ratelimit). */
+        private boolean enabled;
+        /** What a request whose budget is spent does: wait for room, or fail at once with RateLimitedException. */
+        private Mode mode = Mode.WAIT;
+        /** In wait mode, a request whose wait would be longer fails at once instead; unset: no bound but the request's deadline. */
+        private Duration maxWait;
+        private final Fleet fleet = new Fleet();
+
+        public boolean isEnabled() {
+            return enabled;
+        }
+
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
+        }
+
+        public Mode getMode() {
+            return mode;
+        }
+
+        public void setMode(Mode mode) {
+            this.mode = mode;
+        }
+
+        public Duration getMaxWait() {
+            return maxWait;
+        }
+
+        public void setMaxWait(Duration maxWait) {
+            this.maxWait = maxWait;
+        }
+
+        public Fleet getFleet() {
+            return fleet;
+        }
+
+        /**
+         * The limiter's modes. The starter's own enum rather than {@code RateLimiter.Mode}, so that binding the
+         * {@code sluice.*} properties never loads the optional sluice-ratelimit.
+         */
+        public enum Mode {
+            /** Queue the request until its budget has room (first come, first served). */
+            WAIT,
+            /** Refuse the request at once with RateLimitedException, nothing sent. */
+            FAIL
+        }
+
+        /** Fleet mode: the budgets shared through Redis by every process using the same Redis and key prefix. */
+        public static class Fleet {
+            /**
+             * Redis holding the shared budgets (redis://host:port, rediss:// for TLS); setting it turns fleet mode
+             * on, and needs com.bucket4j:bucket4j_jdk17-lettuce and io.lettuce:lettuce-core on the classpath.
+             */
+            private String redisUri;
+            /** The prefix of every Redis key: processes share budgets by prefix. */
+            private String keyPrefix = "sluice:ratelimit:";
+            /** How long one admission waits for Redis before this process's own budget decides instead. */
+            private Duration timeout = Duration.ofMillis(100);
+
+            public String getRedisUri() {
+                return redisUri;
+            }
+
+            public void setRedisUri(String redisUri) {
+                this.redisUri = redisUri;
+            }
+
+            public String getKeyPrefix() {
+                return keyPrefix;
+            }
+
+            public void setKeyPrefix(String keyPrefix) {
+                this.keyPrefix = keyPrefix;
+            }
+
+            public Duration getTimeout() {
+                return timeout;
+            }
+
+            public void setTimeout(Duration timeout) {
+                this.timeout = timeout;
+            }
         }
     }
 }
