@@ -14,8 +14,8 @@ import org.springframework.context.annotation.Bean;
  * then every {@link SluiceClientCustomizer} bean; TLS material from the SSL bundle {@code sluice.tls.bundle} names.
  * A {@code ConnectionPoolManager} bean of your own replaces it (and the customizers are then not applied).
  *
- * <p>Closing the context first closes the manager gracefully ({@link SluiceDrain}, up to
- * {@code sluice.shutdown.drain-timeout}), then destroys the beans using the manager, then the manager.
+ * <p>Closing the context drains first ({@code sluice.shutdown.drain-timeout}), then destroys the beans using the
+ * manager, then the manager.
  *
  * <p><b>Thread-safety:</b> configuration, run once by Spring. <b>Ownership:</b> the manager bean belongs to the
  * application context, which closes it.
