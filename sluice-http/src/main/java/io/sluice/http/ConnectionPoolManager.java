@@ -418,13 +418,15 @@ public final class ConnectionPoolManager implements AutoCloseable {
      * calls still running then fail as they fail there (a warning counts them). That close runs on a short-lived
      * thread of its own, never on the thread whose call ended (an event loop, which the close shuts down and waits
      * for, or a callback lane), nor on the timer, nor on the caller's thread: with no call running, or a zero
-     * timeout, it starts at once there. {@link #close()} during the drain closes at once, on its caller's thread.
+     * timeout, it starts at once there. {@link #close()} during the drain closes at once, on its caller's thread; if
+     * the drain's own close has begun, {@code close()} returns when it has finished.
      *
      * <p>The returned future completes normally, once, after the client is closed, whichever way that came: the
      * last call, the timeout, or {@code close()}; never exceptionally. Its dependents run on the thread that
      * finished the close, under no lock. Each call returns a future of its own: cancelling it stops nothing. Called
      * again during the drain it joins the first (whose timeout holds); called after the close it returns a completed
-     * future.
+     * future. A call counts until its caller's callbacks on its future have run: a callback that waits for this
+     * drain's future holds it until the timeout (wait from a thread of your own, or chain the drain's future).
      *
      * <p><b>Thread-safety:</b> thread-safe. A call starting on another thread as this runs is either refused, or
      * counted and waited for: never neither (the count and the refusal are one atomic step, and the end of the last
@@ -486,7 +488,31 @@ public final class ConnectionPoolManager implements AutoCloseable {
         }
         Thread closer = new Thread(this::close, "sluice-http-close");
         closer.setDaemon(true); // as every thread of the client
-        closer.start();
+        try {
+            closer.start();
+        } catch (OutOfMemoryError | RuntimeException noThread) {
+            // No thread to close on (out of native threads): the timer, which the close shuts down but does not wait
+            // for, closes instead; failing that, the caller's own close() will (closeStarted is still free).
+            LOG.warn("could not start a thread to close the client; closing on the client's timer", noThread);
+            try {
+                scheduler.execute(this::close);
+            } catch (java.util.concurrent.RejectedExecutionException gone) {
+                closerStarted.set(false);
+            }
+        }
+    }
+
+    /** Whether this thread is one of the event loops this client's close shuts down (and waits for). */
+    private boolean onOwnEventLoop() {
+        if (!ownsResources) {
+            return false; // shared loops are not shut down by this client's close
+        }
+        for (io.netty.util.concurrent.EventExecutor e : transport.group()) {
+            if (e.inEventLoop()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -498,6 +524,12 @@ public final class ConnectionPoolManager implements AutoCloseable {
     @Override
     public void close() {
         if (!closeStarted.compareAndSet(false, true)) {
+            // Another thread is closing (a graceful close's end, or a concurrent close()): return once it has
+            // finished, so that close() returning still means closed (a JVM may exit next). Not on one of the
+            // client's event loops: that close waits for them to end.
+            if (!onOwnEventLoop()) {
+                terminated.join();
+            }
             return;
         }
         closed = true;

@@ -1,7 +1,6 @@
 package io.sluice.spring.boot;
 
 import io.sluice.http.ConnectionPoolManager;
-import io.sluice.http.Route;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -53,7 +52,7 @@ final class SluiceDrain implements SmartLifecycle {
         }
         while (inFlight > 0 && System.nanoTime() - deadline < 0) {
             try {
-                TimeUnit.MILLISECONDS.sleep(10); // the manager has no completion event to wait on; a short poll
+                TimeUnit.MILLISECONDS.sleep(10); // a short poll: waiting must not refuse the calls of later-stopping beans
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
@@ -65,13 +64,14 @@ final class SluiceDrain implements SmartLifecycle {
         }
     }
 
-    /** Leases out over every route: requests waiting for their head or reading their body. */
+    /**
+     * Calls started and not yet ended ({@link ConnectionPoolManager#callsInFlight()}): waiting for admission (a rate
+     * limit) or a connection, between retries, waiting for their head or reading their body. The drain only waits
+     * here; it does not refuse calls, because lifecycles in lower phases may still call as they stop, and a stopped
+     * context may start again. The manager is closed with the context.
+     */
     int inFlight() {
-        int n = 0;
-        for (Route r : manager.routes()) {
-            n += manager.pool(r).load().leasesOut();
-        }
-        return n;
+        return manager.callsInFlight();
     }
 
     @Override
