@@ -101,6 +101,10 @@ public abstract sealed class HttpConnection permits Http1Connection, Http2Connec
     private void closeOnLoop() {
         channel.close();
         if (channel.isOpen()) {
+            io.netty.handler.ssl.SslHandler ssl = channel.pipeline().get(io.netty.handler.ssl.SslHandler.class);
+            if (ssl != null) {
+                ssl.closeOutbound(); // close_notify: HTTP/2's close kept for its timer never reached the SslHandler
+            }
             channel.unsafe().close(channel.voidPromise()); // fires channelInactive: every open exchange fails
         }
     }
