@@ -82,7 +82,8 @@ public abstract sealed class HttpConnection permits Http1Connection, Http2Connec
      * pipeline's close is tried first (HTTP/2's GOAWAY, TLS's close_notify), and when it did not close the socket at
      * once the socket is closed under it. Netty's HTTP/2 handler waits for the active streams on a timer (even a
      * 0 ms one) and TLS for its close_notify's flush; the client closes its event loops right after its pools, and a
-     * shutting-down event loop cancels its timers: the socket stayed open and its exchanges never heard
+     * shutting-down event loop cancels its timers (and, with no quiet period, may terminate without closing its
+     * channels): the socket stayed open and its exchanges never heard
      * ({@code CallbackCloseAdversaryTest}, about 1 close in 6 with two streams in flight).
      */
     public void close() {
@@ -94,7 +95,10 @@ public abstract sealed class HttpConnection permits Http1Connection, Http2Connec
         try {
             loop.execute(this::closeOnLoop);
         } catch (java.util.concurrent.RejectedExecutionException terminated) {
-            channel.close(); // the loop is gone: the channel was closed with it
+            // The loop has terminated (only when shared resources were closed before a client using them, which the
+            // docs forbid): nothing can run on it any more, and Netty does not always close a loop's channels as it
+            // terminates. Closing the socket is all that is left; its exchanges cannot be told.
+            channel.unsafe().closeForcibly();
         }
     }
 
