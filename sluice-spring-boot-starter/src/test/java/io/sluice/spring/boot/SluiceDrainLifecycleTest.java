@@ -25,7 +25,7 @@ import org.springframework.context.annotation.Configuration;
  * testkit's mock on loopback.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
-class SluiceDrainReviewTest {
+class SluiceDrainLifecycleTest {
 
     static MockProvider mock;
 

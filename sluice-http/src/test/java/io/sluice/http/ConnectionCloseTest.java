@@ -31,7 +31,7 @@ import org.junit.jupiter.api.Timeout;
  * Review of "a connection the pool closes is closed now, not when a timer of its pipeline fires": what the forced
  * close ({@code channel.unsafe().close}) skips of the pipeline's own close.
  */
-class ForcedCloseReviewTest {
+class ConnectionCloseTest {
 
     /**
      * Intended (HttpConnection.close()'s javadoc): "the pipeline's close is tried first (HTTP/2's GOAWAY, TLS's

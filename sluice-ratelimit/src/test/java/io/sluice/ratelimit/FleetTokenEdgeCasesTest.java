@@ -39,7 +39,7 @@ import redis.embedded.RedisServer;
  * waits only, no wall-clock assertions.
  */
 @Timeout(60)
-class FleetTokenReviewTest {
+class FleetTokenEdgeCasesTest {
 
     private static final String KEY = "Bearer sk-review9";
 

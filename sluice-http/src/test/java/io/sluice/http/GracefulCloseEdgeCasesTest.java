@@ -30,7 +30,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  */
 @ExtendWith(MockProviderExtension.class)
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
-class GracefulCloseReviewTest {
+class GracefulCloseEdgeCasesTest {
 
     @InjectMock
     static MockProvider mock;
