@@ -128,14 +128,20 @@ class GracefulCloseTest {
         }
     }
 
+    /** A call the mock receives and never answers, once it is at the mock. */
+    private CompletableFuture<HttpResponse> sendUnanswered(ConnectionPoolManager client, URI base) throws Exception {
+        CompletableFuture<HttpResponse> stuck = client.send(HttpRequest.newBuilder(base.resolve("/ping"))
+                .header(MockBehavior.H_BLACKHOLE, "true").build());
+        awaitArrivals("/ping", 1);
+        return stuck;
+    }
+
     @Test
     void aCallStillRunningAtTheTimeoutIsCutAsCloseCutsIt() throws Exception {
         mock.resetCounters();
         ConnectionPoolManager client = clientFor(mock).build();
         URI base = mock.httpsUri();
-        CompletableFuture<HttpResponse> stuck = client.send(HttpRequest.newBuilder(base.resolve("/ping"))
-                .header(MockBehavior.H_BLACKHOLE, "true").build());
-        awaitArrivals("/ping", 1);
+        CompletableFuture<HttpResponse> stuck = sendUnanswered(client, base);
 
         CompletableFuture<Void> drained = client.closeGracefully(Duration.ofMillis(200));
         assertThat(drained.get(10, TimeUnit.SECONDS)).as("completes normally at the timeout").isNull();
@@ -178,9 +184,7 @@ class GracefulCloseTest {
         mock.resetCounters();
         ConnectionPoolManager client = clientFor(mock).build();
         URI base = mock.httpsUri();
-        CompletableFuture<HttpResponse> stuck = client.send(HttpRequest.newBuilder(base.resolve("/ping"))
-                .header(MockBehavior.H_BLACKHOLE, "true").build());
-        awaitArrivals("/ping", 1);
+        CompletableFuture<HttpResponse> stuck = sendUnanswered(client, base);
 
         CompletableFuture<Void> drained = client.closeGracefully(Duration.ofSeconds(60));
         CompletableFuture<Void> again = client.closeGracefully(Duration.ZERO);

@@ -264,6 +264,12 @@ final class RedisFleet implements Fleet {
         return out;
     }
 
+    /** {@code error} as a stage's failure, unwrapped once (the next stage reports its cause). */
+    private static java.util.concurrent.CompletionException completion(Throwable error) {
+        return error instanceof java.util.concurrent.CompletionException c ? c
+                : new java.util.concurrent.CompletionException(error);
+    }
+
     /** One outcome of a Bucket4j operation, kept so that the other's success can be undone when one fails. */
     private record Outcome(Long nanos, Throwable error) {
         static Outcome of(Long nanos, Throwable error) {
@@ -302,8 +308,7 @@ final class RedisFleet implements Fleet {
             }
             Throwable error = ro.error() != null ? ro.error() : ko.error();
             if (error != null) {
-                throw error instanceof java.util.concurrent.CompletionException c ? c
-                        : new java.util.concurrent.CompletionException(error);
+                throw completion(error);
             }
             // more than a bucket's capacity (another process configured a lower limit): wait a unit and ask again
             boolean tokensShort = !ko.took();
@@ -336,8 +341,7 @@ final class RedisFleet implements Fleet {
                         req.addTokens(1);
                     }
                     if (ex != null) {
-                        throw ex instanceof java.util.concurrent.CompletionException c ? c
-                                : new java.util.concurrent.CompletionException(ex);
+                        throw completion(ex);
                     }
                     return new Answer(false, finite(tp.getNanosToWaitForRefill(), e.tokens), null, "tokens");
                 }
